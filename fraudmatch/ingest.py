@@ -1,0 +1,250 @@
+"""Read a partner's extract and check it against its dataset's specification.
+
+Councils export from case-management systems and Excel, so an extract may be CSV in
+UTF-8, UTF-8 with a byte-order mark or Windows-1252, an XLSX workbook or Parquet, with
+headers such as "Date of Birth". Every cell is read as text and normalised by the
+spec's normaliser; a row that cannot be used is rejected with its reason, never dropped
+in silence, so the data officer can fix the source and the counts always add up.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from fraudmatch.normalise import normalise_column
+from fraudmatch.specs import DatasetSpec
+
+ROW = "__row"
+REJECTS_SCHEMA = {
+    "row": pl.Int64,
+    "record_id": pl.String,
+    "column": pl.String,
+    "value": pl.String,
+    "reason": pl.String,
+    "action": pl.String,
+}
+ROW_REJECTED = "row rejected"
+VALUE_BLANKED = "value blanked"
+MISSING_REQUIRED = "missing required value"
+
+_TYPES = {"string": pl.String, "date": pl.Date, "number": pl.Float64}
+
+
+class IngestError(ValueError):
+    """An extract cannot be read or checked at all; the message says which file and why."""
+
+
+class MissingColumnsError(IngestError):
+    """Required columns are absent; all of them are listed at once."""
+
+
+@dataclass
+class Validation:
+    """The outcome of checking one extract: usable rows and the reasons for the rest."""
+
+    source: str
+    dataset: str
+    rows_read: int
+    accepted: pl.DataFrame
+    rejects: pl.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_rejected(self) -> int:
+        rejected = self.rejects.filter(pl.col("action") == ROW_REJECTED)
+        return rejected.select(pl.col("row").n_unique()).item()
+
+    @property
+    def values_blanked(self) -> int:
+        return self.rejects.filter(pl.col("action") == VALUE_BLANKED).height
+
+    def reasons(self) -> pl.DataFrame:
+        """Rows per (action, column, reason), largest first, for the summary table."""
+        return (
+            self.rejects.group_by("action", "column", "reason")
+            .agg(pl.col("row").n_unique().alias("rows"))
+            .sort(["action", "rows", "column"], descending=[False, True, False])
+        )
+
+
+def header_to_snake(name: str) -> str:
+    """Map an export header ("Date of Birth", "NI-Number") to the spec's snake_case."""
+    name = name.replace("\ufeff", "").strip().lower()
+    return re.sub(r"[^0-9a-z]+", "_", name).strip("_")
+
+
+def _decode_csv(path: Path) -> tuple[bytes, str]:
+    """Return the file as UTF-8 bytes and the encoding it was found in.
+
+    Excel on Windows writes Windows-1252; everything else writes UTF-8, sometimes with a
+    byte-order mark. Valid UTF-8 is read as such; anything else is taken as cp1252 (which
+    decodes every byte except five, reported if present).
+    """
+    data = path.read_bytes()
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :], "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return data, "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252").encode("utf-8"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            f"{path}: not UTF-8 and not Windows-1252 (byte {exc.start}); "
+            "export the file as CSV UTF-8"
+        ) from None
+
+
+def read_extract(path: Path | str) -> tuple[pl.DataFrame, list[str]]:
+    """Read an extract as all-text columns with snake_case headers and a source row number.
+
+    ``__row`` is the row a person sees when opening the file: the header is row 1, so
+    the first record is row 2. Returns the frame and notes on how it was read.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise IngestError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    notes: list[str] = []
+    try:
+        if suffix in (".csv", ".txt"):
+            data, encoding = _decode_csv(path)
+            if encoding != "utf-8":
+                notes.append(f"read as {encoding}")
+            frame = pl.read_csv(
+                io.BytesIO(data),
+                infer_schema=False,
+                missing_utf8_is_empty_string=False,
+                truncate_ragged_lines=False,
+            )
+        elif suffix in (".xlsx", ".xlsm", ".xls"):
+            frame = pl.read_excel(path, infer_schema_length=0)
+        elif suffix == ".parquet":
+            frame = pl.read_parquet(path)
+        else:
+            raise IngestError(
+                f"{path}: unsupported file type {suffix!r} (use CSV, XLSX or Parquet)"
+            )
+    except IngestError:
+        raise
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise IngestError(
+            f"{path}: cannot be read as {suffix.lstrip('.').upper()}: {exc}"
+        ) from None
+    frame = frame.select(pl.all().cast(pl.String))
+    headers = [header_to_snake(c) for c in frame.columns]
+    dupes = sorted(h for h, n in Counter(headers).items() if n > 1)
+    if dupes:
+        raise IngestError(f"{path}: columns appear twice after normalising headers: {dupes}")
+    frame = frame.rename(dict(zip(frame.columns, headers, strict=True)))
+    return frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64)), notes
+
+
+def check_columns(frame: pl.DataFrame, dataset: DatasetSpec, source: str) -> list[str]:
+    """Stop on missing required columns (all listed); warn on unknown and absent optional ones."""
+    present = set(frame.columns) - {ROW}
+    missing = [c for c in dataset.required if c not in present]
+    if missing:
+        raise MissingColumnsError(
+            f"{source}: dataset {dataset.name!r} needs the columns {', '.join(missing)}, "
+            f"which are missing (found: {', '.join(sorted(present)) or 'none'})"
+        )
+    warnings = []
+    unknown = sorted(present - set(dataset.column_names))
+    if unknown:
+        warnings.append(f"ignored columns not in the {dataset.name} specification: {unknown}")
+    absent = [c for c in dataset.column_names if c not in present]
+    if absent:
+        warnings.append(f"optional columns not supplied: {absent}")
+    return warnings
+
+
+def _normalised_frame(frame: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame:
+    """Apply every column's normaliser at once; keep raw text next to value and error."""
+    exprs: list[pl.Expr] = [pl.col(ROW)]
+    for col in dataset.columns:
+        raw = pl.col(col.name) if col.name in frame.columns else pl.lit(None, pl.String)
+        norm = normalise_column(raw, col.normaliser)
+        exprs += [
+            raw.alias(f"{col.name}__raw"),
+            norm.value.cast(_TYPES[col.type]).alias(col.name),
+            norm.error.alias(f"{col.name}__err"),
+        ]
+        exprs += [e.alias(f"{col.name}__{suffix}") for suffix, e in norm.extras.items()]
+    return frame.select(exprs)
+
+
+def _problems(normed: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame:
+    """One row per (source row, column) problem: invalid values and missing required ones."""
+    parts = []
+    for col in dataset.columns:
+        raw, err = pl.col(f"{col.name}__raw"), pl.col(f"{col.name}__err")
+        missing = raw.is_null() | (raw.str.strip_chars() == "")
+        if col.required:
+            reason = (
+                pl.when(err.is_not_null()).then(err).when(missing).then(pl.lit(MISSING_REQUIRED))
+            )
+            action = pl.lit(ROW_REJECTED)
+        else:
+            reason, action = err, pl.lit(VALUE_BLANKED)
+        parts.append(
+            normed.select(
+                pl.col(ROW).alias("row"),
+                pl.col("record_id__raw").str.strip_chars().alias("record_id"),
+                pl.lit(col.name).alias("column"),
+                raw.alias("value"),
+                reason.alias("reason"),
+                action.alias("action"),
+            ).filter(pl.col("reason").is_not_null())
+        )
+    return pl.concat(parts) if parts else pl.DataFrame(schema=REJECTS_SCHEMA)
+
+
+def _duplicates(normed: pl.DataFrame) -> pl.DataFrame:
+    """Every copy of a record_id that appears more than once: the partner must say which."""
+    rid = pl.col("record_id")
+    dup = normed.filter(rid.is_not_null() & rid.is_duplicated())
+    return dup.select(
+        pl.col(ROW).alias("row"),
+        rid.alias("record_id"),
+        pl.lit("record_id").alias("column"),
+        pl.col("record_id__raw").alias("value"),
+        pl.format("duplicate record_id ({} rows share it)", rid.len().over(rid)).alias("reason"),
+        pl.lit(ROW_REJECTED).alias("action"),
+    )
+
+
+def validate(frame: pl.DataFrame, dataset: DatasetSpec, *, source: str = "<extract>") -> Validation:
+    """Check an all-text extract against its spec: accepted rows normalised, plus rejects."""
+    warnings = check_columns(frame, dataset, source)
+    normed = _normalised_frame(frame, dataset)
+    rejects = pl.concat([_problems(normed, dataset), _duplicates(normed)]).cast(REJECTS_SCHEMA)
+    rejects = rejects.sort("row", "column")
+    rejected_rows = rejects.filter(pl.col("action") == ROW_REJECTED).select("row").unique()
+    keep = [c for c in normed.columns if not c.endswith(("__raw", "__err")) and c != ROW]
+    accepted = normed.join(rejected_rows, left_on=ROW, right_on="row", how="anti").select(keep)
+    return Validation(
+        source=source,
+        dataset=dataset.name,
+        rows_read=frame.height,
+        accepted=accepted,
+        rejects=rejects,
+        warnings=warnings,
+    )
+
+
+def ingest(path: Path | str, dataset: DatasetSpec) -> Validation:
+    """Read and validate one extract file."""
+    frame, notes = read_extract(path)
+    result = validate(frame, dataset, source=str(path))
+    result.warnings[:0] = notes
+    return result

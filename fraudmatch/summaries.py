@@ -1,0 +1,42 @@
+"""Rich tables that summarise a result for a person at a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.table import Table
+
+from fraudmatch.ingest import Validation
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
+    """A table with right-aligned numbers and thousands separators."""
+    t = Table(title=title, title_justify="left")
+    sample = rows[0] if rows else [""] * len(columns)
+    for name, value in zip(columns, sample, strict=True):
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        t.add_column(name, justify="right" if numeric else "left")
+    for row in rows:
+        t.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+    return t
+
+
+def validation_tables(result: Validation) -> list[Table]:
+    """Counts, then rejected rows and blanked values by reason."""
+    accepted = result.accepted.height
+    counts = table(
+        f"{result.source} ({result.dataset})",
+        ["rows read", "accepted", "rejected", "values blanked"],
+        [[result.rows_read, accepted, result.rows_rejected, result.values_blanked]],
+    )
+    reasons = result.reasons()
+    tables = [counts]
+    if reasons.height:
+        tables.append(
+            table(
+                "problems by reason",
+                ["action", "column", "reason", "rows"],
+                reasons.select("action", "column", "reason", "rows").rows(),
+            )
+        )
+    return tables

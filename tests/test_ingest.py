@@ -1,0 +1,129 @@
+"""Reading extracts in the formats councils export, and the rejects contract."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from fraudmatch.ingest import (
+    MISSING_REQUIRED,
+    ROW_REJECTED,
+    VALUE_BLANKED,
+    IngestError,
+    MissingColumnsError,
+    header_to_snake,
+    ingest,
+)
+from fraudmatch.specs import load_spec
+
+SPEC = load_spec()
+PAYROLL = SPEC.dataset("payroll")
+
+HEADER = "Record ID,Surname,Forenames,Date of Birth,NI Number,Postcode,Sort Code,Account Number"
+ROWS = [
+    "P1,O'Brien-Smith,Dr. José,31/01/1980,ab 12 34 56 c,sw1a1aa,12-34-56,12345678",
+    "P2,Jones,Mary,1975-06-02,,EC1A 1BB,,",
+    "P3,,Anne,1990-01-01,,,,",  # missing surname: rejected
+    "P4,Patel,Raj,31/02/1990,,,,",  # impossible date: rejected
+    "P5,Khan,Ali,1988-03-03,TN311258F,,,",  # temporary NI: value blanked, row kept
+    "P6,Lee,Sam,1970-07-07,,,,",
+    "P6,Lee,Samuel,1970-07-07,,,,",  # duplicate record id: both copies rejected
+]
+
+
+def write_csv(path: Path, text: str, encoding: str) -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.fixture()
+def extract_text() -> str:
+    return "\n".join([HEADER, *ROWS]) + "\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_csv_encodings_read_the_same(tmp_path: Path, extract_text: str, encoding: str) -> None:
+    path = write_csv(tmp_path / "payroll.csv", extract_text, encoding)
+    result = ingest(path, PAYROLL)
+    p1 = result.accepted.filter(pl.col("record_id") == "P1").row(0, named=True)
+    assert p1["forenames"] == "JOSE"
+    assert p1["surname"] == "OBRIEN SMITH"
+    assert p1["surname__last"] == "SMITH"
+    assert p1["date_of_birth"] == date(1980, 1, 31)
+    assert p1["postcode"] == "SW1A 1AA"
+    assert p1["postcode__district"] == "SW1A"
+
+
+def test_every_row_is_accepted_or_rejected_with_a_reason(tmp_path: Path, extract_text: str) -> None:
+    result = ingest(write_csv(tmp_path / "p.csv", extract_text, "utf-8"), PAYROLL)
+    assert result.rows_read == 7
+    assert sorted(result.accepted["record_id"]) == ["P1", "P2", "P5"]
+    assert result.rows_rejected == 4
+    assert result.accepted.height + result.rows_rejected == result.rows_read
+    rejected = result.rejects.filter(pl.col("action") == ROW_REJECTED)
+    by_row = {r["row"]: r for r in rejected.iter_rows(named=True)}
+    assert by_row[4]["column"] == "surname" and by_row[4]["reason"] == MISSING_REQUIRED
+    assert by_row[5]["column"] == "date_of_birth" and "impossible" in by_row[5]["reason"]
+    dup = rejected.filter(pl.col("column") == "record_id")
+    assert dup["row"].to_list() == [7, 8]
+    assert all("duplicate record_id (2 rows share it)" == r for r in dup["reason"])
+
+
+def test_invalid_optional_value_is_blanked_and_reported(tmp_path: Path, extract_text: str) -> None:
+    result = ingest(write_csv(tmp_path / "p.csv", extract_text, "utf-8"), PAYROLL)
+    blanked = result.rejects.filter(pl.col("action") == VALUE_BLANKED)
+    assert blanked.select("row", "column", "value").rows() == [(6, "ni_number", "TN311258F")]
+    p5 = result.accepted.filter(pl.col("record_id") == "P5")
+    assert p5["ni_number"].to_list() == [None]
+
+
+def test_missing_required_columns_listed_at_once(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", "record_id,postcode\nA,SW1A 1AA\n", "utf-8")
+    with pytest.raises(MissingColumnsError) as info:
+        ingest(path, PAYROLL)
+    message = str(info.value)
+    assert "'payroll'" in message and str(path) in message
+    for col in ("surname", "forenames", "date_of_birth"):
+        assert col in message
+
+
+def test_unknown_columns_warned_not_fatal(tmp_path: Path) -> None:
+    text = "record_id,surname,forenames,date_of_birth,notes\nA,Smith,Jo,1980-01-01,hello\n"
+    result = ingest(write_csv(tmp_path / "p.csv", text, "utf-8"), PAYROLL)
+    assert result.accepted.height == 1
+    assert any("notes" in w for w in result.warnings)
+    assert "notes" not in result.accepted.columns
+
+
+def test_xlsx_and_parquet(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        {
+            "Record ID": ["X1", "X2"],
+            "Surname": ["Smith", "Brown"],
+            "Forenames": ["Jo", "Al"],
+            "Date of Birth": ["01/02/1980", "1999-12-31"],
+        }
+    )
+    frame.write_excel(tmp_path / "p.xlsx")
+    frame.write_parquet(tmp_path / "p.parquet")
+    for name in ("p.xlsx", "p.parquet"):
+        result = ingest(tmp_path / name, PAYROLL)
+        assert result.accepted["date_of_birth"].to_list() == [date(1980, 2, 1), date(1999, 12, 31)]
+
+
+def test_unreadable_file_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="unsupported file type"):
+        ingest(write_csv(tmp_path / "p.json", "{}", "utf-8"), PAYROLL)
+    with pytest.raises(IngestError, match="file not found"):
+        ingest(tmp_path / "nope.csv", PAYROLL)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("Date of Birth", "date_of_birth"), ("\ufeffRecord ID", "record_id"), ("NI-Number", "ni_number")],
+)
+def test_header_to_snake(header: str, expected: str) -> None:
+    assert header_to_snake(header) == expected
