@@ -64,6 +64,96 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- keys -----------------------------------------------------------------------------
+
+
+def cmd_keys_new(args: argparse.Namespace) -> int:
+    from fraudmatch.keys import load_public, new_party
+
+    private, public = new_party(args.name, Path(args.out))
+    identity = load_public(public)
+    console.print(f"private keys (keep, mode 0600): {private}")
+    console.print(f"public keys (send to the partnership): {public}")
+    console.print(f"fingerprint: {identity.fingerprint}")
+    return 0
+
+
+def cmd_keys_partnership(args: argparse.Namespace) -> int:
+    from fraudmatch.keys import new_partnership_key
+
+    path = new_partnership_key(args.out)
+    console.print(f"partnership linkage key (share with partners only, never the hub): {path}")
+    return 0
+
+
+# --- prepare --------------------------------------------------------------------------
+
+
+def _current_period() -> str:
+    return date.today().strftime("%Y-%m")
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from fraudmatch.keys import load_partnership_key, load_private
+    from fraudmatch.partnership import load_partnership
+    from fraudmatch.prepare import prepare_extract
+    from fraudmatch.summaries import prepare_table, validation_tables
+
+    partnership = load_partnership(args.partnership)
+    keys = load_private(args.key)
+    linkage = load_partnership_key(args.linkage_key)
+    results = []
+    for extract in args.extracts:
+        dataset = args.dataset or Path(extract).stem
+        result = prepare_extract(
+            Path(extract),
+            dataset=dataset,
+            period=args.period,
+            partner=keys,
+            partnership=partnership,
+            linkage_key=linkage,
+            out_dir=Path(args.out),
+            max_rejected=args.max_rejected,
+        )
+        for t in validation_tables(result.validation):
+            console.print(t)
+        results.append(result)
+    console.print(prepare_table(results))
+    return 0
+
+
+# --- open -----------------------------------------------------------------------------
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    from fraudmatch.bundles import find_extracts, open_bundle
+    from fraudmatch.keys import load_private
+    from fraudmatch.partnership import load_partnership
+    from fraudmatch.summaries import table
+
+    partnership = load_partnership(args.partnership)
+    keys = load_private(args.key)
+    extracts = find_extracts(Path(args.extracts))
+    for bundle in args.bundles:
+        cases = open_bundle(
+            Path(bundle),
+            partner=keys,
+            senders={partnership.hub.name: partnership.hub.public},
+            extracts=extracts,
+            out_dir=Path(args.out),
+        )
+        console.print(
+            table(
+                f"{keys.name}: cases in {Path(bundle).name}",
+                cases.summary.columns,
+                cases.summary.rows(),
+            )
+        )
+        console.print(f"case list: {cases.csv_path}")
+        console.print(f"           {cases.xlsx_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fraudmatch",
@@ -85,6 +175,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cycle-date", type=_date, default=date(2026, 11, 1))
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(handler=cmd_synth)
+
+    p = sub.add_parser("keys", help="make key pairs and the partnership linkage key")
+    keys_sub = p.add_subparsers(dest="keys_command", required=True, metavar="KEYS_COMMAND")
+    k = keys_sub.add_parser("new", help="a party's encryption and signing key pairs")
+    k.add_argument("name", help="the party's name as in partnership.yaml, e.g. northmoor")
+    k.add_argument("--out", type=Path, required=True, help="folder for NAME.private/.public")
+    k.set_defaults(handler=cmd_keys_new)
+    k = keys_sub.add_parser("partnership", help="the partners' shared linkage key")
+    k.add_argument("--out", type=Path, required=True, help="file to write (mode 0600)")
+    k.set_defaults(handler=cmd_keys_partnership)
+
+    p = sub.add_parser("prepare", help="validate, pseudonymise and seal extracts for the hub")
+    p.add_argument("extracts", nargs="+", type=Path, help="extract files (dataset from name)")
+    p.add_argument("--dataset", help="dataset name (default: each file's name, e.g. payroll)")
+    p.add_argument("--period", default=_current_period(), help="YYYY-MM (default: this month)")
+    p.add_argument("--partnership", type=Path, required=True, help="partnership.yaml")
+    p.add_argument("--key", type=Path, required=True, help="this council's .private key file")
+    p.add_argument("--linkage-key", type=Path, required=True, help="partnership linkage key")
+    p.add_argument("--out", type=Path, required=True, help="folder for the sealed submissions")
+    p.add_argument(
+        "--max-rejected", type=float, default=0.25, help="refuse above this share of rejects"
+    )
+    p.set_defaults(handler=cmd_prepare)
+
+    p = sub.add_parser("open", help="verify, decrypt and re-identify a bundle from the hub")
+    p.add_argument("bundles", nargs="+", type=Path, help="bundle files from the hub")
+    p.add_argument("--partnership", type=Path, required=True, help="partnership.yaml")
+    p.add_argument("--key", type=Path, required=True, help="this council's .private key file")
+    p.add_argument("--extracts", type=Path, required=True, help="folder with the own extracts")
+    p.add_argument("--out", type=Path, required=True, help="folder for the case lists")
+    p.set_defaults(handler=cmd_open)
     return parser
 
 

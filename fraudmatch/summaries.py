@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from fraudmatch.ingest import Validation
+
+if TYPE_CHECKING:
+    from fraudmatch.prepare import PrepareResult
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
@@ -40,3 +44,12 @@ def validation_tables(result: Validation) -> list[Table]:
             )
         )
     return tables
+
+
+def prepare_table(results: Iterable[PrepareResult]) -> Table:
+    """One line per sealed submission: what was sent where."""
+    rows = [
+        [r.validation.dataset, r.rows_sent, r.validation.rows_rejected, str(r.sealed_path)]
+        for r in results
+    ]
+    return table("sealed for the hub", ["dataset", "rows sent", "rejected", "file"], rows)

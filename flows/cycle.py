@@ -1,0 +1,151 @@
+"""Prefect flows for the hub's cycle and a partner's submissions.
+
+Orchestration only: every task is one library call. Tasks take paths and names, not
+frames or keys, so a run can be retried, resumed or moved to other workers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from fraudmatch.collect import collect, load_current
+from fraudmatch.rules import load_rules
+from fraudmatch.workspace import open_workspace
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from fraudmatch import catalogue
+from fraudmatch.keys import load_partnership_key, load_private
+from fraudmatch.partnership import load_partnership
+from fraudmatch.prepare import submit_folder
+from fraudmatch.runs import (
+    RuleOutcome,
+    distribute,
+    match_rule,
+    order_rules,
+    run_id_for,
+    summary_document,
+    write_summary,
+)
+
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+@task(name="collect", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
+def collect_task(workspace_root: str, partnership_path: str, hub_key: str) -> dict:
+    partnership = load_partnership(partnership_path)
+    workspace = open_workspace(Path(workspace_root), partnership)
+    result = collect(workspace, partnership, load_private(hub_key))
+    logger = get_run_logger()
+    for item in result.files:
+        logger.info("%s %s: %s %s", item.outcome, item.file, item.dataset or "", item.reason)
+    for partner, dataset in result.missing:
+        logger.warning("missing: no %s from %s", dataset, partner)
+    return result.summary()
+
+
+@task(name="match-rule", retries=1, cache_policy=NO_CACHE)
+def match_rule_task(
+    workspace_root: str,
+    partnership_path: str,
+    rules_dir: str,
+    rule_name: str,
+    run_id: str,
+    cycle_date: date,
+) -> RuleOutcome:
+    partnership = load_partnership(partnership_path)
+    workspace = open_workspace(Path(workspace_root), partnership)
+    rules = {r.name: r for r in load_rules(Path(rules_dir))}
+    frames = load_current(workspace)
+    logger = get_run_logger()
+    outcome = match_rule(
+        workspace,
+        run_id,
+        rules[rule_name],
+        frames,
+        cycle_date=cycle_date,
+        rules_by_name=rules,
+        progress=logger.info,
+    )
+    logger.info(
+        "%s: %s, %s matches, %s cases %s",
+        rule_name,
+        outcome.status,
+        outcome.matches,
+        outcome.cases,
+        outcome.reason,
+    )
+    return outcome
+
+
+@task(name="distribute", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
+def distribute_task(
+    workspace_root: str,
+    partnership_path: str,
+    hub_key: str,
+    rules_dir: str,
+    run_id: str,
+    period: str,
+) -> list:
+    partnership = load_partnership(partnership_path)
+    workspace = open_workspace(Path(workspace_root), partnership)
+    return distribute(
+        workspace,
+        partnership,
+        load_private(hub_key),
+        run_id,
+        load_rules(Path(rules_dir)),
+        period=period,
+    )
+
+
+@flow(name="fraudmatch-cycle", log_prints=True)
+def cycle_flow(
+    workspace: str,
+    partnership: str,
+    hub_key: str,
+    rules_dir: str = str(DEFAULT_RULES),
+    cycle_date: date | None = None,
+) -> dict:
+    """Collect → match (one task per rule) → distribute, under one resumable run id."""
+    cycle_date = cycle_date or date.today()
+    run_id = run_id_for(cycle_date)
+    ws = open_workspace(Path(workspace), load_partnership(partnership))
+    catalogue.start_run(ws, run_id, cycle_date)
+    collected = collect_task(workspace, partnership, hub_key)
+    outcomes = [
+        match_rule_task(workspace, partnership, rules_dir, rule.name, run_id, cycle_date)
+        for rule in order_rules(load_rules(Path(rules_dir)))
+    ]
+    bundles = distribute_task(
+        workspace, partnership, hub_key, rules_dir, run_id, cycle_date.strftime("%Y-%m")
+    )
+    summary = summary_document(run_id, cycle_date, collected, outcomes, bundles)
+    write_summary(ws, run_id, summary)
+    catalogue.finish_run(ws, run_id, summary)
+    return summary
+
+
+@flow(name="fraudmatch-submit", log_prints=True)
+def submit_flow(
+    export_dir: str,
+    hub_inbox: str,
+    partnership: str,
+    partner_key: str,
+    linkage_key: str,
+    period: str | None = None,
+) -> dict:
+    """Partner side: prepare every extract in the export folder and deliver it to the hub.
+
+    An extract that fails validation is not sent; the reason is written next to it.
+    """
+    period = period or date.today().strftime("%Y-%m")
+    return submit_folder(
+        Path(export_dir),
+        Path(hub_inbox),
+        partnership=load_partnership(partnership),
+        partner=load_private(partner_key),
+        linkage_key=load_partnership_key(linkage_key),
+        period=period,
+    )

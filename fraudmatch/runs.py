@@ -1,0 +1,196 @@
+"""Hub side of a cycle after collection: match every rule, then distribute bundles.
+
+Each step writes its output atomically and records it in the catalogue as done, so a
+cycle that died half-way, run again under the same run id, skips what is finished and
+produces the same matches and bundles — never a second copy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from fraudmatch import catalogue
+from fraudmatch.bundles import bundle_name, case_rows, partner_cases, write_bundle
+from fraudmatch.engine import run_rule
+from fraudmatch.fsutil import atomic_path
+from fraudmatch.keys import PartyKeys
+from fraudmatch.partnership import Partnership
+from fraudmatch.rules import Rule
+from fraudmatch.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+MATCHES_DIR = "matches"
+CASE_ROWS = "case_rows.parquet"
+
+
+@dataclass
+class RuleOutcome:
+    rule: str
+    status: str  # matched | skipped | reused
+    matches: int = 0
+    cases: int = 0
+    path: Path | None = None
+    reason: str = ""
+    stats: dict = field(default_factory=dict)
+
+
+@dataclass
+class BundleOutcome:
+    partner: str
+    status: str  # written | reused
+    rows: int
+    cases: int
+    path: Path
+
+
+def run_id_for(cycle_date: date) -> str:
+    """One run per cycle date: re-running the cycle resumes it instead of starting anew."""
+    return f"run-{cycle_date:%Y%m%d}"
+
+
+def rule_datasets(rule: Rule) -> list[str]:
+    """Every dataset a rule reads, including those of rules it excludes by."""
+    return list(dict.fromkeys(d for d in (rule.left, rule.right) if d))
+
+
+def missing_datasets(rule: Rule, frames: Mapping[str, object]) -> list[str]:
+    return [d for d in rule_datasets(rule) if d not in frames]
+
+
+def order_rules(rules: Sequence[Rule]) -> list[Rule]:
+    """Internal helper rules first, so rules that exclude by them find their results."""
+    return sorted(rules, key=lambda r: (not r.internal, r.name))
+
+
+def match_rule(
+    workspace: Workspace,
+    run_id: str,
+    rule: Rule,
+    frames: Mapping[str, pl.LazyFrame | pl.DataFrame],
+    *,
+    cycle_date: date,
+    rules_by_name: Mapping[str, Rule],
+    progress: Callable[[str], None] | None = None,
+) -> RuleOutcome:
+    """Run one rule unless it already ran in this run; write its matches atomically."""
+    out = workspace.run_dir(run_id) / MATCHES_DIR / f"{rule.name}.parquet"
+    if catalogue.step_done(workspace, run_id, "match", rule.name) and out.exists():
+        matches = pl.read_parquet(out)
+        return RuleOutcome(rule.name, "reused", matches.height, matches["case_id"].n_unique(), out)
+    missing = missing_datasets(rule, frames)
+    if missing:
+        return RuleOutcome(rule.name, "skipped", reason=f"no submissions of {', '.join(missing)}")
+    result = run_rule(
+        rule,
+        frames,
+        cycle_date=cycle_date,
+        rules_by_name=rules_by_name,
+        progress=progress,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp:
+        result.matches.write_parquet(tmp)
+    cases = result.matches["case_id"].n_unique() if result.matches.height else 0
+    catalogue.mark_step(workspace, run_id, "match", rule.name, "done", str(out))
+    catalogue.record_rule(workspace, run_id, rule.name, result.matches.height, cases, str(out))
+    stats = (
+        result.stats if isinstance(result.stats, dict) else getattr(result.stats, "__dict__", {})
+    )
+    return RuleOutcome(rule.name, "matched", result.matches.height, cases, out, stats=stats)
+
+
+def load_matches(workspace: Workspace, run_id: str, rules: Sequence[Rule]) -> pl.DataFrame:
+    """All reportable matches of a run (internal helper rules are never reported)."""
+    reportable = {r.name for r in rules if not r.internal}
+    folder = workspace.run_dir(run_id) / MATCHES_DIR
+    frames = [pl.read_parquet(p) for p in sorted(folder.glob("*.parquet")) if p.stem in reportable]
+    frames = [f for f in frames if f.height]
+    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+
+
+def build_case_rows(workspace: Workspace, run_id: str, rules: Sequence[Rule]) -> pl.DataFrame:
+    """Every match as two case rows (one per side), saved beside the run's matches."""
+    matches = load_matches(workspace, run_id, rules)
+    rows = case_rows(matches, run_id=run_id, risk={r.name: r.risk for r in rules})
+    with atomic_path(workspace.run_dir(run_id) / CASE_ROWS) as tmp:
+        rows.write_parquet(tmp)
+    return rows
+
+
+def distribute(
+    workspace: Workspace,
+    partnership: Partnership,
+    hub: PartyKeys,
+    run_id: str,
+    rules: Sequence[Rule],
+    *,
+    period: str,
+) -> list[BundleOutcome]:
+    """One sealed bundle per partner with only its own case rows, written to its outbox.
+
+    A partner with no cases still gets an (empty) bundle: silence would be ambiguous.
+    """
+    rows = build_case_rows(workspace, run_id, rules)
+    outcomes = []
+    for partner in partnership.partners.values():
+        target = workspace.outbox(partner.name) / bundle_name(partner.name, period, run_id)
+        mine = partner_cases(rows, partner.name)
+        cases = mine["case_id"].n_unique() if mine.height else 0
+        if catalogue.step_done(workspace, run_id, "distribute", partner.name) and target.exists():
+            outcomes.append(BundleOutcome(partner.name, "reused", mine.height, cases, target))
+            continue
+        write_bundle(mine, target, hub=hub, recipient=partner.public, period=period)
+        catalogue.mark_step(workspace, run_id, "distribute", partner.name, "done", str(target))
+        outcomes.append(BundleOutcome(partner.name, "written", mine.height, cases, target))
+        log.info("bundle for %s: %s case rows -> %s", partner.name, mine.height, target)
+    return outcomes
+
+
+def summary_document(
+    run_id: str,
+    cycle_date: date,
+    collected: object,
+    rule_outcomes: Sequence[RuleOutcome],
+    bundles: Sequence[BundleOutcome],
+) -> dict:
+    """The run summary kept in the catalogue and shown at the end of a cycle."""
+    return {
+        "run_id": run_id,
+        "cycle_date": cycle_date.isoformat(),
+        "collected": collected,
+        "rules": [
+            {
+                "rule": r.rule,
+                "status": r.status,
+                "matches": r.matches,
+                "cases": r.cases,
+                "reason": r.reason,
+            }
+            for r in rule_outcomes
+        ],
+        "bundles": [
+            {
+                "partner": b.partner,
+                "status": b.status,
+                "rows": b.rows,
+                "cases": b.cases,
+                "path": str(b.path),
+            }
+            for b in bundles
+        ],
+    }
+
+
+def write_summary(workspace: Workspace, run_id: str, summary: dict) -> Path:
+    path = workspace.run_dir(run_id) / "summary.json"
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, default=str))
+    return path
