@@ -123,7 +123,6 @@ def read_extract(path: Path | str) -> tuple[pl.DataFrame, list[str]]:
             frame = pl.read_csv(
                 io.BytesIO(data),
                 infer_schema=False,
-                missing_utf8_is_empty_string=False,
                 truncate_ragged_lines=False,
             )
         elif suffix in (".xlsx", ".xlsm", ".xls"):

@@ -1,0 +1,251 @@
+"""The run report: one self-contained HTML file an analyst opens first.
+
+No scripts, fonts or images are fetched: charts are inline SVG, so the file opens on a
+locked-down council laptop and can be archived with the run. It shows record ids and
+evidence levels, never a token or key.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from fraudmatch.bundles import LEAD_NOTICE
+from fraudmatch.fsutil import atomic_path
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1d2733;
+max-width:72rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid
+#ccd5df;padding-bottom:.2rem}h3{font-size:1rem;margin:.8rem 0 .3rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{padding:.25rem .6rem;border-bottom:1px
+solid #e3e8ee;text-align:left;font-size:.9rem}td.n,th.n{text-align:right;font-variant-numeric:
+tabular-nums}th{background:#f3f6f9}.notice{background:#fff6e0;border-left:4px solid #e0a100;
+padding:.6rem 1rem}.muted{color:#5b6b7c}.grid{display:flex;flex-wrap:wrap;gap:1.5rem}
+.risk-high{color:#b3261e;font-weight:600}.risk-medium{color:#a05a00}.risk-low{color:#3b6e2a}
+svg text{font-family:inherit}
+"""
+
+
+def _esc(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, bool):
+        return f"<td>{'yes' if value else 'no'}</td>"
+    if isinstance(value, int):
+        return f'<td class="n">{value:,}</td>'
+    if isinstance(value, float):
+        return f'<td class="n">{value:,.2f}</td>'
+    return f"<td>{_esc(value)}</td>"
+
+
+def html_table(columns: Sequence[str], rows: Sequence[Sequence[object]], cls: str = "") -> str:
+    """A plain HTML table; numbers right-aligned."""
+    if not rows:
+        return '<p class="muted">none</p>'
+    head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def histogram_svg(values: Sequence[float], *, title: str, threshold: float | None = None) -> str:
+    """Counts of match weights in bins, with the rule's threshold marked."""
+    width, height, pad = 360, 150, 28
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return ""
+    lo, hi = math.floor(min(finite)), math.ceil(max(finite))
+    if hi == lo:
+        hi = lo + 1
+    bins = 24
+    step = (hi - lo) / bins
+    counts = [0] * bins
+    for v in finite:
+        counts[min(int((v - lo) / step), bins - 1)] += 1
+    top = max(counts)
+    bar_w = (width - 2 * pad) / bins
+    bars = []
+    for i, c in enumerate(counts):
+        h = 0 if top == 0 else (height - 2 * pad) * c / top
+        x, y = pad + i * bar_w, height - pad - h
+        bars.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 1:.1f}" height="{h:.1f}" '
+            f'fill="#4a78a8"><title>{lo + i * step:.1f} to {lo + (i + 1) * step:.1f}: '
+            f"{c}</title></rect>"
+        )
+    marks = ""
+    if threshold is not None and lo <= threshold <= hi:
+        x = pad + (threshold - lo) / (hi - lo) * (width - 2 * pad)
+        marks = (
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{pad - 6}" y2="{height - pad}" '
+            f'stroke="#b3261e" stroke-dasharray="3,2"/><text x="{x + 3:.1f}" y="{pad - 8}" '
+            f'font-size="10" fill="#b3261e">threshold</text>'
+        )
+    axis = (
+        f'<line x1="{pad}" x2="{width - pad}" y1="{height - pad}" y2="{height - pad}" '
+        f'stroke="#5b6b7c"/><text x="{pad}" y="{height - 8}" font-size="10">{lo}</text>'
+        f'<text x="{width - pad}" y="{height - 8}" font-size="10" text-anchor="end">{hi}</text>'
+        f'<text x="{width / 2}" y="{height - 8}" font-size="10" text-anchor="middle">'
+        "match weight</text>"
+    )
+    return (
+        f'<figure><figcaption>{_esc(title)}</figcaption><svg class="histogram" '
+        f'width="{width}" height="{height}" role="img" aria-label="{_esc(title)}">'
+        f"{''.join(bars)}{marks}{axis}</svg></figure>"
+    )
+
+
+def waterfall_svg(evidence: Sequence[Mapping[str, Any]], *, prior: float | None, title: str) -> str:
+    """How each comparison moved the match weight, from the prior to the total."""
+    steps = [("prior", prior or 0.0)] + [
+        (f"{e['comparison']}: {e['level']}", float(e["weight"] or 0.0)) for e in evidence
+    ]
+    running, spans = 0.0, []
+    for label, w in steps:
+        spans.append((label, running, running + w, w))
+        running += w
+    spans.append(("total", 0.0, running, running))
+    lo = min(0.0, *(min(a, b) for _, a, b, _ in spans))
+    hi = max(0.0, *(max(a, b) for _, a, b, _ in spans))
+    hi = hi if hi > lo else lo + 1
+    row_h, label_w, chart_w = 18, 190, 260
+    height = row_h * len(spans) + 20
+
+    def x(v: float) -> float:
+        return label_w + (v - lo) / (hi - lo) * chart_w
+
+    rows = []
+    for i, (label, a, b, w) in enumerate(spans):
+        y = 10 + i * row_h
+        colour = "#1d2733" if label == "total" else ("#3b7d3a" if w >= 0 else "#b3261e")
+        left, right = sorted((x(a), x(b)))
+        rows.append(
+            f'<text x="{label_w - 6}" y="{y + 12}" font-size="11" text-anchor="end">'
+            f"{_esc(label)}</text>"
+            f'<rect x="{left:.1f}" y="{y + 2}" width="{max(right - left, 1):.1f}" '
+            f'height="{row_h - 5}" fill="{colour}"><title>{w:+.2f}</title></rect>'
+            f'<text x="{right + 4:.1f}" y="{y + 12}" font-size="10">{w:+.1f}</text>'
+        )
+    zero = x(0.0)
+    return (
+        f'<figure><figcaption>{_esc(title)}</figcaption><svg class="waterfall" '
+        f'width="{label_w + chart_w + 50}" height="{height}" role="img" '
+        f'aria-label="{_esc(title)}"><line x1="{zero:.1f}" x2="{zero:.1f}" y1="4" '
+        f'y2="{height - 6}" stroke="#8a99a8"/>{"".join(rows)}</svg></figure>'
+    )
+
+
+def _collected_section(summary: Mapping[str, Any]) -> str:
+    collected = summary.get("collected") or {}
+    files = collected.get("files", [])
+    rows = [
+        [f.get("partner"), f.get("file"), f.get("outcome"), f.get("dataset"), f.get("reason", "")]
+        for f in files
+    ]
+    missing = [[m.get("partner"), m.get("dataset")] for m in collected.get("missing", [])]
+    return (
+        "<h2>Submissions</h2>"
+        + html_table(["partner", "file", "outcome", "dataset", "reason"], rows)
+        + "<h3>Missing (expected, never received)</h3>"
+        + html_table(["partner", "dataset"], missing)
+    )
+
+
+def _rules_section(summary: Mapping[str, Any], rows: pl.DataFrame) -> str:
+    rule_rows = [
+        [r["rule"], r["status"], r["matches"], r["cases"], r.get("reason", "")]
+        for r in summary.get("rules", [])
+    ]
+    out = "<h2>Matches per rule</h2>" + html_table(
+        ["rule", "status", "matches", "cases", "note"], rule_rows
+    )
+    if rows.height:
+        per_partner = (
+            rows.group_by("partner", "rule")
+            .agg(pl.col("case_id").n_unique().alias("cases"), pl.len().alias("records"))
+            .sort("partner", "rule")
+        )
+        risk = rows.group_by("risk").agg(pl.col("case_id").n_unique().alias("cases")).sort("risk")
+        out += "<h2>Cases per partner</h2>" + html_table(
+            ["partner", "rule", "cases", "records"], per_partner.rows()
+        )
+        out += "<h2>Risk bands</h2>" + html_table(["risk", "cases"], risk.rows())
+    return out
+
+
+def _weights_section(matches: pl.DataFrame, thresholds: Mapping[str, float]) -> str:
+    if matches.height == 0 or "match_weight" not in matches.columns:
+        return ""
+    charts = []
+    for (rule,), group in matches.group_by("rule", maintain_order=True):
+        weights = group["match_weight"].drop_nulls().to_list()
+        chart = histogram_svg(weights, title=str(rule), threshold=thresholds.get(str(rule)))
+        if chart:
+            charts.append(chart)
+    if not charts:
+        return ""
+    return "<h2>Match weights per rule</h2><div class='grid'>" + "".join(charts) + "</div>"
+
+
+def _top_cases_section(rows: pl.DataFrame, priors: Mapping[str, float], top: int) -> str:
+    if rows.height == 0:
+        return ""
+    best = (
+        rows.filter(pl.col("match_weight").is_not_null())
+        .sort("match_weight", descending=True)
+        .unique("case_id", keep="first", maintain_order=True)
+        .head(top)
+    )
+    parts = ["<h2>Top cases: why they matched</h2>"]
+    for r in best.iter_rows(named=True):
+        title = (
+            f"{r['case_id']} · {r['rule']} · {r['partner']}/{r['dataset']}/{r['record_id']} ↔ "
+            f"{r['other_partner']}/{r['other_dataset']}/{r['other_record_id']}"
+        )
+        parts.append(waterfall_svg(r["evidence"] or [], prior=priors.get(r["rule"]), title=title))
+    return "".join(parts)
+
+
+def render_report(
+    summary: Mapping[str, Any],
+    matches: pl.DataFrame,
+    rows: pl.DataFrame,
+    *,
+    thresholds: Mapping[str, float] | None = None,
+    priors: Mapping[str, float] | None = None,
+    top: int = 10,
+) -> str:
+    """The whole report as one HTML string."""
+    title = f"fraudmatch run {summary.get('run_id', '')}"
+    body = [
+        f"<h1>{_esc(title)}</h1>",
+        f"<p class='muted'>cycle date {_esc(summary.get('cycle_date', ''))}</p>",
+        f"<p class='notice'>{_esc(LEAD_NOTICE)}</p>",
+        _collected_section(summary),
+        _rules_section(summary, rows),
+        _weights_section(matches, thresholds or {}),
+        _top_cases_section(rows, priors or {}, top),
+    ]
+    bundles = [
+        [b["partner"], b["status"], b["cases"], b["rows"]] for b in summary.get("bundles", [])
+    ]
+    body.append("<h2>Bundles</h2>" + html_table(["partner", "status", "cases", "rows"], bundles))
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
+        + "".join(body)
+        + "</body></html>"
+    )
+
+
+def write_report(path: Path, document: str) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(document, encoding="utf-8")
+    return path
