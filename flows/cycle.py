@@ -9,25 +9,26 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from fraudmatch.collect import collect, load_current
-from fraudmatch.rules import load_rules
-from fraudmatch.workspace import open_workspace
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from fraudmatch import catalogue
+from fraudmatch.collect import collect, load_current
 from fraudmatch.keys import load_partnership_key, load_private
 from fraudmatch.partnership import load_partnership
 from fraudmatch.prepare import submit_folder
+from fraudmatch.rules import load_rules
 from fraudmatch.runs import (
     RuleOutcome,
     distribute,
     match_rule,
-    order_rules,
+    reportable,
     run_id_for,
     summary_document,
+    write_run_report,
     write_summary,
 )
+from fraudmatch.workspace import open_workspace
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -116,14 +117,17 @@ def cycle_flow(
     collected = collect_task(workspace, partnership, hub_key)
     outcomes = [
         match_rule_task(workspace, partnership, rules_dir, rule.name, run_id, cycle_date)
-        for rule in order_rules(load_rules(Path(rules_dir)))
+        for rule in reportable(load_rules(Path(rules_dir)))
     ]
     bundles = distribute_task(
         workspace, partnership, hub_key, rules_dir, run_id, cycle_date.strftime("%Y-%m")
     )
     summary = summary_document(run_id, cycle_date, collected, outcomes, bundles)
     write_summary(ws, run_id, summary)
+    report = write_run_report(ws, run_id, load_rules(Path(rules_dir)), summary)
+    summary["report"] = str(report)
     catalogue.finish_run(ws, run_id, summary)
+    get_run_logger().info("run %s finished; report: %s", run_id, report)
     return summary
 
 

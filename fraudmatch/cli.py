@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+_DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules"
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -154,6 +155,109 @@ def cmd_open(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- hub: cycle, serve, rules ---------------------------------------------------------
+
+
+def _hub_paths(args: argparse.Namespace) -> dict[str, str]:
+    from fraudmatch.workspace import default_root
+
+    workspace = Path(args.workspace) if args.workspace else default_root()
+    return {
+        "workspace": str(workspace),
+        "partnership": str(args.partnership),
+        "hub_key": str(args.hub_key),
+        "rules_dir": str(args.rules),
+    }
+
+
+def cmd_cycle(args: argparse.Namespace) -> int:
+    from flows.cycle import cycle_flow
+    from fraudmatch.summaries import cycle_tables
+
+    summary = cycle_flow(**_hub_paths(args), cycle_date=args.cycle_date)
+    for t in cycle_tables(summary):
+        console.print(t)
+    console.print(f"report: {summary['report']}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from flows.cycle import cycle_flow
+    from fraudmatch.partnership import load_partnership
+
+    partnership = load_partnership(args.partnership)
+    console.print(
+        f"serving the cycle on '{partnership.schedule_cron}' ({partnership.timezone}); "
+        "Ctrl-C to stop"
+    )
+    cycle_flow.serve(
+        name="fraudmatch-cycle",
+        cron=partnership.schedule_cron,
+        parameters=_hub_paths(args),
+    )
+    return 0
+
+
+def cmd_rules_check(args: argparse.Namespace) -> int:
+    from fraudmatch.partnership import load_partnership
+    from fraudmatch.prepare import bloom_params
+    from fraudmatch.rules import lint_rules, load_rules
+    from fraudmatch.specs import load_spec
+    from fraudmatch.summaries import table
+
+    bloom = bloom_params(load_partnership(args.partnership)) if args.partnership else None
+    rules = load_rules(args.rules)
+    problems = lint_rules(rules, load_spec(args.spec), bloom)
+    console.print(
+        table(
+            f"{len(rules)} rules in {args.rules}",
+            ["rule", "datasets", "scope", "model", "risk"],
+            [[r.name, f"{r.left} / {r.right}", r.scope, r.scoring.model, r.risk] for r in rules],
+        )
+    )
+    if problems:
+        console.print(
+            table(
+                "problems",
+                ["file", "key", "problem"],
+                [[p.file, p.path, p.message] for p in problems],
+            )
+        )
+        return 1
+    console.print("[green]all rules check against the data specification[/]")
+    return 0
+
+
+def cmd_rules_explain(args: argparse.Namespace) -> int:
+    from fraudmatch.collect import load_current
+    from fraudmatch.partnership import load_partnership
+    from fraudmatch.rules import explain_blocking, load_rules
+    from fraudmatch.summaries import table
+    from fraudmatch.workspace import default_root, open_workspace
+
+    rules = {r.name: r for r in load_rules(args.rules)}
+    if args.rule not in rules:
+        raise KeyError(f"no rule {args.rule!r} in {args.rules} (rules: {', '.join(rules)})")
+    rule = rules[args.rule]
+    workspace = open_workspace(
+        Path(args.workspace) if args.workspace else default_root(),
+        load_partnership(args.partnership),
+    )
+    frames = load_current(workspace)
+    missing = [d for d in (rule.left, rule.right) if d not in frames]
+    if missing:
+        raise KeyError(f"no submissions of {', '.join(missing)} in {workspace.root}")
+    explained = explain_blocking(rule, frames[rule.left], frames[rule.right])
+    console.print(
+        table(
+            f"blocking of {rule.name}",
+            explained.columns,
+            [[str(v) if isinstance(v, list) else v for v in row] for row in explained.rows()],
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fraudmatch",
@@ -206,6 +310,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extracts", type=Path, required=True, help="folder with the own extracts")
     p.add_argument("--out", type=Path, required=True, help="folder for the case lists")
     p.set_defaults(handler=cmd_open)
+
+    def hub_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--workspace", help="hub workspace (default ./workspace or $FRAUDMATCH_WORKSPACE)"
+        )
+        p.add_argument("--partnership", type=Path, required=True, help="partnership.yaml")
+        p.add_argument("--rules", type=Path, default=_DEFAULT_RULES, help="rules folder")
+
+    p = sub.add_parser("cycle", help="hub: collect, match and distribute once, now")
+    hub_options(p)
+    p.add_argument("--hub-key", type=Path, required=True, help="the hub's .private key file")
+    p.add_argument("--cycle-date", type=_date, default=None, help="YYYY-MM-DD (default today)")
+    p.set_defaults(handler=cmd_cycle)
+
+    p = sub.add_parser("serve", help="hub: serve the cycle on the partnership's schedule")
+    hub_options(p)
+    p.add_argument("--hub-key", type=Path, required=True, help="the hub's .private key file")
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("rules", help="check and explain match rules")
+    rules_sub = p.add_subparsers(dest="rules_command", required=True, metavar="RULES_COMMAND")
+    r = rules_sub.add_parser("check", help="lint every rule against the data specification")
+    r.add_argument("--rules", type=Path, default=_DEFAULT_RULES, help="rules folder")
+    r.add_argument("--spec", type=Path, help="data specification (default: shipped)")
+    r.add_argument("--partnership", type=Path, help="partnership.yaml (for Bloom settings)")
+    r.set_defaults(handler=cmd_rules_check)
+    r = rules_sub.add_parser("explain", help="candidate pairs each blocking rule makes")
+    r.add_argument("rule", help="rule name, e.g. payroll_to_payroll")
+    hub_options(r)
+    r.set_defaults(handler=cmd_rules_explain)
     return parser
 
 

@@ -22,7 +22,7 @@ from fraudmatch.engine import run_rule
 from fraudmatch.fsutil import atomic_path
 from fraudmatch.keys import PartyKeys
 from fraudmatch.partnership import Partnership
-from fraudmatch.rules import Rule
+from fraudmatch.rules import Rule, order_rules
 from fraudmatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -56,18 +56,18 @@ def run_id_for(cycle_date: date) -> str:
     return f"run-{cycle_date:%Y%m%d}"
 
 
-def rule_datasets(rule: Rule) -> list[str]:
-    """Every dataset a rule reads, including those of rules it excludes by."""
-    return list(dict.fromkeys(d for d in (rule.left, rule.right) if d))
+def rule_datasets(rule: Rule, rules_by_name: Mapping[str, Rule]) -> list[str]:
+    """Every dataset a rule reads, including those of the rules it excludes by."""
+    found = [rule.left, rule.right]
+    for ex in rule.exclude:
+        if ex.rule in rules_by_name:
+            found += rule_datasets(rules_by_name[ex.rule], rules_by_name)
+    return list(dict.fromkeys(d for d in found if d))
 
 
-def missing_datasets(rule: Rule, frames: Mapping[str, object]) -> list[str]:
-    return [d for d in rule_datasets(rule) if d not in frames]
-
-
-def order_rules(rules: Sequence[Rule]) -> list[Rule]:
-    """Internal helper rules first, so rules that exclude by them find their results."""
-    return sorted(rules, key=lambda r: (not r.internal, r.name))
+def reportable(rules: Sequence[Rule]) -> list[Rule]:
+    """Rules whose matches are reported, in run order; internal helpers run inside them."""
+    return [r for r in order_rules(rules) if not r.internal]
 
 
 def match_rule(
@@ -85,7 +85,7 @@ def match_rule(
     if catalogue.step_done(workspace, run_id, "match", rule.name) and out.exists():
         matches = pl.read_parquet(out)
         return RuleOutcome(rule.name, "reused", matches.height, matches["case_id"].n_unique(), out)
-    missing = missing_datasets(rule, frames)
+    missing = [d for d in rule_datasets(rule, rules_by_name) if d not in frames]
     if missing:
         return RuleOutcome(rule.name, "skipped", reason=f"no submissions of {', '.join(missing)}")
     result = run_rule(
@@ -194,3 +194,21 @@ def write_summary(workspace: Workspace, run_id: str, summary: dict) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(summary, indent=2, default=str))
     return path
+
+
+def write_run_report(
+    workspace: Workspace, run_id: str, rules: Sequence[Rule], summary: Mapping
+) -> Path:
+    """Render ``runs/<run_id>/report.html`` from the run's matches and summary."""
+    from fraudmatch.report import render_report, write_report
+
+    matches = load_matches(workspace, run_id, rules)
+    rows_path = workspace.run_dir(run_id) / CASE_ROWS
+    rows = pl.read_parquet(rows_path) if rows_path.exists() else pl.DataFrame()
+    thresholds = {
+        r.name: r.scoring.threshold
+        for r in rules
+        if r.scoring.threshold is not None and r.scoring.threshold_kind == "match_weight"
+    }
+    document = render_report(summary, matches, rows, thresholds=thresholds)
+    return write_report(workspace.run_dir(run_id) / "report.html", document)

@@ -53,3 +53,62 @@ def prepare_table(results: Iterable[PrepareResult]) -> Table:
         for r in results
     ]
     return table("sealed for the hub", ["dataset", "rows sent", "rejected", "file"], rows)
+
+
+def cycle_tables(summary: dict) -> list[Table]:
+    """The run summary an operator reads at the end of a cycle."""
+    collected = summary.get("collected") or {}
+    counts = collected.get("counts", {})
+    tables = [
+        table(
+            f"run {summary.get('run_id')} (cycle date {summary.get('cycle_date')})",
+            ["stored", "duplicates", "quarantined", "missing"],
+            [
+                [
+                    counts.get("stored", 0),
+                    counts.get("duplicate", 0),
+                    counts.get("quarantined", 0),
+                    len(collected.get("missing", [])),
+                ]
+            ],
+        )
+    ]
+    bad = [f for f in collected.get("files", []) if f.get("outcome") == "quarantined"]
+    if bad:
+        tables.append(
+            table(
+                "quarantined",
+                ["partner", "file", "reason"],
+                [[f["partner"], f["file"], f["reason"]] for f in bad],
+            )
+        )
+    missing = collected.get("missing", [])
+    if missing:
+        tables.append(
+            table(
+                "missing submissions",
+                ["partner", "dataset"],
+                [[m["partner"], m["dataset"]] for m in missing],
+            )
+        )
+    tables.append(
+        table(
+            "matches per rule",
+            ["rule", "status", "matches", "cases", "note"],
+            [
+                [r["rule"], r["status"], r["matches"], r["cases"], r["reason"]]
+                for r in summary.get("rules", [])
+            ],
+        )
+    )
+    tables.append(
+        table(
+            "bundles",
+            ["partner", "status", "cases", "rows", "file"],
+            [
+                [b["partner"], b["status"], b["cases"], b["rows"], b["path"]]
+                for b in summary.get("bundles", [])
+            ],
+        )
+    )
+    return tables
