@@ -23,6 +23,7 @@ from fraudmatch.specs import load_spec
 
 console = Console(highlight=False)
 HUB = "hub"
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules"
 
 
 @dataclass
@@ -86,7 +87,15 @@ def step(title: str, command: str) -> None:
     console.print(f"[dim]$ {command}[/]")
 
 
-def run(out: Path, *, partners: int, people: int, seed: int, cycle_date: date) -> int:
+def run(
+    out: Path,
+    *,
+    partners: int,
+    people: int,
+    seed: int,
+    cycle_date: date,
+    rules_dir: Path = DEFAULT_RULES,
+) -> int:
     from fraudmatch.keys import load_partnership_key
     from fraudmatch.partnership import load_partnership
     from fraudmatch.prepare import prepare_extract
@@ -140,13 +149,57 @@ def run(out: Path, *, partners: int, people: int, seed: int, cycle_date: date) -
                     rejects_path=out / "rejects" / partner / f"{extract.stem}.rejects.csv",
                 )
             )
-        console.print(prepare_table(results))
+        console.print(prepare_table(results, title=f"{partner}: sealed for the hub"))
+
+    step(
+        "4. the hub collects, matches and distributes (one Prefect flow run)",
+        "fraudmatch cycle --partnership partnership.yaml --hub-key hub.private "
+        f"--cycle-date {cycle_date}",
+    )
+    from flows.cycle import cycle_flow
+    from fraudmatch.summaries import cycle_tables
+
+    summary = cycle_flow(
+        workspace=str(workspace.root),
+        partnership=str(parties.partnership_path),
+        hub_key=str(parties.hub_key_path),
+        rules_dir=str(rules_dir),
+        cycle_date=cycle_date,
+    )
+    for t in cycle_tables(summary):
+        console.print(t)
+
+    step(
+        "5. each council opens its bundle and gets its own case list",
+        "fraudmatch open --partnership partnership.yaml --key KEY --extracts DIR --out DIR BUNDLE",
+    )
+    from fraudmatch.bundles import open_bundle
+    from fraudmatch.summaries import table
+
+    case_lists = []
+    senders = {partnership.hub.name: partnership.hub.public}
+    for bundle in summary["bundles"]:
+        partner = bundle["partner"]
+        cases = open_bundle(
+            Path(bundle["path"]),
+            partner=parties.partner_keys(partner),
+            senders=senders,
+            extracts={p.stem: p for p in (extracts / partner).iterdir() if p.is_file()},
+            out_dir=out / "case-lists" / partner,
+        )
+        console.print(
+            table(f"{partner}: cases by rule", cases.summary.columns, cases.summary.rows())
+        )
+        case_lists.append((partner, cases.xlsx_path))
 
     elapsed = time.perf_counter() - started
     console.rule("[bold]done")
     console.print(f"extracts and ground truth: {extracts}")
     console.print(f"rejects reports (stay with each council): {out / 'rejects'}")
     console.print(f"hub workspace: {workspace.root}")
+    console.print(f"[bold]match report: {summary['report']}[/]")
+    for partner, path in case_lists:
+        console.print(f"case list for {partner}: {path}")
     console.print(f"finished in {elapsed:.1f} s")
     return 0
 

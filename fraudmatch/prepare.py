@@ -95,6 +95,7 @@ def prepare_extract(
     ds = spec.dataset(dataset)
     result = ingest(extract, ds)
     rejects_path = rejects_path or extract.with_name(f"{extract.stem}.rejects.csv")
+    rejects_path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(rejects_path) as tmp:
         result.rejects.write_csv(tmp)
     check_fit_to_send(result, max_rejected)

@@ -46,13 +46,13 @@ def validation_tables(result: Validation) -> list[Table]:
     return tables
 
 
-def prepare_table(results: Iterable[PrepareResult]) -> Table:
+def prepare_table(results: Iterable[PrepareResult], title: str = "sealed for the hub") -> Table:
     """One line per sealed submission: what was sent where."""
     rows = [
         [r.validation.dataset, r.rows_sent, r.validation.rows_rejected, str(r.sealed_path)]
         for r in results
     ]
-    return table("sealed for the hub", ["dataset", "rows sent", "rejected", "file"], rows)
+    return table(title, ["dataset", "rows sent", "rejected", "file"], rows)
 
 
 def cycle_tables(summary: dict) -> list[Table]:
