@@ -1,0 +1,198 @@
+"""The whole cycle through the CLI: councils prepare, the hub cycles, councils open.
+
+Real keys, real sealed files, real Prefect (a temporary server from the test harness).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from fraudmatch import catalogue
+from fraudmatch.bundles import read_bundle
+from fraudmatch.cli import main
+from fraudmatch.collect import collect, load_current
+from fraudmatch.demo import make_parties
+from fraudmatch.partnership import load_partnership
+from fraudmatch.rules import load_rules
+from fraudmatch.runs import match_rule, reportable, run_id_for
+from fraudmatch.specs import load_spec
+from fraudmatch.synth import generate
+from fraudmatch.workspace import open_workspace
+
+CYCLE = date(2026, 11, 1)
+RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+@pytest.fixture(scope="module")
+def harness():
+    with prefect_test_harness():
+        yield
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory):
+    """Three councils that have prepared and delivered all their extracts."""
+    root = tmp_path_factory.mktemp("cycle")
+    synth = generate(root / "councils", partners=3, people=3_000, seed=3, cycle_date=CYCLE)
+    parties = make_parties(root, synth.partners, list(load_spec().datasets))
+    inbox = root / "prepared"
+    for partner in synth.partners:
+        extracts = sorted(p for p in (root / "councils" / partner).iterdir() if p.is_file())
+        code = main(
+            [
+                "prepare",
+                *map(str, extracts),
+                "--period",
+                "2026-11",
+                "--partnership",
+                str(parties.partnership_path),
+                "--key",
+                str(parties.partner_key_paths[partner]),
+                "--linkage-key",
+                str(parties.linkage_key_path),
+                "--out",
+                str(inbox / partner),
+            ]
+        )
+        assert code == 0
+    return root, synth, parties, inbox
+
+
+def deliver(inbox: Path, workspace: Path, partners) -> None:
+    for partner in partners:
+        target = workspace / "inbox" / partner
+        target.mkdir(parents=True, exist_ok=True)
+        for sealed in (inbox / partner).iterdir():
+            shutil.copy(sealed, target / sealed.name)
+
+
+def cycle_cli(root: Path, parties, workspace: Path) -> int:
+    return main(
+        [
+            "cycle",
+            "--workspace",
+            str(workspace),
+            "--partnership",
+            str(parties.partnership_path),
+            "--hub-key",
+            str(parties.hub_key_path),
+            "--rules",
+            str(RULES),
+            "--cycle-date",
+            CYCLE.isoformat(),
+        ]
+    )
+
+
+def bundle_rows(workspace: Path, parties, partner: str) -> pl.DataFrame:
+    partnership = load_partnership(parties.partnership_path)
+    (bundle,) = sorted((workspace / "outbox" / partner).glob("*.bundle"))
+    _, rows = read_bundle(
+        bundle,
+        partner=parties.partner_keys(partner),
+        senders={"hub": partnership.hub.public},
+    )
+    return rows
+
+
+def test_whole_cycle_through_the_cli(world, harness, capsys) -> None:
+    root, synth, parties, inbox = world
+    workspace = root / "ws-full"
+    deliver(inbox, workspace, synth.partners)
+    assert cycle_cli(root, parties, workspace) == 0
+    out = capsys.readouterr().out
+    assert "matches per rule" in out and "report:" in out
+    report = workspace / "runs" / run_id_for(CYCLE) / "report.html"
+    assert report.exists() and "A match is a lead, not a finding" in report.read_text()
+
+    truth = pl.read_csv(synth.truth["cases"], infer_schema=False).filter(pl.col("kind") == "case")
+    found_total = 0
+    for partner in synth.partners:
+        rows = bundle_rows(workspace, parties, partner)
+        # no partner's bundle holds another partner's records
+        assert rows.filter(pl.col("partner") != partner).height == 0
+        mine = truth.filter(pl.col("left_partner") == partner)
+        keys = set(rows.select("rule", "record_id", "other_partner", "other_record_id").rows())
+        found = sum(
+            (r["rule"], r["left_record_id"], r["right_partner"], r["right_record_id"]) in keys
+            for r in mine.iter_rows(named=True)
+        )
+        found_total += found
+        # and the investigator can open it through the CLI
+        code = main(
+            [
+                "open",
+                *map(str, (workspace / "outbox" / partner).glob("*.bundle")),
+                "--partnership",
+                str(parties.partnership_path),
+                "--key",
+                str(parties.partner_key_paths[partner]),
+                "--extracts",
+                str(root / "councils" / partner),
+                "--out",
+                str(root / "cases" / partner),
+            ]
+        )
+        assert code == 0
+        assert list((root / "cases" / partner).glob("*.cases.xlsx"))
+    # rule accuracy is asserted per rule in test_shipped_rules; here: the cases reach partners
+    assert found_total >= 0.95 * truth.height, (found_total, truth.height)
+
+
+def test_missing_partner_is_reported_and_cycle_runs(world, harness, capsys) -> None:
+    root, synth, parties, inbox = world
+    workspace = root / "ws-missing"
+    deliver(inbox, workspace, synth.partners[:-1])
+    assert cycle_cli(root, parties, workspace) == 0
+    out = capsys.readouterr().out
+    assert "missing submissions" in out and synth.partners[-1] in out
+    absent = bundle_rows(workspace, parties, synth.partners[-1])
+    assert absent.height == 0  # an empty bundle, not silence
+
+
+def test_cycle_killed_between_match_and_distribute_resumes(world, harness) -> None:
+    root, synth, parties, inbox = world
+    partnership = load_partnership(parties.partnership_path)
+    # a clean run for reference
+    clean = root / "ws-clean"
+    deliver(inbox, clean, synth.partners)
+    assert cycle_cli(root, parties, clean) == 0
+
+    # the same cycle dies after matching, before distributing
+    crashed = root / "ws-crash"
+    deliver(inbox, crashed, synth.partners)
+    ws = open_workspace(crashed, partnership)
+    run_id = run_id_for(CYCLE)
+    catalogue.start_run(ws, run_id, CYCLE)
+    collect(ws, partnership, parties.hub_keys())
+    rules = load_rules(RULES)
+    by_name = {r.name: r for r in rules}
+    frames = load_current(ws)
+    for rule in reportable(rules):
+        match_rule(ws, run_id, rule, frames, cycle_date=CYCLE, rules_by_name=by_name)
+    matched = {p.name: p.stat().st_mtime_ns for p in (ws.run_dir(run_id) / "matches").iterdir()}
+    assert not any((crashed / "outbox").rglob("*.bundle"))
+
+    assert cycle_cli(root, parties, crashed) == 0
+    # matches were reused, not recomputed or duplicated
+    after = {p.name: p.stat().st_mtime_ns for p in (ws.run_dir(run_id) / "matches").iterdir()}
+    assert after == matched
+    steps = catalogue.run_steps(ws, run_id)
+    assert steps.filter(pl.col("step") == "match").height == len(reportable(rules))
+    # same bundles as the clean run: one per partner, same rows
+    for partner in synth.partners:
+        assert len(list((crashed / "outbox" / partner).glob("*.bundle"))) == 1
+        got = bundle_rows(crashed, parties, partner).drop("evidence")
+        want = bundle_rows(clean, parties, partner).drop("evidence")
+        assert got.sort(got.columns).equals(want.sort(want.columns))
+
+    # and a third run changes nothing
+    assert cycle_cli(root, parties, crashed) == 0
+    for partner in synth.partners:
+        assert len(list((crashed / "outbox" / partner).glob("*.bundle"))) == 1
