@@ -1,0 +1,94 @@
+"""The shipped rules against the synthetic councils' complete truth, per rule.
+
+Why: a rule is only as good as the cases it finds and the decoys it leaves alone. One small
+population (generated once per module) is ingested and pseudonymised exactly as partners
+would, every shipped rule runs through the engine, and each rule's pairs are compared with
+``truth/cases.csv``: recall >= 0.98, precision >= 0.95 and no decoy flagged.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from fraudmatch.engine import RuleResult, run_rules
+from fraudmatch.hubdata import accuracy, pseudonymised_frames, truth_pairs
+from fraudmatch.rules import lint_rules, load_rules
+from fraudmatch.specs import load_spec
+from fraudmatch.synth import RULES as RULE_NAMES
+from fraudmatch.synth import generate
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+CYCLE = date(2026, 11, 1)
+PEOPLE, PARTNERS, SEED = 6_000, 4, 3
+#: A fixed linkage key, so the run (and any strict xfail) is reproducible.
+KEY = bytes(range(100, 132))
+
+#: Rules that do not yet meet the bar on the synthetic councils, with the reason (see the
+#: rule files and the engineering notes); strict, so a fix makes the test fail loudly.
+KNOWN_SHORT: dict[str, str] = {
+    "payroll_to_creditors": (
+        "same-address cases whose two address lines differ in form (a trailing town name, a"
+        " dropped 'Flat n'): the address normaliser keeps these, and no Bloom threshold tells"
+        " them from the next-door decoys"
+    ),
+    "concessionary_travel_to_deceased": (
+        "a pass with the holder's initial or nickname: without an NI number it cannot be told"
+        " from a twin at the same address by Bloom similarity"
+    ),
+    "council_tax_spd_to_electoral_register": (
+        "disregard rows rejected at ingest (planted duplicate record ids) leave disregarded"
+        " adults unexcused; holders under an initial or nickname hide a same-surname adult"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, RuleResult], pl.DataFrame]:
+    out = tmp_path_factory.mktemp("councils")
+    generate(out, partners=PARTNERS, people=PEOPLE, seed=SEED, cycle_date=CYCLE)
+    frames = pseudonymised_frames(out, KEY)
+    results = run_rules(load_rules(RULES_DIR), frames, cycle_date=CYCLE)
+    return results, truth_pairs(out)
+
+
+@pytest.fixture(scope="module")
+def table(run: tuple[dict[str, RuleResult], pl.DataFrame]) -> pl.DataFrame:
+    results, truth = run
+    out = accuracy(
+        {n: r.matches for n, r in results.items()},
+        truth,
+        {n: r.rule.one_dataset for n, r in results.items()},
+    )
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
+        print(f"\n{PEOPLE} people, {PARTNERS} partners, seed {SEED}\n{out}")
+    return out
+
+
+def test_shipped_rules_lint_clean() -> None:
+    assert [str(p) for p in lint_rules(load_rules(RULES_DIR), load_spec())] == []
+
+
+def test_the_twelve_rules_are_shipped() -> None:
+    shipped = {r.name for r in load_rules(RULES_DIR) if not r.internal}
+    assert shipped == set(RULE_NAMES)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=KNOWN_SHORT[r]))
+        if r in KNOWN_SHORT
+        else r
+        for r in RULE_NAMES
+    ],
+)
+def test_rule_accuracy(table: pl.DataFrame, rule: str) -> None:
+    row = table.filter(pl.col("rule") == rule).row(0, named=True)
+    assert row["cases"] >= 3, f"{rule}: too few planted cases to judge ({row['cases']})"
+    assert row["decoys_flagged"] == 0, row
+    assert row["recall"] >= 0.98, row
+    assert row["precision"] >= 0.95, row
