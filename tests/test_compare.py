@@ -1,0 +1,252 @@
+"""Every comparison level, one table row per level (null included)."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import date
+
+import polars as pl
+import pytest
+
+from fraudmatch.bloom import BloomParams, bloom_encode
+from fraudmatch.compare import Comparer, label_expr
+from fraudmatch.rules import Comparison, parse_rule
+
+KEY = b"k" * 32
+PARAMS = BloomParams()
+
+
+def comparison(spec: dict) -> Comparison:
+    rule = {
+        "name": "t",
+        "description": "test",
+        "risk": "low",
+        "dataset": "d",
+        "blocking": [{"name": "b", "keys": "x"}],
+        "comparisons": [{"name": "c", **spec}],
+        "scoring": {"model": "deterministic", "match_when": [{"c": "else"}]},
+    }
+    return parse_rule(rule).comparisons[0]
+
+
+def tok(value) -> int | None:
+    return None if value is None else zlib.crc32(str(value).encode()) + 1
+
+
+def run(comp: Comparison, left: pl.DataFrame, right: pl.DataFrame) -> list[tuple[int, str]]:
+    """Compare row i of left with row i of right; (gamma, label) per row."""
+    n = left.height
+    for frame in (left, right):
+        frame.insert_column(0, pl.Series("__row", range(n), dtype=pl.UInt32))
+    pairs = pl.DataFrame(
+        {"li": range(n), "ri": range(n)}, schema={"li": pl.UInt32, "ri": pl.UInt32}
+    )
+    out = Comparer([comp], left, right, n_words=PARAMS.words).gammas(pairs)
+    out = out.with_columns(label_expr(comp))
+    return list(zip(out["gamma_c"].to_list(), out["level_c"].to_list(), strict=True))
+
+
+def token_frames(cases: list[tuple], cols: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    left = pl.DataFrame(
+        {c: [tok(case[0][i]) for case in cases] for i, c in enumerate(cols)},
+        schema=dict.fromkeys(cols, pl.UInt64),
+    )
+    right = pl.DataFrame(
+        {c: [tok(case[1][i]) for case in cases] for i, c in enumerate(cols)},
+        schema=dict.fromkeys(cols, pl.UInt64),
+    )
+    return left, right
+
+
+def test_exact_token_levels() -> None:
+    cases = [
+        (("A",), ("A",), 1, "exact"),
+        (("A",), ("B",), 0, "else"),
+        (("A",), (None,), -1, "null"),
+    ]
+    left, right = token_frames(cases, ["ni__tok"])
+    got = run(comparison({"type": "exact", "column": "ni__tok"}), left, right)
+    assert got == [(c[2], c[3]) for c in cases]
+
+
+POSTCODE_CASES = [
+    # (left pc, sector, district), (right ...), gamma, label
+    (("LS1 1AA", "LS1 1", "LS1"), ("LS1 1AA", "LS1 1", "LS1"), 3, "exact"),
+    (("LS1 1AA", "LS1 1", "LS1"), ("LS1 1AB", "LS1 1", "LS1"), 2, "sector"),
+    (("LS1 1AA", "LS1 1", "LS1"), ("LS1 2AB", "LS1 2", "LS1"), 1, "district"),
+    (("LS1 1AA", "LS1 1", "LS1"), ("M1 2AB", "M1 2", "M1"), 0, "else"),
+    (("LS1 1AA", "LS1 1", "LS1"), (None, None, None), -1, "null"),
+]
+
+
+def test_hierarchy_levels() -> None:
+    cols = ["postcode__tok", "postcode__sector__tok", "postcode__district__tok"]
+    left, right = token_frames(POSTCODE_CASES, cols)
+    comp = comparison(
+        {"type": "hierarchy", "levels": {"exact": cols[0], "sector": cols[1], "district": cols[2]}}
+    )
+    assert run(comp, left, right) == [(c[2], c[3]) for c in POSTCODE_CASES]
+
+
+def test_hierarchy_level_of_several_columns() -> None:
+    cases = [
+        (("12", "345"), ("12", "345"), 2, "account"),
+        (("12", "345"), ("12", "999"), 1, "sort_code"),
+        (("12", "345"), ("77", "345"), 0, "else"),
+        ((None, None), ("77", "345"), -1, "null"),
+    ]
+    left, right = token_frames(cases, ["sc", "acc"])
+    comp = comparison(
+        {"type": "hierarchy", "levels": {"account": ["sc", "acc"], "sort_code": "sc"}}
+    )
+    assert run(comp, left, right) == [(c[2], c[3]) for c in cases]
+
+
+def _date_parts(values: list[date | None]) -> pl.DataFrame:
+    def parts(d: date | None) -> dict:
+        if d is None:
+            return dict.fromkeys(("dob__tok", "dob__y", "dob__m", "dob__d", "dob__dmswap"))
+        swapped = f"{d.year}-{d.day:02d}-{d.month:02d}"
+        return {
+            "dob__tok": tok(d.isoformat()),
+            "dob__y": tok(f"y{d.year}"),
+            "dob__m": tok(f"m{d.month}"),
+            "dob__d": tok(f"d{d.day}"),
+            "dob__dmswap": tok(swapped) if d.day <= 12 else None,
+        }
+
+    return pl.DataFrame([parts(v) for v in values], schema=dict.fromkeys(parts(None), pl.UInt64))
+
+
+DOB_CASES = [
+    (date(1980, 3, 7), date(1980, 3, 7), 4, "exact"),
+    (date(1980, 3, 7), date(1980, 7, 3), 3, "day_month_swapped"),
+    (date(1980, 3, 7), date(1980, 3, 8), 2, "one_part_differs"),
+    (date(1980, 3, 7), date(1981, 3, 7), 2, "one_part_differs"),
+    (date(1980, 3, 7), date(1980, 11, 20), 1, "year_only"),
+    (date(1980, 3, 7), date(1975, 11, 20), 0, "else"),
+    (date(1980, 3, 7), None, -1, "null"),
+]
+
+
+def test_date_parts_levels() -> None:
+    left = _date_parts([c[0] for c in DOB_CASES])
+    right = _date_parts([c[1] for c in DOB_CASES])
+    got = run(comparison({"type": "date_parts", "column": "dob"}), left, right)
+    assert got == [(c[2], c[3]) for c in DOB_CASES]
+
+
+def test_date_parts_subset_of_levels() -> None:
+    left = _date_parts([c[0] for c in DOB_CASES])
+    right = _date_parts([c[1] for c in DOB_CASES])
+    comp = comparison({"type": "date_parts", "column": "dob", "levels": ["exact", "year_only"]})
+    assert [g for g, _ in run(comp, left, right)] == [2, 1, 1, 0, 1, 0, -1]
+
+
+BLOOM_CASES = [
+    ("SMITH", "SMITH", 4, "exact"),
+    ("JOHNSTONE", "JOHNSTON", 3, "high"),  # bigram Dice 0.84
+    ("SMITH", "SMYTH", 2, "mid"),  # 0.67
+    ("SMITH", "SMIHT", 1, "low"),  # 0.50
+    ("SMITH", "JONES", 0, "else"),
+    ("SMITH", None, -1, "null"),
+    (None, None, -1, "null"),
+]
+
+
+def _bloom_frame(names: list[str | None], *, drop_token_row: int | None = None) -> pl.DataFrame:
+    words = bloom_encode(pl.Series(names, dtype=pl.String), KEY, PARAMS)
+    words = words.rename({f"w{i}": f"surname__bf{i}" for i in range(PARAMS.words)})
+    words = words.rename({"n": "surname__bfn"})
+    toks = pl.Series("surname__tok", [tok(n) for n in names], dtype=pl.UInt64)
+    if drop_token_row is not None:
+        toks = toks.scatter(drop_token_row, None)
+    return words.with_columns(toks)
+
+
+BLOOM_SPEC = {
+    "type": "bloom",
+    "column": "surname",
+    "exact": "surname__tok",
+    "thresholds": {"high": 0.8, "mid": 0.6, "low": 0.4},
+}
+
+
+def test_bloom_levels() -> None:
+    left = _bloom_frame([c[0] for c in BLOOM_CASES])
+    right = _bloom_frame([c[1] for c in BLOOM_CASES])
+    assert run(comparison(BLOOM_SPEC), left, right) == [(c[2], c[3]) for c in BLOOM_CASES]
+
+
+def test_bloom_without_token_falls_back_to_row_words() -> None:
+    # row 2 (SMITH/SMYTH) loses its left token: Dice is then computed from the row's words
+    left = _bloom_frame([c[0] for c in BLOOM_CASES], drop_token_row=2)
+    right = _bloom_frame([c[1] for c in BLOOM_CASES])
+    got = run(comparison(BLOOM_SPEC), left, right)
+    assert got[2] == (2, "mid")
+
+
+def test_bloom_without_exact_level() -> None:
+    spec = {k: v for k, v in BLOOM_SPEC.items() if k != "exact"}
+    left = _bloom_frame([c[0] for c in BLOOM_CASES])
+    right = _bloom_frame([c[1] for c in BLOOM_CASES])
+    got = run(comparison(spec), left, right)
+    assert [g for g, _ in got] == [3, 3, 2, 1, 0, -1, -1]  # identical values: the top level
+
+
+@pytest.mark.parametrize(
+    ("spec", "lvals", "rvals", "expected"),
+    [
+        (
+            {"type": "date_diff", "column": "d", "levels": {"same_day": 0, "week": 7, "month": 31}},
+            [date(2026, 1, 1)] * 5,
+            [date(2026, 1, 1), date(2025, 12, 25), date(2026, 1, 30), date(2026, 3, 1), None],
+            [(3, "same_day"), (2, "week"), (1, "month"), (0, "else"), (-1, "null")],
+        ),
+        (
+            {"type": "numeric", "column": "d", "levels": {"exact": 0, "close": 1.0}},
+            [100.0, 100.0, 100.0, None],
+            [100.0, 99.5, 102.0, 1.0],
+            [(2, "exact"), (1, "close"), (0, "else"), (-1, "null")],
+        ),
+        (
+            {"type": "string", "column": "d", "levels": {"exact": 0, "one": 1, "two": 2}},
+            ["INV100", "INV100", "INV100", "INV100", None],
+            ["INV100", "INV101", "INV122", "XYZ999", "INV100"],
+            [(3, "exact"), (2, "one"), (1, "two"), (0, "else"), (-1, "null")],
+        ),
+        (
+            {"type": "string", "column": "d", "metric": "ratio", "levels": {"high": 90, "mid": 70}},
+            ["ACME SUPPLIES LTD", "ACME SUPPLIES LTD", "ACME SUPPLIES LTD", None],
+            ["ACME SUPPLIES LTD.", "ACME SUPPLY LIMITED", "ZENITH", "X"],
+            [(2, "high"), (1, "mid"), (0, "else"), (-1, "null")],
+        ),
+    ],
+    ids=["date_diff", "numeric", "string_levenshtein", "string_ratio"],
+)
+def test_clear_value_levels(spec, lvals, rvals, expected) -> None:
+    left = pl.DataFrame({"d": lvals})
+    right = pl.DataFrame({"d": rvals})
+    assert run(comparison(spec), left, right) == expected
+
+
+def test_string_similarity_runs_on_unique_pairs() -> None:
+    """10k pairs of 2 distinct value pairs: results are joined back row for row."""
+    left = pl.DataFrame({"d": ["INV100", "INV100"] * 5000})
+    right = pl.DataFrame({"d": ["INV101", "INV999"] * 5000})
+    got = run(comparison({"type": "string", "column": "d", "levels": {"one": 1}}), left, right)
+    assert got[:4] == [(1, "one"), (0, "else")] * 2 and len(got) == 10000
+
+
+def test_term_frequency_of_right_token() -> None:
+    cases = [(("A",), ("A",)), (("B",), ("B",)), (("C",), ("A",)), (("D",), ("A",))]
+    left, right = token_frames(cases, ["s__tok"])
+    comp = comparison({"type": "exact", "column": "s__tok", "tf_adjust": True})
+    n = left.height
+    for frame in (left, right):
+        frame.insert_column(0, pl.Series("__row", range(n), dtype=pl.UInt32))
+    pairs = pl.DataFrame(
+        {"li": range(n), "ri": range(n)}, schema={"li": pl.UInt32, "ri": pl.UInt32}
+    )
+    out = Comparer([comp], left, right).gammas(pairs)
+    assert out["tf_c"].to_list() == [0.75, 0.25, 0.75, 0.75]
