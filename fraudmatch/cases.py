@@ -28,7 +28,7 @@ def _node_key(side: str) -> pl.Expr:
 
 
 def components(src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
-    """Component label per node (0..n-1) for undirected edges src-dst.
+    """Dense component label (0..C-1) per node 0..n-1, for undirected edges src-dst.
 
     Uses scipy's csgraph when installed; otherwise min-label propagation with pointer
     jumping in numpy, which converges in O(log diameter) rounds of whole-array operations.
@@ -37,7 +37,7 @@ def components(src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
     except ImportError:  # pragma: no cover - exercised when scipy is absent
-        return _propagate(src, dst, n)
+        return np.unique(_propagate(src, dst, n), return_inverse=True)[1].astype(np.int64)
     graph = coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     return labels.astype(np.int64)
@@ -62,74 +62,58 @@ def _digest(text: str) -> str:
 
 
 def case_id(rule: str, members: list[str]) -> str:
-    """Stable id of a case: rule name and sorted member keys (``partner\\x1fdataset\\x1fid``)."""
-    return _digest(_SEP.join([rule, *sorted(members)]))
+    """Stable id of a case from the rule and its members (``partner\\x1fdataset\\x1fid``).
+
+    The hashed text is each member as ``rule\\x1fpartner\\x1fdataset\\x1frecord_id``, sorted,
+    joined by ``\\x1f``: documented so a case id can be recomputed outside fraudmatch.
+    """
+    return _digest(_SEP.join(sorted(f"{rule}{_SEP}{m}" for m in members)))
 
 
-def assign_cases(matches: pl.DataFrame, rule: str | None = None) -> pl.DataFrame:
+def assign_cases(
+    matches: pl.DataFrame,
+    rule: str | None = None,
+    *,
+    node_ids: tuple[np.ndarray, np.ndarray] | None = None,
+) -> pl.DataFrame:
     """Add ``case_id`` (and ``case_size``, records in the case) to a matches frame.
 
     Needs ``left_/right_partner``, ``left_/right_dataset``, ``left_/right_record_id``, and a
-    ``rule`` column unless ``rule`` is given (cases never span two rules).
+    ``rule`` column unless ``rule`` is given (cases never span two rules). ``node_ids``
+    (integer ids of the left and right record of each match, e.g. row indices) let the
+    engine skip identifying records by their strings; the case id never depends on them.
     """
-    if matches.height == 0:
+    n = matches.height
+    if n == 0:
         return matches.with_columns(
             pl.lit(None, pl.String).alias("case_id"), pl.lit(None, pl.UInt32).alias("case_size")
         )
     frame = matches if rule is None else matches.with_columns(pl.lit(rule).alias("rule"))
-    edges = frame.select(
-        pl.col("rule"), _node_key("left").alias("__a"), _node_key("right").alias("__b")
+    keys = pl.concat(
+        [
+            frame.select(pl.concat_str([pl.col("rule"), _node_key(side)], separator=_SEP))
+            .to_series()
+            .rename("__k")
+            for side in ("left", "right")
+        ]
     )
-    nodes = (
-        pl.concat(
-            [
-                edges.select("rule", pl.col("__a").alias("__k")),
-                edges.select("rule", pl.col("__b").alias("__k")),
-            ]
-        )
-        .unique()
-        .with_row_index("__n")
-    )
-    idx = edges.join(
-        nodes.rename({"__k": "__a", "__n": "__na"}),
-        on=["rule", "__a"],
-        how="left",
-        maintain_order="left",
-    ).join(
-        nodes.rename({"__k": "__b", "__n": "__nb"}),
-        on=["rule", "__b"],
-        how="left",
-        maintain_order="left",
-    )
-    labels = components(
-        idx.get_column("__na").to_numpy().astype(np.int64),
-        idx.get_column("__nb").to_numpy().astype(np.int64),
-        nodes.height,
-    )
-    nodes = nodes.with_columns(pl.Series("__c", labels))
+    if node_ids is None or rule is None:
+        # a transient in-process hash only numbers the nodes; ids come from SHA-256 below
+        ids = keys.hash(0x0CA5E).to_numpy()
+    else:
+        ids = np.concatenate([np.asarray(node_ids[0]), np.asarray(node_ids[1])]).astype(np.int64)
+    uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    labels = components(inverse[:n], inverse[n:], len(uniq))
+    nodes = pl.DataFrame({"__c": labels, "__k": keys.gather(first)})
     groups = (
         nodes.sort("__c", "__k")
         .group_by("__c", maintain_order=True)
-        .agg(
-            pl.concat_str(
-                [pl.col("rule").first(), pl.col("__k").str.join(_SEP)], separator=_SEP
-            ).alias("__text"),
-            pl.len().cast(pl.UInt32).alias("case_size"),
-        )
+        .agg(pl.col("__k").str.join(_SEP).alias("__text"), pl.len().cast(pl.UInt32).alias("n"))
     )
     # one SHA-256 per case (output-sized, not per pair): a hash that never changes with polars
-    ids = [_digest(t) for t in groups.get_column("__text").to_list()]
-    groups = groups.with_columns(pl.Series("case_id", ids, dtype=pl.String)).select(
-        "__c", "case_id", "case_size"
+    case_ids = pl.Series([_digest(t) for t in groups.get_column("__text").to_list()])
+    per_edge = pl.Series(labels[inverse[:n]])
+    return matches.with_columns(
+        case_ids.gather(per_edge).alias("case_id"),
+        groups.get_column("n").gather(per_edge).alias("case_size"),
     )
-    per_edge = (
-        idx.select("__na")
-        .join(
-            nodes.select(pl.col("__n").alias("__na"), "__c"),
-            on="__na",
-            how="left",
-            maintain_order="left",
-        )
-        .join(groups, on="__c", how="left", maintain_order="left")
-    )
-    return matches.with_columns(per_edge.get_column("case_id"), per_edge.get_column("case_size"))

@@ -240,6 +240,10 @@ class Comparer:
         refs = [r for c in self.comparisons for r in comparison_columns(c)]
         self.gather_left = list(dict.fromkeys(r.left for r in refs))
         self.gather_right = list(dict.fromkeys(r.right for r in refs))
+        # the per-pair columns, contiguous: gathering from many-chunk columns (as read from
+        # parquet) is several times slower, and these few columns are cheap to copy once
+        self._gl = left.select(self.gather_left).rechunk()
+        self._gr = self._gl if right is left else right.select(self.gather_right).rechunk()
         self._words: dict[str, tuple[_Words, _Words]] = {}
         self._tf: dict[str, pl.DataFrame] = {}
         for comp in self.comparisons:
@@ -277,8 +281,10 @@ class Comparer:
         li, ri = pairs.get_column("li"), pairs.get_column("ri")
         lcols = self.gather_left if left_cols is None else list(dict.fromkeys(left_cols))
         rcols = self.gather_right if right_cols is None else list(dict.fromkeys(right_cols))
-        cols = [self.left.get_column(c).gather(li).alias(L(c)) for c in lcols]
-        cols += [self.right.get_column(c).gather(ri).alias(R(c)) for c in rcols]
+        lsrc = self._gl if left_cols is None else self.left
+        rsrc = self._gr if right_cols is None else self.right
+        cols = [lsrc.get_column(c).gather(li).alias(L(c)) for c in lcols]
+        cols += [rsrc.get_column(c).gather(ri).alias(R(c)) for c in rcols]
         return pairs.with_columns(cols)
 
     def gammas(self, pairs: pl.DataFrame) -> pl.DataFrame:

@@ -18,9 +18,11 @@ pairs are ever held at once.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -188,6 +190,17 @@ def _scope_pairs(rule: Rule, left: pl.DataFrame, right: pl.DataFrame) -> int:
     return {"any": total, "within_partner": same, "across_partners": total - same}[rule.scope]
 
 
+@contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """Silence a logger's warnings for the duration (restoring its level afterwards)."""
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 @dataclass
 class _Training:
     model: Any
@@ -237,9 +250,10 @@ def _train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) 
         if sess.height == 0 or len(masked) == len(n_levels):
             info["learned"] = []
             continue
-        m, prior, _, trace = score.estimate_m_em(
-            sess.select(gcols), n_levels, u, m_init=m_start, fix_m=list(fixed), **em_kw
-        )
+        with _quiet(score.log):  # a failed session is expected (all-match NI pairs) and
+            m, prior, _, trace = score.estimate_m_em(  # recorded in the stats instead
+                sess.select(gcols), n_levels, u, m_init=m_start, fix_m=list(fixed), **em_kw
+            )
         info.update(prior=prior, converged=trace.converged, message=trace.message)
         info["learned"] = []
         all_match = trace.fallback and "non-match" in trace.message
@@ -255,25 +269,57 @@ def _train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) 
             info["learned"].append(n)
         if all_match:
             info["message"] = "candidate pairs are (almost) all matches: m from level shares"
+            info["prior"] = None
     m_final: dict[str, tuple[float, ...]] = dict(m_start)
     for n in free:
         if learned[n]:
             m_final[n] = tuple(float(x) for x in np.mean(np.array(learned[n]), axis=0))
         else:
             m_final[n] = score.default_m_init(n_levels[n])
-    _, prior, _, trace = score.estimate_m_em(
-        gammas.select(gcols), n_levels, u, m_init=m_final, fix_m=list(n_levels), **em_kw
-    )
     tf_levels = {c.name: c.n_levels - 1 for c in rule.comparisons if c.tf_column is not None}
     comps = tuple(
         score.ComparisonModel(n, n_levels[n], m_final[n], u[n], tf_levels.get(n)) for n in n_levels
     )
-    # u describes random pairs, so weights need the prior of a random pair in scope:
-    # (expected matches among candidates) / (all record pairs in scope).
     scope_pairs = max(_scope_pairs(rule, plan.left, plan.right), 1)
-    random_prior = min(max(prior * gammas.height / scope_pairs, 1e-12), 0.5)
+    random_prior = _random_prior(gammas.select(gcols), comps, scope_pairs)
+    trace = score.EMTrace(
+        iterations=len(sessions),
+        log_likelihood=(),
+        converged=True,
+        message=f"{sum(1 for x in sessions if x['learned'])} of {len(sessions)} sessions learned",
+    )
     model = score.FSModel(comps, random_prior, trace)
+    prior = random_prior * scope_pairs / max(gammas.height, 1)
     return _Training(model, prior, sessions)
+
+
+def _random_prior(gammas: pl.DataFrame, comps: Sequence[Any], scope_pairs: int) -> float:
+    """P(match) for a random record pair in scope, by fixed-point iteration on the pairs.
+
+    u comes from random pairs, so the prior must be a random pair's: (true matches) /
+    (pairs in scope). With m and u fixed, expected matches are the sum of the candidate
+    pairs' match probabilities under that prior (pairs never blocked together are taken
+    as non-matches), so iterate prior <- expected matches / pairs in scope. Unlike EM's
+    share of matches among candidates, this does not count agreement on the blocking
+    keys twice.
+    """
+    cols = gammas.columns
+    table = gammas.group_by(cols).len().sort(cols)  # fixed order: identical float sums
+    llr = np.zeros(table.height)
+    for comp, col in zip(comps, cols, strict=True):
+        level = table.get_column(col).fill_null(-1).cast(pl.Int64).to_numpy()
+        weights = np.asarray(comp.weights)
+        llr += np.where(level >= 0, weights[np.clip(level, 0, None)], 0.0)
+    counts = table.get_column("len").to_numpy().astype(float)
+    lam = min(0.5, max(1e-12, 0.5 * counts.sum() / scope_pairs))
+    for _ in range(200):
+        logit = np.log2(lam / (1 - lam)) + llr
+        expected = float((counts / (1.0 + np.exp2(-np.clip(logit, -1000, 1000)))).sum())
+        new = min(0.5, max(1e-12, expected / scope_pairs))
+        if abs(new - lam) <= 1e-7 * lam:
+            return new
+        lam = new
+    return lam
 
 
 def _concat(frames: list[pl.DataFrame], schema_from: pl.DataFrame) -> pl.DataFrame:
@@ -386,7 +432,12 @@ def run_rule(
     if excluded_by:
         matches, counts = apply_exclusions(matches, [(s, res.matches) for s, res in excluded_by])
         excluded = {res.rule.name: counts[str(i)] for i, (_, res) in enumerate(excluded_by)}
-    matches = assign_cases(matches, rule.name)
+    offset = 0 if rule.one_dataset else plan.left.height  # right rows are other records
+    matches = assign_cases(
+        matches,
+        rule.name,
+        node_ids=(matches["li"].to_numpy(), matches["ri"].to_numpy().astype(np.int64) + offset),
+    )
     matches = matches.select(list(match_columns(rule))).sort(
         "left_partner", "left_record_id", "right_partner", "right_record_id"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,7 @@ __all__ = [
     "lint_rules",
     "load_rule",
     "load_rules",
+    "order_rules",
     "parse_rule",
 ]
 
@@ -808,10 +809,12 @@ def _rule_columns(rule: Rule) -> list[tuple[str, str, str, str]]:
             add(f"blocking.rules[{i}].keys", ref)
         for ref in b.split_hot_by:
             add(f"blocking.rules[{i}].split_hot_by", ref)
-    return out + _comparison_columns(rule, add)
+    _comparison_columns(rule, add)
+    return out
 
 
-def _comparison_columns(rule: Rule, add) -> list:
+def _comparison_columns(rule: Rule, add: Callable[..., None]) -> None:
+    """Report each comparison's columns (by key path and kind) through ``add``."""
     for i, c in enumerate(rule.comparisons):
         path = f"comparisons[{i}]"
         if c.type in ("exact", "hierarchy"):
@@ -830,7 +833,6 @@ def _comparison_columns(rule: Rule, add) -> list:
         elif c.type in ("date_diff", "numeric", "string"):
             assert c.column is not None
             add(f"{path}.column", c.column, c.type)
-    return []
 
 
 def _dtype_ok(kind: str, dtype: pl.DataType) -> str | None:

@@ -221,3 +221,23 @@ def test_lint_names_unknown_columns(doc: dict, expected: str) -> None:
 def test_lint_accepts_partner_and_record_id() -> None:
     doc = mutate("blocking.rules.0.keys", ["partner", "record_id"])
     assert lint_one(doc) == []
+
+
+def test_explain_blocking_from_a_rule() -> None:
+    import polars as pl
+
+    from fraudmatch.rules import explain_blocking
+
+    rule = load_rule(RULES / "creditor_duplicate_payments.yaml")
+    frame = pl.DataFrame(
+        {
+            "partner": ["a", "a", "a", "b"],
+            "record_id": ["1", "2", "3", "4"],
+            "supplier_id": ["S", "S", "S", "S"],
+            "amount": [5.0, 5.0, 6.0, 5.0],
+        }
+    )
+    table = explain_blocking(rule, frame)
+    assert table.select("blocking_rule", "candidate_pairs", "new_pairs").rows() == [
+        ("supplier_amount", 1, 1)
+    ]
