@@ -207,6 +207,42 @@ NAME_LEADING_TITLES: frozenset[str] = frozenset({"SIR", "DAME", "LORD", "LADY", 
 _NO_NAME = "no name left after removing titles and punctuation"
 
 
+# Common English short forms of a forename, to the name they stand for. Only unambiguous ones:
+# SAM (SAMUEL, SAMANTHA), CHRIS, JO, STEVE, ALEX... are left as written, and so are short
+# forms that are given names in their own right (JACK, HARRY, CHARLIE, JAMIE, KATE, AMY...),
+# so that twins JAMES and JAMIE never meet.
+NICKNAMES: dict[str, str] = {
+    "ANDY": "ANDREW", "DREW": "ANDREW", "TONY": "ANTHONY", "BEN": "BENJAMIN",
+    "BENNY": "BENJAMIN", "BOB": "ROBERT", "BOBBY": "ROBERT", "ROB": "ROBERT",
+    "ROBBIE": "ROBERT", "CHUCK": "CHARLES", "DAN": "DANIEL", "DANNY": "DANIEL",
+    "DAVE": "DAVID", "DAVY": "DAVID", "ED": "EDWARD", "EDDIE": "EDWARD", "TED": "EDWARD",
+    "TEDDY": "EDWARD", "FRED": "FREDERICK", "GEOFF": "GEOFFREY", "GREG": "GREGORY",
+    "JIM": "JAMES", "JIMMY": "JAMES", "JOHNNY": "JOHN", "JOE": "JOSEPH", "JOEY": "JOSEPH",
+    "KEN": "KENNETH", "KENNY": "KENNETH", "LEN": "LEONARD", "LENNY": "LEONARD",
+    "MATT": "MATTHEW", "MATTY": "MATTHEW", "MIKE": "MICHAEL", "MICK": "MICHAEL",
+    "MICKY": "MICHAEL", "MIKEY": "MICHAEL", "NICK": "NICHOLAS", "PADDY": "PATRICK",
+    "PETE": "PETER", "PHIL": "PHILIP", "RAY": "RAYMOND", "RICH": "RICHARD",
+    "RICK": "RICHARD", "RICKY": "RICHARD", "DICK": "RICHARD", "RON": "RONALD",
+    "RONNIE": "RONALD", "STU": "STUART", "TOM": "THOMAS", "TOMMY": "THOMAS",
+    "TIM": "TIMOTHY", "BILL": "WILLIAM", "BILLY": "WILLIAM", "WILL": "WILLIAM",
+    "WILLIE": "WILLIAM", "ALF": "ALFRED", "ALEC": "ALEXANDER", "XANDER": "ALEXANDER",
+    "KIT": "CHRISTOPHER", "DOUG": "DOUGLAS", "LARRY": "LAWRENCE", "NORM": "NORMAN",
+    "REG": "REGINALD", "SID": "SIDNEY", "TERRY": "TERENCE", "VIC": "VICTOR",
+    "WALLY": "WALTER", "ABBY": "ABIGAIL", "ABBIE": "ABIGAIL", "BECKY": "REBECCA",
+    "BECCA": "REBECCA", "LIZ": "ELIZABETH", "LIZZIE": "ELIZABETH", "LIZZY": "ELIZABETH",
+    "BETTY": "ELIZABETH", "BESS": "ELIZABETH", "LIBBY": "ELIZABETH", "CATHY": "CATHERINE",
+    "CATH": "CATHERINE", "KATHY": "KATHERINE", "CHRISSIE": "CHRISTINE", "DEB": "DEBORAH",
+    "DEBBIE": "DEBORAH", "DOT": "DOROTHY", "DOTTIE": "DOROTHY", "FLO": "FLORENCE",
+    "GILL": "GILLIAN", "JACKIE": "JACQUELINE", "JEN": "JENNIFER", "JENNY": "JENNIFER",
+    "JESS": "JESSICA", "JESSIE": "JESSICA", "JUDY": "JUDITH", "LOTTIE": "CHARLOTTE",
+    "LOU": "LOUISE", "MAGGIE": "MARGARET", "PEGGY": "MARGARET", "MANDY": "AMANDA",
+    "PAM": "PAMELA", "PATSY": "PATRICIA", "TRISH": "PATRICIA", "TRICIA": "PATRICIA",
+    "PENNY": "PENELOPE", "SUE": "SUSAN", "SUSIE": "SUSAN", "SUZY": "SUSAN", "VAL": "VALERIE",
+    "VICKY": "VICTORIA", "VICKI": "VICTORIA", "GINNY": "VIRGINIA", "HATTIE": "HARRIET",
+    "SOPH": "SOPHIE", "STEPH": "STEPHANIE",
+}  # fmt: skip
+
+
 def _clean_name(raw: pl.Expr) -> pl.Expr:
     words = _collapse_spaces(_fold(raw).str.replace_all(r"[^\p{L}\p{N}]+", " "))
     words = _drop_words(words, NAME_TITLES)
@@ -218,16 +254,30 @@ def normalise_name(raw: pl.Expr) -> Normalised:
     """Person or supplier name as upper-case words, with first and last word as extras.
 
     The extras let O'BRIEN-SMITH meet both OBRIEN SMITH and SMITH: hyphenated and
-    double-barrelled surnames are recorded inconsistently across councils.
+    double-barrelled surnames are recorded inconsistently across councils. ``initial`` (the
+    first letter) lets "S" meet SOPHIE: a record that shows only an initial has a first word
+    equal to the other record's initial. ``formal`` is the first word with a common short form
+    written out (:data:`NICKNAMES`: JIMMY -> JAMES), so a nickname meets its name.
     """
     state = _bind(raw, name=_clean_name(F("raw")))
+    state = _let(state, first=F("name").str.extract(r"^([^ ]+)"))
     name = F("name")
     return _finish(
         state,
         name,
         [(name == "", _NO_NAME)],
-        {"first": name.str.extract(r"^([^ ]+)"), "last": name.str.extract(r"([^ ]+)$")},
+        {
+            "first": F("first"),
+            "last": name.str.extract(r"([^ ]+)$"),
+            "initial": name.str.slice(0, 1),
+            "formal": formal_name(F("first")),
+        },
     )
+
+
+def formal_name(first_word: pl.Expr) -> pl.Expr:
+    """A name's first word with a known short form written out (BILL -> WILLIAM)."""
+    return first_word.replace(NICKNAMES)
 
 
 # --------------------------------------------------------------------------------------------
@@ -519,7 +569,7 @@ ADDRESS_ABBREVIATIONS: dict[str, str] = {
     "LN": "LANE", "DR": "DRIVE", "DRV": "DRIVE", "CL": "CLOSE", "CT": "COURT", "CRT": "COURT",
     "CRES": "CRESCENT", "CRESC": "CRESCENT", "CRS": "CRESCENT", "PL": "PLACE", "SQ": "SQUARE",
     "GDNS": "GARDENS", "GDN": "GARDEN", "TER": "TERRACE", "TERR": "TERRACE", "TCE": "TERRACE",
-    "GRN": "GREEN", "PK": "PARK", "HSE": "HOUSE", "FLT": "FLAT", "APT": "FLAT",
+    "GRN": "GREEN", "GR": "GROVE", "PK": "PARK", "HSE": "HOUSE", "FLT": "FLAT", "APT": "FLAT",
     "APARTMENT": "FLAT", "NTH": "NORTH", "STH": "SOUTH", "GRO": "GROVE", "GRV": "GROVE",
     "HTS": "HEIGHTS", "PDE": "PARADE", "WLK": "WALK", "MWS": "MEWS", "EST": "ESTATE",
     "BLDG": "BUILDING", "BLDGS": "BUILDINGS", "CNR": "CORNER", "UPR": "UPPER", "LWR": "LOWER",
@@ -561,11 +611,65 @@ def _clean_address(raw: pl.Expr) -> pl.Expr:
     return _replace_words(lines.str.replace_all(",", " ", literal=True), ADDRESS_ABBREVIATIONS)
 
 
+# Words that end a street name ("12 ELM ROAD"), after abbreviations are written out. The street
+# ends at the first of them that follows at least one word of its name, or at the last of a run
+# ("12 PARK ROAD", "3 COURT LANE"); what follows is the locality.
+STREET_TYPES: tuple[str, ...] = (
+    "ROAD", "STREET", "LANE", "AVENUE", "DRIVE", "CLOSE", "COURT", "CRESCENT", "PLACE",
+    "SQUARE", "GARDENS", "GARDEN", "TERRACE", "GREEN", "PARK", "WAY", "GROVE", "HILL", "ROW",
+    "WALK", "MEWS", "VIEW", "PARADE", "RISE", "VALE", "END", "YARD", "WHARF", "QUAY",
+    "BOULEVARD", "HIGHWAY", "PARKWAY", "CIRCUS", "GATE", "HEIGHTS", "ESTATE", "MOUNT",
+)  # fmt: skip
+# Words that only say "a sub-premises number follows": FLAT 3 12 ELM ROAD is 3 12 ELM ROAD.
+_SUBPREMISES_WORDS = ("FLAT", "UNIT")
+_TYPES = "|".join(STREET_TYPES)
+# The premises-and-street part: anything up to the LAST house-number word (so a building name
+# with its own number before it stays), then the street name up to its run of street-type
+# words. Groups: 1 = the line, 2 = the house number.
+_ADDRESS_LINE = rf"^((?:.* )?(\d[^ ]*)(?: [^ ]+)+? (?:{_TYPES})(?: (?:{_TYPES}))*)(?: .*)?$"
+
+
+def address_line(address: pl.Expr) -> pl.Expr:
+    """The premises and street of a normalised address: no FLAT/UNIT word, no locality.
+
+    "FLAT 3 12 ELM ROAD NORTHMOOR", "3 12 ELM ROAD" -> "3 12 ELM ROAD"; an address without a
+    house number and street-type word keeps all its words (only FLAT/UNIT dropped).
+    """
+    words = _premises_words(address)
+    return words.str.extract(_ADDRESS_LINE, 1).fill_null(words)
+
+
+def address_number(address: pl.Expr) -> pl.Expr:
+    """The house number of a normalised address (the number before the street), or null.
+
+    "FLAT 3 12 ELM ROAD" -> "12": with the postcode it names the building, however the flat,
+    the street or the locality are written.
+    """
+    return _premises_words(address).str.extract(_ADDRESS_LINE, 2)
+
+
+def _premises_words(address: pl.Expr) -> pl.Expr:
+    """The address without FLAT/UNIT words (the address itself if nothing else is left)."""
+    words = _drop_words(address, _SUBPREMISES_WORDS)
+    return pl.when(words != "").then(words).otherwise(address)
+
+
 def normalise_address(raw: pl.Expr) -> Normalised:
-    """Address as upper-case words with common abbreviations written out and no postcode."""
+    """Address as upper-case words with common abbreviations written out and no postcode.
+
+    Extras: ``line`` (premises and street, see :func:`address_line`) and ``number`` (the
+    house number, see :func:`address_number`), so that the same home written with or without
+    "Flat" or a trailing town still meets, and a next-door number never does.
+    """
     state = _bind(raw, address=_clean_address(F("raw")))
     address = F("address")
-    return _finish(state, address, [(address == "", _NO_ADDRESS)])
+    state = _let(state, _words=_premises_words(address))
+    state = _let(state, _parts=F("_words").str.extract_groups(_ADDRESS_LINE))
+    extras = {
+        "line": F("_parts").struct.field("1").fill_null(F("_words")),
+        "number": F("_parts").struct.field("2"),
+    }
+    return _finish(state, address, [(address == "", _NO_ADDRESS)], extras)
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,10 +15,13 @@ so equal strings in different fields never give equal tokens, but the domain is 
 output                                        domain
 ===========================================  =============================================
 ``{col}__tok``                                ``{col}``
-``{col}__first__tok``, ``{col}__last__tok``   ``{col}`` for names, so "SMITH" as the last
-                                              part of "OBRIEN SMITH" meets "SMITH" as a
-                                              first word or a whole surname elsewhere
-other extras, ``{col}__{x}__tok``             ``{col}__{x}`` (postcode sector, district)
+``{col}__first__tok``, ``{col}__last__tok``,  ``{col}`` for names, so "SMITH" as the last
+``{col}__initial__tok``,                      part of "OBRIEN SMITH" meets "SMITH" as a
+``{col}__formal__tok``                        first word or a whole surname elsewhere, the
+                                              initial S of SOPHIE meets a first word S, and
+                                              JIMMY's formal name meets a first word JAMES
+other extras, ``{col}__{x}__tok``             ``{col}__{x}`` (postcode sector, district;
+                                              address line, number)
 ``{col}__bf*``                                ``{col}``, purpose ``bloom`` (its own key)
 ``{col}__metaphone`` / ``nysiis`` / ``soundex``  ``{col}__metaphone`` ... (one per algorithm)
 ``{col}__y``, ``{col}__m``, ``{col}__d``      ``{col}__y``, ``{col}__m``, ``{col}__d``
@@ -43,6 +46,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from fraudmatch.bloom import DEFAULT_BLOOM, BloomParams, bloom_encode
+from fraudmatch.normalise import address_line, address_number, formal_name
 from fraudmatch.specs import ColumnSpec, DatasetSpec
 
 __all__ = [
@@ -63,7 +67,9 @@ _CLEAR_TYPES: dict[str, pl.DataType] = {
     "number": pl.Float64(),
 }
 # Extras that share the whole value's key domain: first and last word of a name are names.
-_SHARED_DOMAIN_EXTRAS = {"name": frozenset({"first", "last"})}
+# The initial and the formal first name too: a record showing only "S" (first word S) meets
+# SOPHIE's initial S, and JIMMY's formal name JAMES meets a first word JAMES.
+_SHARED_DOMAIN_EXTRAS = {"name": frozenset({"first", "last", "initial", "formal"})}
 PHONETIC: dict[str, Callable[[str], str]] = {
     "metaphone": jellyfish.metaphone,
     "nysiis": jellyfish.nysiis,
@@ -226,10 +232,17 @@ def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
         return words.list.first()
     if suffix == "last":
         return words.list.last()
+    if suffix == "initial":
+        return value.str.slice(0, 1)
+    if suffix == "formal":
+        return words.list.first().to_frame(_VALUE).select(formal_name(pl.col(_VALUE))).to_series()
     if suffix == "district":
         return words.list.first()
     if suffix == "sector":
         return value.str.slice(0, value.str.len_chars() - 2)
+    if suffix in ("line", "number"):
+        derive = address_line if suffix == "line" else address_number
+        return value.to_frame(_VALUE).select(derive(pl.col(_VALUE))).to_series()
     raise ValueError(f"extra column {value.name}__{suffix} is missing and cannot be derived")
 
 

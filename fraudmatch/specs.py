@@ -34,8 +34,9 @@ NORMALISERS = (
 PSEUDONYMISE = ("clear", "token", "bloom", "phonetic", "date_parts", "withheld")
 # Extra columns each normaliser adds next to the value (``{col}__{suffix}``).
 NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
-    "name": ("first", "last"),
+    "name": ("first", "last", "initial", "formal"),
     "postcode": ("sector", "district"),
+    "address": ("line", "number"),
 }
 # Which pseudonymisation methods make sense for which normalised type.
 _METHODS_FOR_TYPE = {

@@ -1445,6 +1445,9 @@ def _plant_identity(ctx: _Ctx, rule: _IdRule, pool: _Pool) -> None:
         ctx.records["deceased"] = dec.with_columns(
             show_address=pl.col("show_address") | pl.col("person_id").is_in(anchors.tolist()),
             show_ni=pl.col("show_ni") | pl.col("person_id").is_in(anchors.tolist()),
+            # shown means shown: never blanked at the usual missing-NI rate either
+            keep_ni=(pl.col("keep_ni") if "keep_ni" in dec.columns else pl.lit(False))
+            | pl.col("person_id").is_in(anchors.tolist()),
         )
         right_uid = (
             pl.DataFrame({"person_id": anchors})
@@ -2363,7 +2366,8 @@ def _emit_all(
             cases.select(pl.col(f"{s}_dataset").alias("dataset"), pl.col(f"{s}_uid").alias("uid"))
             for s in ("left", "right")
         ]
-    ).unique()
+    )
+    involved = pl.concat([involved, _deciding_records(ctx)]).unique()
     nick = (
         _lexicon()
         .forenames.select(pl.col("name").alias("first"), "nicknames")
@@ -2405,6 +2409,26 @@ def _emit_all(
             invalid_parts.append(invalid)
             blank_parts.append(blanked)
     return emitted, pl.concat(invalid_parts), pl.concat(blank_parts)
+
+
+def _deciding_records(ctx: _Ctx) -> pl.DataFrame:
+    """Records outside any truth pair whose presence still decides one (dataset, uid).
+
+    A single-person discount's truth rows depend on everything registered or disregarded at
+    its address: a disregard in force makes the other adult a decoy, and the holder's own
+    register entry tells the holder from a same-surname adult. Such a row rejected at ingest
+    (a planted invalid row) would change the answer the hub can reach, so like the rows of
+    the truth pairs themselves they are kept valid.
+    """
+    spd = ctx.records["council_tax_spd"].select("partner", "address_id").unique()
+    return pl.concat(
+        [
+            ctx.records[ds]
+            .join(spd, on=["partner", "address_id"], how="semi")
+            .select(pl.lit(ds).alias("dataset"), "uid")
+            for ds in ("electoral_register", "council_tax_disregards")
+        ]
+    )
 
 
 def _gather_rows(table: pl.DataFrame, index: pl.Series) -> pl.DataFrame:

@@ -85,7 +85,13 @@ GOLDEN: list[G] = [
     ("record_id", "   ", None, None, None),
     ("record_id", None, None, None, None),
     # name
-    ("name", "O'Brien-Smith", "OBRIEN SMITH", None, {"first": "OBRIEN", "last": "SMITH"}),
+    (
+        "name",
+        "O'Brien-Smith",
+        "OBRIEN SMITH",
+        None,
+        {"first": "OBRIEN", "last": "SMITH", "initial": "O"},
+    ),
     ("name", "Dr. José", "JOSE", None, {"first": "JOSE", "last": "JOSE"}),
     (
         "name",
@@ -94,7 +100,7 @@ GOLDEN: list[G] = [
         None,
         {"first": "ANNE", "last": "ONEILL"},
     ),  # noqa: E501
-    ("name", "MR", None, NO_NAME, {"first": None, "last": None}),
+    ("name", "MR", None, NO_NAME, {"first": None, "last": None, "initial": None}),
     ("name", "Mr.", None, NO_NAME, None),
     ("name", "Mr & Mrs", None, NO_NAME, None),
     ("name", "...", None, NO_NAME, None),
@@ -105,7 +111,29 @@ GOLDEN: list[G] = [
     ("name", "Zoë", "ZOE", None, None),
     ("name", "D’Arcy", "DARCY", None, None),
     ("name", "Prof Sir John Smith Jnr", "JOHN SMITH", None, None),
-    ("name", "MRS. J. SMITH-JONES", "J SMITH JONES", None, {"first": "J", "last": "JONES"}),
+    (
+        "name",
+        "MRS. J. SMITH-JONES",
+        "J SMITH JONES",
+        None,
+        {"first": "J", "last": "JONES", "initial": "J"},
+    ),
+    # an initial as written ("S." for SOPHIE) is its own first word and initial
+    ("name", "S.", "S", None, {"first": "S", "last": "S", "initial": "S"}),
+    (
+        "name",
+        "Sophie Lauren",
+        "SOPHIE LAUREN",
+        None,
+        {"first": "SOPHIE", "last": "LAUREN", "initial": "S"},
+    ),
+    ("name", "Élodie", "ELODIE", None, {"initial": "E", "formal": "ELODIE"}),
+    # formal: the first word with a known short form written out; ambiguous ones stay
+    ("name", "Jimmy Lee", "JIMMY LEE", None, {"first": "JIMMY", "formal": "JAMES"}),
+    ("name", "Mr Bill", "BILL", None, {"formal": "WILLIAM"}),
+    ("name", "Lee Jimmy", "LEE JIMMY", None, {"formal": "LEE"}),
+    ("name", "Sam", "SAM", None, {"formal": "SAM"}),
+    ("name", "Jack", "JACK", None, {"formal": "JACK"}),
     ("name", "Smith, John", "SMITH JOHN", None, None),
     ("name", "van der Berg", "VAN DER BERG", None, {"first": "VAN", "last": "BERG"}),
     ("name", "3M UK plc", "3M UK PLC", None, None),
@@ -204,6 +232,79 @@ GOLDEN: list[G] = [
     ("address", "Flt 1 Nth Rd", "FLAT 1 NORTH ROAD", None, None),
     ("address", "5 Rue de l'Église", "5 RUE DE LEGLISE", None, None),
     ("address", "2 The Gdns, Gt Ayton", "2 THE GARDENS GREAT AYTON", None, None),
+    # address extras: line (premises and street: no FLAT/UNIT word, no locality) and number
+    (
+        "address",
+        "Flat 3, 12 Elm Rd",
+        "FLAT 3 12 ELM ROAD",
+        None,
+        {"line": "3 12 ELM ROAD", "number": "12"},
+    ),
+    (
+        "address",
+        "3, 12 Elm Road, Northmoor",
+        "3 12 ELM ROAD NORTHMOOR",
+        None,
+        {"line": "3 12 ELM ROAD", "number": "12"},
+    ),
+    ("address", "12 Elm Road", "12 ELM ROAD", None, {"line": "12 ELM ROAD", "number": "12"}),
+    ("address", "13 ELM ROAD", "13 ELM ROAD", None, {"line": "13 ELM ROAD", "number": "13"}),
+    # a street named like a street type: the run of type words ends the street
+    (
+        "address",
+        "12 Park Rd, Southwold Bay",
+        "12 PARK ROAD SOUTHWOLD BAY",
+        None,
+        {"line": "12 PARK ROAD", "number": "12"},
+    ),
+    (
+        "address",
+        "4 Court Lane Green End",
+        "4 COURT LANE GREEN END",
+        None,
+        {"line": "4 COURT LANE GREEN END", "number": "4"},
+    ),
+    (
+        "address",
+        "12 Mount Pleasant Road Castle Hill",
+        "12 MOUNT PLEASANT ROAD CASTLE HILL",
+        None,
+        {"line": "12 MOUNT PLEASANT ROAD", "number": "12"},
+    ),
+    ("address", "7 Elm Gr", "7 ELM GROVE", None, {"line": "7 ELM GROVE", "number": "7"}),
+    # a building name with its own number: the house number is the last before the street
+    (
+        "address",
+        "Flat 2, Rose Court, 14 High St, London",
+        "FLAT 2 ROSE COURT 14 HIGH STREET LONDON",
+        None,
+        {"line": "2 ROSE COURT 14 HIGH STREET", "number": "14"},
+    ),
+    (
+        "address",
+        "Unit 4, 7 Mill Lane",
+        "UNIT 4 7 MILL LANE",
+        None,
+        {"line": "4 7 MILL LANE", "number": "7"},
+    ),
+    ("address", "12A The Green", "12A THE GREEN", None, {"line": "12A THE GREEN", "number": "12A"}),
+    # no house number and street: every word but FLAT stays; no number
+    (
+        "address",
+        "Rose Cottage, Northmoor",
+        "ROSE COTTAGE NORTHMOOR",
+        None,
+        {"line": "ROSE COTTAGE NORTHMOOR", "number": None},
+    ),
+    ("address", "Flat", "FLAT", None, {"line": "FLAT", "number": None}),
+    # a flat number alone reads as the house number: it cannot be told apart
+    (
+        "address",
+        "Flat 1 Nth Rd",
+        "FLAT 1 NORTH ROAD",
+        None,
+        {"line": "1 NORTH ROAD", "number": "1"},
+    ),
     ("address", "AB1 2CD", None, NO_ADDRESS, None),
     ("address", "--", None, NO_ADDRESS, None),
     # text
@@ -278,7 +379,13 @@ def test_golden_covers_every_normaliser_and_reason() -> None:
 # API and types
 # --------------------------------------------------------------------------------------------
 
-EXPECTED_EXTRAS = {"name": {"first", "last"}, "postcode": {"sector", "district"}}
+EXPECTED_EXTRAS = {
+    "name": {"first", "last", "initial", "formal"},
+    "postcode": {"sector", "district"},
+    "address": {"line", "number"},
+}
+#: Extras that may be null for a valid value (an address without a house number).
+OPTIONAL_EXTRAS = {"number"}
 DTYPES = {"date": pl.Date, "amount": pl.Float64}
 
 
@@ -374,7 +481,10 @@ def _check_invariants(out: pl.DataFrame, extras: set[str]) -> None:
         if error is not None:
             assert error in REASONS, row
         for name in extras:
-            assert (row[name] is None) == (value is None), row
+            if name in OPTIONAL_EXTRAS:
+                assert value is not None or row[name] is None, row
+            else:
+                assert (row[name] is None) == (value is None), row
 
 
 # Each example is a whole column (up to 20 cells) through polars, which costs a few ms per

@@ -232,6 +232,44 @@ def test_name_parts_share_the_column_domain() -> None:
     assert out.get_column("surname__first__tok")[0] != smith
 
 
+def test_initial_meets_a_first_word_that_is_only_the_initial() -> None:
+    """A record showing only "S" meets SOPHIE's initial; SARAH's first word never does."""
+    people = [(PEOPLE[0][0], f, *PEOPLE[0][2:]) for f in ("S", "SOPHIE LAUREN", "SARAH")]
+    out = pseudonymise(payroll_frame(people), PAYROLL, KEY)
+    first, initial = out["forenames__first__tok"], out["forenames__initial__tok"]
+    assert first[0] == initial[0] == initial[1] == initial[2]
+    assert first[2] != initial[1] and first[1] != initial[1]
+
+
+def test_formal_name_meets_the_name_a_nickname_stands_for() -> None:
+    people = [(PEOPLE[0][0], f, *PEOPLE[0][2:]) for f in ("JIMMY", "JAMES ROBERT", "JAMIE")]
+    out = pseudonymise(payroll_frame(people), PAYROLL, KEY)
+    formal, first = out["forenames__formal__tok"], out["forenames__first__tok"]
+    assert formal[0] == formal[1] == first[1] != first[0]
+    assert formal[2] == first[2] != formal[1]  # a name of its own is never rewritten
+
+
+def test_address_line_and_number_extras() -> None:
+    """The same home written with "Flat" or a town meets on the line; next door never does."""
+    addresses = ["FLAT 3 12 ELM ROAD NORTHMOOR", "3 12 ELM ROAD", "13 ELM ROAD", "12 ELM ROAD"]
+    people = [(*PEOPLE[0][:4], a, *PEOPLE[0][5:]) for a in addresses]
+    frame = payroll_frame(people)
+    out = pseudonymise(frame, PAYROLL, KEY)
+    line, number = out["address__line__tok"], out["address__number__tok"]
+    assert line[0] == line[1] != line[2] and line[3] not in (line[0], line[2])
+    assert number[0] == number[1] == number[3] != number[2]
+    assert out["address__tok"][0] != out["address__tok"][1]
+    assert line[3] == reference_token(field_key(KEY, "address__line"), "12 ELM ROAD")
+    # normalised extras given by the partner win over the derived ones (and equal them here)
+    given = frame.with_columns(
+        pl.Series("address__line", ["3 12 ELM ROAD", "3 12 ELM ROAD", "13 ELM ROAD", None]),
+        pl.Series("address__number", ["12", "12", "13", None], dtype=pl.String),
+    )
+    again = pseudonymise(given, PAYROLL, KEY)
+    assert again["address__line__tok"][:3].equals(line[:3])
+    assert again["address__line__tok"][3] is None
+
+
 def test_domain_is_the_column_name_not_the_dataset() -> None:
     hb = SPEC.dataset("housing_benefit")
     frame = payroll_frame(PEOPLE).with_columns(
@@ -391,14 +429,22 @@ def test_output_columns_for_payroll() -> None:
         "surname__tok",
         "surname__first__tok",
         "surname__last__tok",
+        "surname__initial__tok",
+        "surname__formal__tok",
         "surname__bf0",
         "surname__bf1",
         "surname__bfn",
         "surname__metaphone",
         "surname__nysiis",
         "surname__soundex",
-        "forenames__tok",
-        "forenames__first__tok",
+    ]
+    assert [c for c in cols if c.startswith("address")] == [
+        "address__tok",
+        "address__line__tok",
+        "address__number__tok",
+        "address__bf0",
+        "address__bf1",
+        "address__bfn",
     ]
     assert [c for c in cols if c.startswith("postcode")] == [
         "postcode__tok",

@@ -29,21 +29,7 @@ KEY = bytes(range(100, 132))
 
 #: Rules that do not yet meet the bar on the synthetic councils, with the reason (see the
 #: rule files and the engineering notes); strict, so a fix makes the test fail loudly.
-KNOWN_SHORT: dict[str, str] = {
-    "payroll_to_creditors": (
-        "same-address cases whose two address lines differ in form (a trailing town name, a"
-        " dropped 'Flat n'): the address normaliser keeps these, and no Bloom threshold tells"
-        " them from the next-door decoys"
-    ),
-    "concessionary_travel_to_deceased": (
-        "a pass with the holder's initial or nickname: without an NI number it cannot be told"
-        " from a twin at the same address by Bloom similarity"
-    ),
-    "council_tax_spd_to_electoral_register": (
-        "disregard rows rejected at ingest (planted duplicate record ids) leave disregarded"
-        " adults unexcused; holders under an initial or nickname hide a same-surname adult"
-    ),
-}
+KNOWN_SHORT: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

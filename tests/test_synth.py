@@ -296,3 +296,64 @@ def test_rejects_bad_arguments(tmp_path: Path) -> None:
         generate(tmp_path, partners=11)
     with pytest.raises(ValueError):
         generate(tmp_path, people=10)
+
+
+def _truth_persons(out: Path) -> pl.DataFrame:
+    """Truth pairs with each side's person id (records.parquet keys records by row)."""
+    records = pl.read_parquet(out / "truth" / "records.parquet")
+    cases = pl.read_csv(out / "truth" / "cases.csv", infer_schema=False)
+    for side in ("left", "right"):
+        cases = cases.join(
+            records.select(
+                pl.col("partner").alias(f"{side}_partner"),
+                pl.col("dataset").alias(f"{side}_dataset"),
+                pl.col("record_id").alias(f"{side}_record_id"),
+                pl.col("person_id").alias(f"{side}_person"),
+            ).unique([f"{side}_partner", f"{side}_dataset", f"{side}_record_id"]),
+            on=[f"{side}_partner", f"{side}_dataset", f"{side}_record_id"],
+            how="left",
+        )
+    return cases
+
+
+def test_planted_deceased_anchors_always_show_the_ni_number(out: Path, manifest: dict) -> None:
+    """The death record of every planted deceased-rule pair shows its NI number (keep_ni)."""
+    cases = pl.read_csv(out / "truth" / "cases.csv", infer_schema=False).filter(
+        (pl.col("right_dataset") == "deceased") & pl.col("note").str.starts_with("planted")
+    )
+    assert cases.height
+    files = {(e["partner"], e["dataset"]): df for e, df in _files(out, manifest)}
+    for r in cases.unique(["right_partner", "right_record_id"]).iter_rows(named=True):
+        df = files[(r["right_partner"], "deceased")]
+        ni = df.filter(pl.col("record_id") == r["right_record_id"])["ni_number"].to_list()
+        assert ni and all(v.strip() for v in ni), r
+
+
+def test_records_that_decide_a_discount_pair_stay_valid(out: Path) -> None:
+    """No disregard or register row of a person in a single-person discount pair is invalid.
+
+    A disregard in force decides that the other adult is a decoy, the holder's own register
+    entry that a same-surname adult is a case: rejected at ingest, they would change the
+    answer the hub can reach.
+    """
+    spd = _truth_persons(out).filter(pl.col("rule") == "council_tax_spd_to_electoral_register")
+    people = pl.concat(
+        [
+            spd.select(pl.col(f"{s}_partner").alias("partner"), pl.col(f"{s}_person").alias("p"))
+            for s in ("left", "right")
+        ]
+    ).unique()
+    assert people.height
+    records = pl.read_parquet(out / "truth" / "records.parquet")
+    invalid = pl.read_csv(out / "truth" / "invalid_rows.csv", infer_schema=False).with_columns(
+        pl.col("row").cast(pl.Int64)
+    )
+    bad = (
+        invalid.filter(pl.col("dataset").is_in(["council_tax_disregards", "electoral_register"]))
+        .join(
+            records.select("partner", "dataset", "row", pl.col("person_id").alias("p")),
+            on=["partner", "dataset", "row"],
+        )
+        .join(people, on=["partner", "p"], how="semi")
+    )
+    assert bad.is_empty(), bad
