@@ -168,18 +168,35 @@ def check_columns(frame: pl.DataFrame, dataset: DatasetSpec, source: str) -> lis
 
 
 def _normalised_frame(frame: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame:
-    """Apply every column's normaliser at once; keep raw text next to value and error."""
-    exprs: list[pl.Expr] = [pl.col(ROW)]
+    """Apply every column's normaliser at once; keep raw text next to value and error.
+
+    Each normaliser's state struct is computed once, then split into value, error and
+    extras in a second, cheap selection.
+    """
+    states: list[pl.Expr] = [pl.col(ROW)]
+    fields: list[pl.Expr] = [pl.col(ROW)]
     for col in dataset.columns:
         raw = pl.col(col.name) if col.name in frame.columns else pl.lit(None, pl.String)
         norm = normalise_column(raw, col.normaliser)
-        exprs += [
-            raw.alias(f"{col.name}__raw"),
-            norm.value.cast(_TYPES[col.type]).alias(col.name),
-            norm.error.alias(f"{col.name}__err"),
+        states.append(raw.alias(f"{col.name}__raw"))
+        if norm.state is not None:
+            state = f"{col.name}__state"
+            states.append(norm.state.alias(state))
+            value = pl.col(state).struct.field("_value")
+            error = pl.col(state).struct.field("_error")
+            extras = {k: pl.col(state).struct.field(f"_extra_{k}") for k in norm.extras}
+        else:
+            states += [norm.value.alias(f"{col.name}__v"), norm.error.alias(f"{col.name}__e")]
+            states += [e.alias(f"{col.name}__x_{k}") for k, e in norm.extras.items()]
+            value, error = pl.col(f"{col.name}__v"), pl.col(f"{col.name}__e")
+            extras = {k: pl.col(f"{col.name}__x_{k}") for k in norm.extras}
+        fields += [
+            pl.col(f"{col.name}__raw"),
+            value.cast(_TYPES[col.type]).alias(col.name),
+            error.alias(f"{col.name}__err"),
         ]
-        exprs += [e.alias(f"{col.name}__{suffix}") for suffix, e in norm.extras.items()]
-    return frame.select(exprs)
+        fields += [e.alias(f"{col.name}__{suffix}") for suffix, e in extras.items()]
+    return frame.lazy().select(states).select(fields).collect()
 
 
 def _problems(normed: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame:
