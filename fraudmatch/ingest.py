@@ -173,10 +173,12 @@ def _normalised_frame(frame: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame
     Each normaliser's state struct is computed once, then split into value, error and
     extras in a second, cheap selection.
     """
+    absent = [c for c in dataset.column_names if c not in frame.columns]
+    frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in absent)
     states: list[pl.Expr] = [pl.col(ROW)]
     fields: list[pl.Expr] = [pl.col(ROW)]
     for col in dataset.columns:
-        raw = pl.col(col.name) if col.name in frame.columns else pl.lit(None, pl.String)
+        raw = pl.col(col.name)
         norm = normalise_column(raw, col.normaliser)
         states.append(raw.alias(f"{col.name}__raw"))
         if norm.state is not None:
