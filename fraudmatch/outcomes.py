@@ -1,0 +1,338 @@
+"""Outcomes analysts record on matches, and the audit trail of every change.
+
+Outcomes outlive runs (retention deletes submissions and runs, never outcomes), are
+written by several analysts at once while a cycle may be running, and may live in the
+partnership's PostgreSQL. So they sit in their own database, through SQLAlchemy Core:
+embedded SQLite in the workspace by default, any SQLAlchemy URL when the operator gives
+one (``FRAUDMATCH_OUTCOMES_URL``, e.g. ``postgresql+psycopg://...``).
+
+A match is identified by its **match key**: a hash of the rule and both sides' partner,
+dataset and record_id. Keys may change every cycle, tokens never appear here, so an
+outcome still applies next cycle to the same two records. Its **evidence hash** covers the
+level each comparison reached, so a later cycle can tell when the evidence changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+OUTCOMES = ("fraud", "error", "no_issue", "under_investigation")
+"""What an analyst can record: a lead is confirmed fraud, an error (overpayment without
+intent), no issue, or still being investigated."""
+
+SAME_ENTITY = {"fraud": True, "error": True, "no_issue": None, "under_investigation": None}
+"""Whether an outcome says the two records really were the same person or account.
+``no_issue`` can mean either (same person, but entitled), so it is no label for tuning
+unless the analyst says so with ``same_entity``."""
+
+URL_ENV = "FRAUDMATCH_OUTCOMES_URL"
+_KEY_COLUMNS = (
+    "rule",
+    "left_partner",
+    "left_dataset",
+    "left_record_id",
+    "right_partner",
+    "right_dataset",
+    "right_record_id",
+)
+
+metadata = sa.MetaData()
+outcomes_table = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("match_key", sa.String(64), primary_key=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("rule", sa.String(200), nullable=False),
+    sa.Column("left_partner", sa.String(100), nullable=False),
+    sa.Column("left_dataset", sa.String(100), nullable=False),
+    sa.Column("left_record_id", sa.String(200), nullable=False),
+    sa.Column("right_partner", sa.String(100), nullable=False),
+    sa.Column("right_dataset", sa.String(100), nullable=False),
+    sa.Column("right_record_id", sa.String(200), nullable=False),
+    sa.Column("evidence_hash", sa.String(64), nullable=False),
+    sa.Column("outcome", sa.String(40), nullable=False),
+    sa.Column("same_entity", sa.Boolean, nullable=True),
+    sa.Column("amount", sa.Numeric(14, 2), nullable=True),
+    sa.Column("comment", sa.Text, nullable=False, default=""),
+    sa.Column("analyst", sa.String(100), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.String(100), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+audit_table = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("analyst", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("match_key", sa.String(64), nullable=True),
+    sa.Column("case_id", sa.String(64), nullable=True),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
+
+class OutcomeError(ValueError):
+    """An outcome cannot be recorded as given; the message says what to change."""
+
+
+class OutcomeConflict(OutcomeError):
+    """Someone else recorded an outcome on this match since the analyst loaded it."""
+
+    def __init__(self, current: Outcome) -> None:
+        self.current = current
+        super().__init__(
+            f"{current.analyst} recorded '{current.outcome}' on this match at "
+            f"{current.recorded_at:%Y-%m-%d %H:%M} (version {current.version}) after you "
+            "opened it; review their change, then save again"
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    match_key: str
+    case_id: str
+    rule: str
+    outcome: str
+    analyst: str
+    recorded_at: datetime
+    version: int
+    evidence_hash: str
+    amount: float | None = None
+    comment: str = ""
+    same_entity: bool | None = None
+    run_id: str | None = None
+
+
+def match_key(
+    rule: str,
+    left_partner: str,
+    left_dataset: str,
+    left_record_id: str,
+    right_partner: str,
+    right_dataset: str,
+    right_record_id: str,
+) -> str:
+    """Stable id of a match from the partners' own record ids (never from tokens)."""
+    parts = (rule, left_partner, left_dataset, left_record_id, right_partner, right_dataset,
+             right_record_id)  # fmt: skip
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def match_key_expr() -> pl.Expr:
+    """:func:`match_key` as a polars expression over a matches frame."""
+    return pl.concat_str(
+        [pl.col(c).cast(pl.String) for c in _KEY_COLUMNS], separator="\x1f"
+    ).map_batches(
+        lambda s: pl.Series([hashlib.sha256(v.encode()).hexdigest()[:32] for v in s]),
+        return_dtype=pl.String,
+    )
+
+
+def evidence_hash_expr(columns: list[str]) -> pl.Expr:
+    """Hash of the level every comparison reached (``level_*`` columns), sorted by name."""
+    levels = sorted(c for c in columns if c.startswith("level_"))
+    if not levels:
+        return pl.lit("none")
+    text = pl.concat_str(
+        [
+            pl.format("{}={}", pl.lit(c), pl.col(c).cast(pl.String).fill_null("null"))
+            for c in levels
+        ],
+        separator=";",
+    )
+    return text.map_batches(
+        lambda s: pl.Series([hashlib.sha256(v.encode()).hexdigest()[:32] for v in s]),
+        return_dtype=pl.String,
+    )
+
+
+def default_url(workspace_root: Path) -> str:
+    return os.environ.get(URL_ENV) or f"sqlite:///{Path(workspace_root) / 'outcomes.sqlite'}"
+
+
+_engines: dict[str, sa.Engine] = {}
+
+
+def engine(url: str) -> sa.Engine:
+    """One engine per URL, tables created on first use; SQLite in WAL mode for concurrency."""
+    if url not in _engines:
+        eng = sa.create_engine(url, future=True)
+        if eng.dialect.name == "sqlite":
+
+            @sa.event.listens_for(eng, "connect")
+            def _pragmas(dbapi_con: Any, _record: Any) -> None:
+                cur = dbapi_con.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=10000")
+                cur.close()
+
+        metadata.create_all(eng)
+        _engines[url] = eng
+    return _engines[url]
+
+
+def _row_to_outcome(row: Mapping[str, Any]) -> Outcome:
+    recorded = row["recorded_at"]
+    if recorded.tzinfo is None:
+        recorded = recorded.replace(tzinfo=UTC)
+    return Outcome(
+        match_key=row["match_key"],
+        case_id=row["case_id"],
+        rule=row["rule"],
+        outcome=row["outcome"],
+        analyst=row["analyst"],
+        recorded_at=recorded,
+        version=row["version"],
+        evidence_hash=row["evidence_hash"],
+        amount=float(row["amount"]) if row["amount"] is not None else None,
+        comment=row["comment"] or "",
+        same_entity=row["same_entity"],
+        run_id=row["run_id"],
+    )
+
+
+def get_outcome(url: str, key: str) -> Outcome | None:
+    with engine(url).connect() as con:
+        row = (
+            con.execute(sa.select(outcomes_table).where(outcomes_table.c.match_key == key))
+            .mappings()
+            .first()
+        )
+    return _row_to_outcome(row) if row else None
+
+
+def record_outcome(
+    url: str,
+    match: Mapping[str, Any],
+    *,
+    outcome: str,
+    analyst: str,
+    expected_version: int,
+    amount: float | None = None,
+    comment: str = "",
+    same_entity: bool | None = None,
+    run_id: str | None = None,
+) -> Outcome:
+    """Record (or change) the outcome of one match, refusing a lost update.
+
+    ``match`` holds the match's key columns (rule, both sides' partner, dataset and
+    record_id), ``case_id`` and ``evidence_hash``. ``expected_version`` is the version the
+    analyst saw (0 when there was none): if another analyst saved in between, nothing is
+    written and :class:`OutcomeConflict` carries their change.
+    """
+    if outcome not in OUTCOMES:
+        raise OutcomeError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
+    if not analyst.strip():
+        raise OutcomeError("an outcome needs the name of the analyst recording it")
+    if amount is not None and amount < 0:
+        raise OutcomeError("amount must be zero or more (money recovered or at stake)")
+    key = match_key(*(str(match[c]) for c in _KEY_COLUMNS))
+    now = datetime.now(UTC)
+    if same_entity is None:
+        same_entity = SAME_ENTITY[outcome]
+    values = {
+        "case_id": str(match["case_id"]),
+        "rule": str(match["rule"]),
+        **{c: str(match[c]) for c in _KEY_COLUMNS[1:]},
+        "evidence_hash": str(match["evidence_hash"]),
+        "outcome": outcome,
+        "same_entity": same_entity,
+        "amount": amount,
+        "comment": comment,
+        "analyst": analyst,
+        "recorded_at": now,
+        "run_id": run_id,
+        "version": expected_version + 1,
+    }
+    t = outcomes_table
+    with engine(url).begin() as con:
+        if expected_version == 0:
+            try:
+                con.execute(sa.insert(t).values(match_key=key, **values))
+            except sa.exc.IntegrityError:
+                con.rollback()
+                current = get_outcome(url, key)
+                assert current is not None
+                raise OutcomeConflict(current) from None
+        else:
+            done = con.execute(
+                sa.update(t)
+                .where(t.c.match_key == key, t.c.version == expected_version)
+                .values(**values)
+            )
+            if done.rowcount != 1:
+                con.rollback()
+                current = get_outcome(url, key)
+                if current is None:
+                    raise OutcomeError("no outcome to change: open the match again") from None
+                raise OutcomeConflict(current)
+        detail = {k: values[k] for k in ("outcome", "amount", "comment", "same_entity", "version")}
+        con.execute(
+            sa.insert(audit_table).values(
+                at=now,
+                analyst=analyst,
+                action="record_outcome",
+                match_key=key,
+                case_id=values["case_id"],
+                detail=json.dumps(detail, default=str),
+            )
+        )
+    result = get_outcome(url, key)
+    assert result is not None
+    return result
+
+
+def log_action(url: str, analyst: str, action: str, detail: Mapping[str, Any]) -> None:
+    """Audit something that is not an outcome (a login, an export)."""
+    with engine(url).begin() as con:
+        con.execute(
+            sa.insert(audit_table).values(
+                at=datetime.now(UTC),
+                analyst=analyst,
+                action=action,
+                detail=json.dumps(dict(detail), default=str),
+            )
+        )
+
+
+def current_outcomes(url: str) -> pl.DataFrame:
+    """Every recorded outcome, one row per match key."""
+    with engine(url).connect() as con:
+        rows = con.execute(sa.select(outcomes_table)).mappings().all()
+    schema = {
+        "match_key": pl.String, "case_id": pl.String, "rule": pl.String,
+        "left_partner": pl.String, "left_dataset": pl.String, "left_record_id": pl.String,
+        "right_partner": pl.String, "right_dataset": pl.String, "right_record_id": pl.String,
+        "evidence_hash": pl.String, "outcome": pl.String, "same_entity": pl.Boolean,
+        "amount": pl.Float64, "comment": pl.String, "analyst": pl.String,
+        "recorded_at": pl.Datetime("us", "UTC"), "run_id": pl.String, "version": pl.Int64,
+    }  # fmt: skip
+    data = [
+        {**dict(r), "amount": float(r["amount"]) if r["amount"] is not None else None} for r in rows
+    ]
+    return pl.DataFrame(data, schema=schema, orient="row") if data else pl.DataFrame(schema=schema)
+
+
+def audit_trail(url: str, key: str | None = None) -> pl.DataFrame:
+    """Who did what when, newest first (optionally for one match)."""
+    query = sa.select(audit_table).order_by(audit_table.c.id.desc())
+    if key is not None:
+        query = query.where(audit_table.c.match_key == key)
+    with engine(url).connect() as con:
+        rows = [dict(r) for r in con.execute(query).mappings().all()]
+    schema = {
+        "id": pl.Int64, "at": pl.Datetime("us", "UTC"), "analyst": pl.String,
+        "action": pl.String, "match_key": pl.String, "case_id": pl.String, "detail": pl.String,
+    }  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
