@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from fraudmatch import catalogue
+from fraudmatch import catalogue, transport
 from fraudmatch.bloom import BloomParams
 from fraudmatch.fsutil import PRIVATE_MODE, atomic_path, atomic_write_bytes
 from fraudmatch.keys import PartyKeys, PublicIdentity
@@ -99,6 +99,7 @@ class FileOutcome:
 class CollectResult:
     files: list[FileOutcome] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)
 
     def with_outcome(self, outcome: str) -> list[FileOutcome]:
         return [f for f in self.files if f.outcome == outcome]
@@ -121,6 +122,7 @@ class CollectResult:
             "counts": {o: len(self.with_outcome(o)) for o in (STORED, DUPLICATE, QUARANTINED)},
             "files": [f.to_dict() for f in self.files],
             "missing": [{"partner": p, "dataset": d} for p, d in self.missing],
+            "fetched": list(self.fetched),
         }
 
 
@@ -157,9 +159,20 @@ def collect(
     spec: Spec | None = None,
     bloom: BloomParams | None = None,
 ) -> CollectResult:
-    """Collect every inbox file (partners in name order, files in name order)."""
+    """Collect every inbox file (partners in name order, files in name order).
+
+    When the partnership names a remote inbox (``transport.inbox``), new files are fetched
+    from each partner's drop into the local inbox first.
+    """
     ctx = _context(workspace, partnership, hub, spec, bloom)
     result = CollectResult()
+    remote = partnership.transport.get("inbox")
+    if remote:
+        for partner in partnership.partners:
+            fetched = transport.fetch(remote, partner, workspace.inbox(partner))
+            result.fetched += fetched.copied
+            for name, reason in fetched.failed:
+                log.warning("not fetched from %s's drop: %s: %s", partner, name, reason)
     with exclusive(workspace, "collect"), catalogue.session(workspace):
         for partner, path in _deliveries(ctx):
             outcome = _collect_one(ctx, partner, path)

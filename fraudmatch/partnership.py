@@ -17,7 +17,16 @@ import yaml
 
 from fraudmatch.keys import PublicIdentity, load_public
 
-_TOP_KEYS = {"name", "hub", "partners", "schedule", "retention_days", "bloom", "engine"}
+_TOP_KEYS = {
+    "name",
+    "hub",
+    "partners",
+    "schedule",
+    "retention_days",
+    "bloom",
+    "engine",
+    "transport",
+}
 _PARTY_KEYS = {"name", "public_key", "public_key_file", "datasets", "description"}
 
 
@@ -45,6 +54,8 @@ class Partnership:
     retention_days: int = 400
     bloom: Mapping[str, int] = field(default_factory=dict)
     engine: Mapping[str, Any] = field(default_factory=dict)
+    # fsspec URLs with {partner}: where councils drop submissions and pick up bundles
+    transport: Mapping[str, str] = field(default_factory=dict)
     source: str = "<memory>"
 
     def partner(self, name: str) -> Party:
@@ -106,6 +117,17 @@ def _party(raw: Any, path: str, source: str, base: Path) -> Party:
     )
 
 
+def _transport(raw: Any, source: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or set(raw) - {"inbox", "outbox"}:
+        raise PartnershipError(
+            f"{source}: transport: expected inbox and/or outbox URLs, e.g. "
+            "inbox: sftp://host/drop/{partner}"
+        )
+    return {k: str(v) for k, v in raw.items()}
+
+
 def parse_partnership(data: Any, source: str = "<memory>", base: Path | None = None) -> Partnership:
     """Validate a parsed YAML document into a :class:`Partnership`."""
     base = base or Path.cwd()
@@ -141,6 +163,7 @@ def parse_partnership(data: Any, source: str = "<memory>", base: Path | None = N
         retention_days=retention,
         bloom=dict(data.get("bloom") or {}),
         engine=dict(data.get("engine") or {}),
+        transport=_transport(data.get("transport"), source),
         source=source,
     )
 

@@ -1,0 +1,99 @@
+"""Remote drops through fsspec (in-memory and local-file filesystems, both real)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import fsspec
+import pytest
+import yaml
+
+from fraudmatch import transport
+from fraudmatch.collect import collect
+from fraudmatch.demo import make_parties
+from fraudmatch.keys import load_partnership_key
+from fraudmatch.partnership import PartnershipError, load_partnership, parse_partnership
+from fraudmatch.prepare import prepare_extract
+from fraudmatch.specs import load_spec
+from fraudmatch.workspace import open_workspace
+
+
+@pytest.fixture()
+def drop() -> str:
+    return f"memory://drops-{uuid.uuid4().hex}/{{partner}}/in"
+
+
+def test_fetch_copies_then_archives_remotely(drop: str, tmp_path: Path) -> None:
+    fs = fsspec.filesystem("memory")
+    root = transport.location(drop, "northmoor").removeprefix("memory://")
+    fs.pipe(f"{root}/a.sealed", b"first")
+    fs.pipe(f"{root}/b.sealed", b"second")
+    fs.pipe(f"{root}/.c.sealed.part", b"half")  # an upload in flight is left alone
+    result = transport.fetch(drop, "northmoor", tmp_path / "inbox")
+    assert result.copied == ["a.sealed", "b.sealed"]
+    assert (tmp_path / "inbox" / "a.sealed").read_bytes() == b"first"
+    assert sorted(Path(p).name for p in fs.ls(f"{root}/fetched", detail=False)) == [
+        "a.sealed",
+        "b.sealed",
+    ]
+    assert fs.exists(f"{root}/.c.sealed.part")
+    again = transport.fetch(drop, "northmoor", tmp_path / "inbox")
+    assert again.copied == [] and again.failed == []
+
+
+def test_fetch_without_a_drop_is_quiet(drop: str, tmp_path: Path) -> None:
+    assert transport.fetch(drop, "nobody", tmp_path).copied == []
+
+
+def test_push_writes_whole_files_once(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    (outbox / "x.bundle").write_bytes(b"sealed bundle")
+    template = f"file://{tmp_path}/remote/{{partner}}/out"
+    first = transport.push(outbox, template, "eastvale")
+    assert first.copied == ["x.bundle"]
+    remote = tmp_path / "remote" / "eastvale" / "out"
+    assert (remote / "x.bundle").read_bytes() == b"sealed bundle"
+    assert not list(remote.glob(".*"))
+    assert transport.push(outbox, template, "eastvale").skipped == ["x.bundle"]
+
+
+def test_transport_config_is_checked(tmp_path: Path) -> None:
+    parties = make_parties(tmp_path, ["northmoor"], ["payroll"])
+    data = yaml.safe_load(parties.partnership_path.read_text())
+    data["transport"] = {"inbox": "s3://bucket/{partner}", "outbx": "x"}
+    with pytest.raises(PartnershipError, match="transport"):
+        parse_partnership(data)
+
+
+def test_collect_fetches_from_the_remote_drop(drop: str, tmp_path: Path) -> None:
+    spec = load_spec()
+    parties = make_parties(tmp_path, ["northmoor", "eastvale"], list(spec.datasets))
+    data = yaml.safe_load(parties.partnership_path.read_text())
+    data["transport"] = {"inbox": drop}
+    parties.partnership_path.write_text(yaml.safe_dump(data, sort_keys=False, width=1000))
+    partnership = load_partnership(parties.partnership_path)
+    extract = tmp_path / "payroll.csv"
+    extract.write_text(
+        "record_id,surname,forenames,date_of_birth\nE1,Okafor,Chidi,1981-05-05\n"
+        "E2,Lindqvist,Astrid,1990-12-24\n"
+    )
+    staged = prepare_extract(
+        extract,
+        dataset="payroll",
+        period="2026-11",
+        partner=parties.partner_keys("northmoor"),
+        partnership=partnership,
+        linkage_key=load_partnership_key(parties.linkage_key_path),
+        out_dir=tmp_path / "staged",
+    )
+    fs = fsspec.filesystem("memory")
+    root = transport.location(drop, "northmoor").removeprefix("memory://")
+    fs.pipe(f"{root}/{staged.sealed_path.name}", staged.sealed_path.read_bytes())
+
+    workspace = open_workspace(tmp_path / "ws", partnership)
+    result = collect(workspace, partnership, parties.hub_keys())
+    assert result.fetched == [staged.sealed_path.name]
+    assert [(f.outcome, f.dataset, f.rows) for f in result.files] == [("stored", "payroll", 2)]
+    assert fs.exists(f"{root}/fetched/{staged.sealed_path.name}")
