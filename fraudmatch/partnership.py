@@ -7,7 +7,6 @@ dataset that partner submits, and partners use it to check the hub's bundles.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from fraudmatch.hints import did_you_mean
 from fraudmatch.keys import PublicIdentity, load_public
 
 _TOP_KEYS = {
@@ -62,8 +62,7 @@ class Partnership:
         try:
             return self.partners[name]
         except KeyError:
-            near = difflib.get_close_matches(name, list(self.partners), n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
+            hint = did_you_mean(name, self.partners)
             raise KeyError(
                 f"{name!r} is not a partner in {self.source}{hint} "
                 f"(partners: {', '.join(self.partners)})"
@@ -82,9 +81,9 @@ def _party(raw: Any, path: str, source: str, base: Path) -> Party:
     unknown = set(raw) - _PARTY_KEYS
     if unknown:
         key = sorted(unknown)[0]
-        near = difflib.get_close_matches(key, sorted(_PARTY_KEYS), n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise PartnershipError(f"{source}: {path}.{key}: unknown key{hint}")
+        raise PartnershipError(
+            f"{source}: {path}.{key}: unknown key{did_you_mean(key, _PARTY_KEYS)}"
+        )
     if "name" not in raw:
         raise PartnershipError(f"{source}: {path}.name: missing")
     if "public_key" in raw:
@@ -136,9 +135,7 @@ def parse_partnership(data: Any, source: str = "<memory>", base: Path | None = N
     unknown = set(data) - _TOP_KEYS
     if unknown:
         key = sorted(unknown)[0]
-        near = difflib.get_close_matches(key, sorted(_TOP_KEYS), n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise PartnershipError(f"{source}: {key}: unknown key{hint}")
+        raise PartnershipError(f"{source}: {key}: unknown key{did_you_mean(key, _TOP_KEYS)}")
     if "hub" not in data:
         raise PartnershipError(f"{source}: hub: missing")
     hub = _party(data["hub"], "hub", source, base)

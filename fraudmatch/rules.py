@@ -8,7 +8,6 @@ who gets investigated. ``docs/rules.md`` is the reference for the format.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,10 +18,11 @@ import polars as pl
 import yaml
 
 from fraudmatch.conditions import Condition, ConditionError, parse_condition
+from fraudmatch.hints import did_you_mean
+from fraudmatch.specs import DatasetSpec, Spec
 
 if TYPE_CHECKING:
     from fraudmatch.bloom import BloomParams
-    from fraudmatch.specs import DatasetSpec, Spec
 
 __all__ = [
     "Blocking",
@@ -232,12 +232,7 @@ class Problem:
 
 
 def _hint(name: str, known: Iterable[str]) -> str:
-    """A did-you-mean suffix: the closest known name, or one the name is a prefix of."""
-    known = list(known)
-    near = difflib.get_close_matches(name, known, n=1)
-    if not near and len(name) >= 3:
-        near = [k for k in known if k.startswith(name)][:1]
-    return f"; did you mean {near[0]!r}?" if near else ""
+    return did_you_mean(name, known)
 
 
 def _suffixed(ref: ColumnRef, suffix: str) -> ColumnRef:

@@ -8,13 +8,14 @@ partner.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from fraudmatch.hints import did_you_mean
 
 TYPES = ("string", "date", "number")
 NORMALISERS = (
@@ -115,8 +116,7 @@ class Spec:
 
 
 def _unknown(kind: str, name: str, known: list[str], where: str) -> str:
-    near = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {near[0]!r}?" if near else ""
+    hint = did_you_mean(name, known)
     return f"unknown {kind} {name!r} in {where}{hint} (known: {', '.join(known)})"
 
 
@@ -131,9 +131,7 @@ def _parse_column(source: str, ds: str, name: str, raw: Any) -> ColumnSpec:
     unknown = set(raw) - _COLUMN_KEYS
     if unknown:
         key = sorted(unknown)[0]
-        near = difflib.get_close_matches(key, sorted(_COLUMN_KEYS), n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise _fail(source, f"{path}.{key}", f"unknown key{hint}")
+        raise _fail(source, f"{path}.{key}", f"unknown key{did_you_mean(key, _COLUMN_KEYS)}")
     for key in ("type", "normaliser", "pseudonymise"):
         if key not in raw:
             raise _fail(source, f"{path}.{key}", "missing")
