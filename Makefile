@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format clean venv bench
+.PHONY: demo test lint format clean venv bench browser bench-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m fraudmatch.demo
 
-test: $(STAMP)
+# Debian's chromium for the review app's browser tests (Playwright drives it; no
+# `playwright install`). A no-op when present; CI runs as root on Debian.
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium) \
+		|| echo "chromium could not be installed: the browser tests will be skipped"
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)
@@ -30,6 +36,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
+
+# The peers for benchmarks/peers.py (Splink, recordlinkage): the optional `bench` extra.
+bench-deps: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 
 clean:
 	rm -rf $(VENV) demo-output workspace

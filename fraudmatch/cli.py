@@ -258,6 +258,120 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rules_tune(args: argparse.Namespace) -> int:
+    from fraudmatch.partnership import load_partnership
+    from fraudmatch.summaries import table
+    from fraudmatch.tune import TuneError, table_rows, tune
+    from fraudmatch.workspace import default_root, open_workspace
+
+    workspace = open_workspace(
+        Path(args.workspace) if args.workspace else default_root(),
+        load_partnership(args.partnership),
+    )
+    try:
+        result = tune(
+            workspace, args.rule, Path(args.rules), run_id=args.run, min_labels=args.min_labels
+        )
+    except TuneError as exc:
+        err_console.print(f"[red]cannot tune[/]: {exc}")
+        return 1
+    shown = table_rows(result.curve, None)
+    console.print(
+        table(
+            f"{result.rule}, run {result.run_id}: precision and recall among "
+            f"{result.n_true + result.n_false} labelled matches by threshold on {result.score}",
+            ["threshold", "flagged", "true pos", "false pos", "precision", "recall"],
+            [
+                [f"{t:.4g}", f, tp, fp, f"{p:.3f}", f"{r:.3f}"]
+                for t, f, tp, fp, p, r in shown.rows()
+            ],
+        )
+    )
+    console.print(f"chart: {result.chart}")
+    for note in result.notes:
+        console.print(f"[yellow]note[/]: {note}")
+    if result.proposed is None:
+        console.print("no change to propose")
+        return 0
+    console.print(result.diff, markup=False, highlight=False)
+    console.print(
+        f"proposed rule (the rule itself is unchanged): {result.proposed}\n"
+        "review it, then move it over the rule file to adopt it"
+    )
+    return 0
+
+
+# --- review and export ----------------------------------------------------------------
+
+
+def _workspace_root(args: argparse.Namespace) -> Path:
+    from fraudmatch.workspace import default_root
+
+    return Path(args.workspace) if getattr(args, "workspace", None) else default_root()
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from fraudmatch.analysts import load_analysts
+    from fraudmatch.webapp import create_app
+
+    root = _workspace_root(args)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such workspace folder")
+    if not load_analysts(root):
+        raise ValueError(
+            f"no analysts in {root / 'analysts.yaml'}: add one with "
+            "'fraudmatch review add-analyst NAME' first"
+        )
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(
+            f"[yellow]warning[/]: serving on {args.host}, not only this machine; put it "
+            "behind HTTPS before anyone else connects"
+        )
+    app = create_app(root, args.rules, users=None)
+    console.print(f"review app for {root}: http://{args.host}:{args.port}/  (Ctrl-C to stop)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_review_add_analyst(args: argparse.Namespace) -> int:
+    import getpass
+
+    from fraudmatch.analysts import add_analyst
+
+    root = _workspace_root(args)
+    if args.password_file:
+        lines = Path(args.password_file).read_text().splitlines()
+        password = lines[0] if lines else ""
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise ValueError("the two passwords differ; nothing changed")
+    path = add_analyst(root, args.name, password)
+    console.print(f"analyst {args.name} can sign in to the review app ({path})")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from fraudmatch.exports import export_case_lists
+    from fraudmatch.review import Review
+    from fraudmatch.summaries import table
+
+    review = Review(_workspace_root(args), args.rules)
+    files = export_case_lists(
+        review, args.run, args.out, rule=args.rule, partner=args.partner, by=args.by
+    )
+    console.print(
+        table(
+            f"case lists of {args.run}",
+            [args.by, "matches", "csv", "xlsx"],
+            [[f.group, f.rows, str(f.csv), str(f.xlsx)] for f in files],
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fraudmatch",
@@ -340,6 +454,41 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("rule", help="rule name, e.g. payroll_to_payroll")
     hub_options(r)
     r.set_defaults(handler=cmd_rules_explain)
+    r = rules_sub.add_parser(
+        "tune", help="precision/recall from recorded outcomes; propose re-estimated m"
+    )
+    r.add_argument("rule", help="rule name, e.g. payroll_to_housing_benefit")
+    hub_options(r)
+    r.add_argument("--run", help="run id (default: the latest run that matched the rule)")
+    r.add_argument("--min-labels", type=int, default=20, help="refuse with fewer labelled matches")
+    r.set_defaults(handler=cmd_rules_tune)
+
+    p = sub.add_parser("review", help="serve the analysts' review app (127.0.0.1)")
+    p.add_argument(
+        "--workspace", help="hub workspace (default ./workspace or $FRAUDMATCH_WORKSPACE)"
+    )
+    p.add_argument("--rules", type=Path, default=_DEFAULT_RULES, help="rules folder")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765)
+    p.set_defaults(handler=cmd_review)
+    review_sub = p.add_subparsers(dest="review_command", metavar="REVIEW_COMMAND")
+    r = review_sub.add_parser("add-analyst", help="add an analyst or set their password")
+    r.add_argument("name", help="the analyst's name, e.g. asmith")
+    r.add_argument("--workspace", default=argparse.SUPPRESS, help="hub workspace")
+    r.add_argument("--password-file", type=Path, help="read the password from this file")
+    r.set_defaults(handler=cmd_review_add_analyst)
+
+    p = sub.add_parser("export", help="case lists of a run as CSV and XLSX")
+    p.add_argument(
+        "--workspace", help="hub workspace (default ./workspace or $FRAUDMATCH_WORKSPACE)"
+    )
+    p.add_argument("--rules", type=Path, default=_DEFAULT_RULES, help="rules folder")
+    p.add_argument("--run", required=True, help="run id, e.g. run-20261101")
+    p.add_argument("--rule", help="only this rule")
+    p.add_argument("--partner", help="only cases involving this partner")
+    p.add_argument("--by", choices=("rule", "partner"), default="rule", help="one file per")
+    p.add_argument("--out", type=Path, required=True, help="folder for the files")
+    p.set_defaults(handler=cmd_export)
     return parser
 
 
