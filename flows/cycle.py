@@ -70,11 +70,13 @@ def match_rule_task(
         progress=logger.info,
     )
     logger.info(
-        "%s: %s, %s matches, %s cases %s",
+        "%s: %s, %s matches, %s cases, %s suppressed as reviewed, %s raised again %s",
         rule_name,
         outcome.status,
         outcome.matches,
         outcome.cases,
+        outcome.suppressed,
+        outcome.evidence_changed,
         outcome.reason,
     )
     return outcome

@@ -68,6 +68,9 @@ outcomes_table = sa.Table(
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("run_id", sa.String(100), nullable=True),
     sa.Column("version", sa.Integer, nullable=False),
+    # JSON {comparison: level} the evidence hash covers, so a later cycle can say which
+    # comparison changed (nullable: older rows and callers that do not give it)
+    sa.Column("evidence_labels", sa.Text, nullable=True),
 )
 audit_table = sa.Table(
     "audit",
@@ -112,6 +115,17 @@ class Outcome:
     comment: str = ""
     same_entity: bool | None = None
     run_id: str | None = None
+    evidence_labels: dict[str, str] | None = None
+
+
+def evidence_labels_of(match: Mapping[str, Any]) -> dict[str, str] | None:
+    """``{comparison: level}`` from a match's ``level_*`` fields (None when it has none)."""
+    labels = {
+        k.removeprefix("level_"): "null" if v is None else str(v)
+        for k, v in match.items()
+        if k.startswith("level_")
+    }
+    return dict(sorted(labels.items())) or None
 
 
 def match_key(
@@ -178,8 +192,19 @@ def engine(url: str) -> sa.Engine:
                 cur.close()
 
         metadata.create_all(eng)
+        _add_missing_columns(eng)
         _engines[url] = eng
     return _engines[url]
+
+
+def _add_missing_columns(eng: sa.Engine) -> None:
+    """Additive migration: nullable columns added to the outcomes table after it was made."""
+    have = {c["name"] for c in sa.inspect(eng).get_columns("outcomes")}
+    with eng.begin() as con:
+        for col in outcomes_table.columns:
+            if col.name not in have and col.nullable:
+                kind = col.type.compile(dialect=eng.dialect)
+                con.execute(sa.text(f"ALTER TABLE outcomes ADD COLUMN {col.name} {kind}"))
 
 
 def _row_to_outcome(row: Mapping[str, Any]) -> Outcome:
@@ -199,6 +224,7 @@ def _row_to_outcome(row: Mapping[str, Any]) -> Outcome:
         comment=row["comment"] or "",
         same_entity=row["same_entity"],
         run_id=row["run_id"],
+        evidence_labels=json.loads(row["evidence_labels"]) if row["evidence_labels"] else None,
     )
 
 
@@ -223,13 +249,16 @@ def record_outcome(
     comment: str = "",
     same_entity: bool | None = None,
     run_id: str | None = None,
+    evidence_labels: Mapping[str, str] | None = None,
 ) -> Outcome:
     """Record (or change) the outcome of one match, refusing a lost update.
 
     ``match`` holds the match's key columns (rule, both sides' partner, dataset and
     record_id), ``case_id`` and ``evidence_hash``. ``expected_version`` is the version the
     analyst saw (0 when there was none): if another analyst saved in between, nothing is
-    written and :class:`OutcomeConflict` carries their change.
+    written and :class:`OutcomeConflict` carries their change. ``evidence_labels`` (the
+    level each comparison reached) is taken from the match's ``level_*`` fields when not
+    given, so a later cycle can say which comparison changed.
     """
     if outcome not in OUTCOMES:
         raise OutcomeError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
@@ -241,6 +270,8 @@ def record_outcome(
     now = datetime.now(UTC)
     if same_entity is None:
         same_entity = SAME_ENTITY[outcome]
+    if evidence_labels is None:
+        evidence_labels = evidence_labels_of(match)
     values = {
         "case_id": str(match["case_id"]),
         "rule": str(match["rule"]),
@@ -254,6 +285,7 @@ def record_outcome(
         "recorded_at": now,
         "run_id": run_id,
         "version": expected_version + 1,
+        "evidence_labels": json.dumps(dict(evidence_labels)) if evidence_labels else None,
     }
     t = outcomes_table
     with engine(url).begin() as con:
@@ -317,6 +349,7 @@ def current_outcomes(url: str) -> pl.DataFrame:
         "evidence_hash": pl.String, "outcome": pl.String, "same_entity": pl.Boolean,
         "amount": pl.Float64, "comment": pl.String, "analyst": pl.String,
         "recorded_at": pl.Datetime("us", "UTC"), "run_id": pl.String, "version": pl.Int64,
+        "evidence_labels": pl.String,
     }  # fmt: skip
     data = [
         {**dict(r), "amount": float(r["amount"]) if r["amount"] is not None else None} for r in rows

@@ -142,6 +142,64 @@ def waterfall_svg(evidence: Sequence[Mapping[str, Any]], *, prior: float | None,
     )
 
 
+def pr_curve_svg(
+    curve: pl.DataFrame, *, score: str, threshold: float | None = None, title: str
+) -> str:
+    """Precision and recall among labelled matches against the threshold on ``score``."""
+    if curve.height == 0:
+        return ""
+    width, height, pad = 380, 180, 32
+    xs = curve["threshold"].to_list()
+    lo, hi = min(xs), max(xs)
+    if threshold is not None and math.isfinite(threshold):
+        lo, hi = min(lo, threshold), max(hi, threshold)
+    if hi <= lo:
+        hi = lo + 1
+
+    def x(v: float) -> float:
+        return pad + (v - lo) / (hi - lo) * (width - 2 * pad)
+
+    def y(v: float) -> float:
+        return height - pad - v * (height - 2 * pad)
+
+    lines = []
+    for name, colour in (("precision", "#4a78a8"), ("recall", "#e07b00")):
+        points = " ".join(
+            f"{x(t):.1f},{y(v):.1f}" for t, v in zip(xs, curve[name].to_list(), strict=True)
+        )
+        lines.append(
+            f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2">'
+            f"<title>{name}</title></polyline>"
+        )
+    mark = ""
+    if threshold is not None and lo <= threshold <= hi:
+        mark = (
+            f'<line x1="{x(threshold):.1f}" x2="{x(threshold):.1f}" y1="{pad - 6}" '
+            f'y2="{height - pad}" stroke="#b3261e" stroke-dasharray="3,2"/>'
+            f'<text x="{x(threshold) + 3:.1f}" y="{pad - 8}" font-size="10" fill="#b3261e">'
+            "current threshold</text>"
+        )
+    axis = (
+        f'<line x1="{pad}" x2="{width - pad}" y1="{height - pad}" y2="{height - pad}" '
+        f'stroke="#5b6b7c"/><line x1="{pad}" x2="{pad}" y1="{pad}" y2="{height - pad}" '
+        f'stroke="#5b6b7c"/><text x="{pad}" y="{height - 10}" font-size="10">{lo:.3g}</text>'
+        f'<text x="{width - pad}" y="{height - 10}" font-size="10" text-anchor="end">'
+        f'{hi:.3g}</text><text x="{width / 2}" y="{height - 10}" font-size="10" '
+        f'text-anchor="middle">threshold on {_esc(score)}</text>'
+        f'<text x="{pad - 4}" y="{y(1.0) + 4:.1f}" font-size="10" text-anchor="end">1</text>'
+        f'<text x="{pad - 4}" y="{y(0.0):.1f}" font-size="10" text-anchor="end">0</text>'
+        f'<text x="{width - pad}" y="{pad - 14}" font-size="10" text-anchor="end" '
+        'fill="#4a78a8">precision</text>'
+        f'<text x="{width - pad}" y="{pad - 2}" font-size="10" text-anchor="end" '
+        'fill="#e07b00">recall</text>'
+    )
+    return (
+        f'<figure><figcaption>{_esc(title)}</figcaption><svg class="precision-recall" '
+        f'width="{width}" height="{height}" role="img" aria-label="{_esc(title)}">'
+        f"{''.join(lines)}{mark}{axis}</svg></figure>"
+    )
+
+
 def _collected_section(summary: Mapping[str, Any]) -> str:
     collected = summary.get("collected") or {}
     files = collected.get("files", [])
@@ -160,11 +218,19 @@ def _collected_section(summary: Mapping[str, Any]) -> str:
 
 def _rules_section(summary: Mapping[str, Any], rows: pl.DataFrame) -> str:
     rule_rows = [
-        [r["rule"], r["status"], r["matches"], r["cases"], r.get("reason", "")]
+        [
+            r["rule"],
+            r["status"],
+            r["matches"],
+            r["cases"],
+            int(r.get("suppressed", 0)),
+            int(r.get("evidence_changed", 0)),
+            r.get("reason", ""),
+        ]
         for r in summary.get("rules", [])
     ]
     out = "<h2>Matches per rule</h2>" + html_table(
-        ["rule", "status", "matches", "cases", "note"], rule_rows
+        ["rule", "status", "matches", "cases", "suppressed", "raised again", "note"], rule_rows
     )
     if rows.height:
         per_partner = (
@@ -178,6 +244,116 @@ def _rules_section(summary: Mapping[str, Any], rows: pl.DataFrame) -> str:
         )
         out += "<h2>Risk bands</h2>" + html_table(["risk", "cases"], risk.rows())
     return out
+
+
+def _notes_table(matches: pl.DataFrame, limit: int = 100) -> str:
+    """Reviewed matches raised again, with the note saying why."""
+    if matches.height == 0 or "note" not in matches.columns:
+        return html_table([], [])
+    noted = matches.filter(pl.col("note").is_not_null()).sort("rule", "case_id").head(limit)
+    rows = [
+        [
+            r["rule"],
+            r["case_id"],
+            f"{r['left_partner']}/{r['left_record_id']} ↔ "
+            f"{r['right_partner']}/{r['right_record_id']}",
+            r["note"],
+        ]
+        for r in noted.iter_rows(named=True)
+    ]
+    return html_table(["rule", "case", "records", "note"], rows)
+
+
+def _suppressed_section(summary: Mapping[str, Any], matches: pl.DataFrame) -> str:
+    rows = [
+        [r["rule"], outcome, int(n)]
+        for r in summary.get("rules", [])
+        for outcome, n in sorted((r.get("suppressed_by") or {}).items())
+    ]
+    again = [
+        [r["rule"], int(r.get("evidence_changed", 0)), int(r.get("still_open", 0))]
+        for r in summary.get("rules", [])
+        if r.get("evidence_changed") or r.get("still_open")
+    ]
+    return (
+        "<h2>Suppressed: reviewed before, evidence unchanged</h2>"
+        "<p class='muted'>Matches whose outcome an analyst already recorded are not raised "
+        "again unless the evidence changed; they are kept in the run's suppressed folder.</p>"
+        + html_table(["rule", "recorded outcome", "matches suppressed"], rows)
+        + "<h3>Raised again</h3>"
+        + html_table(["rule", "evidence changed", "still under investigation"], again)
+        + "<h3>Reviewed matches raised again, and why</h3>"
+        + _notes_table(matches)
+    )
+
+
+_CONFIRMED = ("fraud", "error")
+
+
+def _outcomes_section(outcomes: pl.DataFrame | None, values: Mapping[str, float]) -> str:
+    head = (
+        "<h2>Outcomes and estimated savings</h2><p class='muted'>Outcomes recorded to date, "
+        "all cycles. Estimated savings: the rule's value per confirmed case (fraud or error) "
+        "times confirmed cases; recorded amounts as the analysts entered them.</p>"
+    )
+    columns = ["rule", "fraud", "error", "no issue", "under investigation", "confirmed cases",
+               "value per case", "estimated savings", "recorded amounts"]  # fmt: skip
+    if outcomes is None or outcomes.height == 0:
+        return head + html_table(columns, [])
+    per_rule = (
+        outcomes.group_by("rule")
+        .agg(
+            *[
+                (pl.col("outcome") == o).sum().cast(pl.Int64).alias(o)
+                for o in ("fraud", "error", "no_issue", "under_investigation")
+            ],  # fmt: skip
+            pl.col("case_id")
+            .filter(pl.col("outcome").is_in(list(_CONFIRMED)))
+            .n_unique()
+            .cast(pl.Int64)
+            .alias("confirmed"),
+            pl.col("amount").sum().cast(pl.Float64).alias("amounts"),
+        )
+        .sort("rule")
+    )
+    rows, total_saving, total_amount = [], 0.0, 0.0
+    for r in per_rule.iter_rows(named=True):
+        value = values.get(r["rule"])
+        saving = float(value * r["confirmed"]) if value is not None else None
+        total_saving += saving or 0.0
+        total_amount += r["amounts"] or 0.0
+        rows.append(
+            [
+                r["rule"],
+                r["fraud"],
+                r["error"],
+                r["no_issue"],
+                r["under_investigation"],
+                r["confirmed"],
+                "" if value is None else float(value),
+                "" if saving is None else saving,
+                float(r["amounts"] or 0.0),
+            ]  # fmt: skip
+        )
+    rows.append(["total", *[""] * 6, total_saving, total_amount])
+    return head + html_table(columns, rows)
+
+
+def _tuning_section(tuning: Mapping[str, tuple[pl.DataFrame, str, float | None]]) -> str:
+    charts = [
+        pr_curve_svg(curve, score=score, threshold=threshold, title=f"{rule}: precision/recall")
+        for rule, (curve, score, threshold) in sorted(tuning.items())
+    ]
+    charts = [c for c in charts if c]
+    if not charts:
+        return ""
+    return (
+        "<h2>Precision and recall from recorded outcomes</h2><p class='muted'>Among matches "
+        "an analyst labelled as the same or different entity; <code>fraudmatch rules tune "
+        "RULE</code> proposes new m probabilities from them.</p><div class='grid'>"
+        + "".join(charts)
+        + "</div>"
+    )
 
 
 def _weights_section(matches: pl.DataFrame, thresholds: Mapping[str, float]) -> str:
@@ -221,8 +397,15 @@ def render_report(
     thresholds: Mapping[str, float] | None = None,
     priors: Mapping[str, float] | None = None,
     top: int = 10,
+    outcomes: pl.DataFrame | None = None,
+    values: Mapping[str, float] | None = None,
+    tuning: Mapping[str, tuple[pl.DataFrame, str, float | None]] | None = None,
 ) -> str:
-    """The whole report as one HTML string."""
+    """The whole report as one HTML string.
+
+    ``outcomes`` are the recorded outcomes (for savings), ``values`` each rule's value per
+    confirmed case, ``tuning`` per rule the precision/recall curve from labelled matches.
+    """
     title = f"fraudmatch run {summary.get('run_id', '')}"
     body = [
         f"<h1>{_esc(title)}</h1>",
@@ -230,6 +413,9 @@ def render_report(
         f"<p class='notice'>{_esc(LEAD_NOTICE)}</p>",
         _collected_section(summary),
         _rules_section(summary, rows),
+        _suppressed_section(summary, matches),
+        _outcomes_section(outcomes, values or {}),
+        _tuning_section(tuning or {}),
         _weights_section(matches, thresholds or {}),
         _top_cases_section(rows, priors or {}, top),
     ]
@@ -237,11 +423,14 @@ def render_report(
         [b["partner"], b["status"], b["cases"], b["rows"]] for b in summary.get("bundles", [])
     ]
     body.append("<h2>Bundles</h2>" + html_table(["partner", "status", "cases", "rows"], bundles))
+    return page(title, "".join(body))
+
+
+def page(title: str, body: str) -> str:
+    """A self-contained HTML page with the report's style."""
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
-        + "".join(body)
-        + "</body></html>"
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>" + body + "</body></html>"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,13 +22,16 @@ from fraudmatch.bundles import bundle_name, case_rows, partner_cases, write_bund
 from fraudmatch.engine import run_rule
 from fraudmatch.fsutil import atomic_path
 from fraudmatch.keys import PartyKeys
+from fraudmatch.outcomes import default_url
 from fraudmatch.partnership import Partnership
 from fraudmatch.rules import Rule, order_rules
+from fraudmatch.suppress import SUPPRESSED_DIR, load_outcomes, read_suppressed, suppress
 from fraudmatch.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 MATCHES_DIR = "matches"
+MODELS_DIR = "models"
 CASE_ROWS = "case_rows.parquet"
 
 
@@ -40,6 +44,10 @@ class RuleOutcome:
     path: Path | None = None
     reason: str = ""
     stats: dict = field(default_factory=dict)
+    suppressed: int = 0  # reviewed before, evidence unchanged: not raised again
+    suppressed_by: dict[str, int] = field(default_factory=dict)  # per recorded outcome
+    evidence_changed: int = 0  # reviewed before, raised again with a note
+    still_open: int = 0  # under investigation: raised again with a note
 
 
 @dataclass
@@ -79,12 +87,19 @@ def match_rule(
     cycle_date: date,
     rules_by_name: Mapping[str, Rule],
     progress: Callable[[str], None] | None = None,
+    outcomes_url: str | None = None,
 ) -> RuleOutcome:
-    """Run one rule unless it already ran in this run; write its matches atomically."""
-    out = workspace.run_dir(run_id) / MATCHES_DIR / f"{rule.name}.parquet"
+    """Run one rule unless it already ran in this run; write its matches atomically.
+
+    Matches whose outcome an analyst already recorded (evidence unchanged) are suppressed:
+    written to ``suppressed/<rule>.parquet`` with the reason instead of the matches.
+    ``outcomes_url`` defaults to the workspace's outcomes database.
+    """
+    run_dir = workspace.run_dir(run_id)
+    out = run_dir / MATCHES_DIR / f"{rule.name}.parquet"
     if catalogue.step_done(workspace, run_id, "match", rule.name) and out.exists():
         matches = pl.read_parquet(out)
-        return RuleOutcome(rule.name, "reused", matches.height, matches["case_id"].n_unique(), out)
+        return _reused(run_dir, rule.name, matches, out)
     missing = [d for d in rule_datasets(rule, rules_by_name) if d not in frames]
     if missing:
         return RuleOutcome(rule.name, "skipped", reason=f"no submissions of {', '.join(missing)}")
@@ -95,16 +110,72 @@ def match_rule(
         rules_by_name=rules_by_name,
         progress=progress,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp:
-        result.matches.write_parquet(tmp)
-    cases = result.matches["case_id"].n_unique() if result.matches.height else 0
-    catalogue.mark_step(workspace, run_id, "match", rule.name, "done", str(out))
-    catalogue.record_rule(workspace, run_id, rule.name, result.matches.height, cases, str(out))
+    known = load_outcomes(outcomes_url or default_url(workspace.root))
+    known = known.filter(pl.col("rule") == rule.name)
+    split = suppress(result.matches, known, one_dataset=rule.one_dataset)
     stats = (
         result.stats if isinstance(result.stats, dict) else getattr(result.stats, "__dict__", {})
     )
-    return RuleOutcome(rule.name, "matched", result.matches.height, cases, out, stats=stats)
+    # suppressed and the fitted model first, the matches last: the matches file marks
+    # the rule as matched when a killed run is resumed
+    _write(run_dir / SUPPRESSED_DIR / f"{rule.name}.parquet", split.suppressed)
+    _write(run_dir / MODELS_DIR / f"{rule.name}.json", stats)
+    _write(out, split.raised)
+    raised = split.raised
+    cases = raised["case_id"].n_unique() if raised.height else 0
+    catalogue.mark_step(workspace, run_id, "match", rule.name, "done", str(out))
+    catalogue.record_rule(workspace, run_id, rule.name, raised.height, cases, str(out))
+    if split.count or split.evidence_changed:
+        log.info(
+            "%s: %s reviewed matches suppressed %s, %s raised again (evidence changed)",
+            rule.name,
+            split.count,
+            split.by_outcome,
+            split.evidence_changed,
+        )
+    return RuleOutcome(
+        rule.name,
+        "matched",
+        raised.height,
+        cases,
+        out,
+        stats=stats,
+        suppressed=split.count,
+        suppressed_by=split.by_outcome,
+        evidence_changed=split.evidence_changed,
+        still_open=split.still_open,
+    )
+
+
+def _write(path: Path, content: pl.DataFrame | dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        if isinstance(content, pl.DataFrame):
+            content.write_parquet(tmp)
+        else:
+            tmp.write_text(json.dumps(content, indent=1, default=str))
+
+
+def _reused(run_dir: Path, rule: str, matches: pl.DataFrame, out: Path) -> RuleOutcome:
+    """A rule finished in an earlier attempt of this run: its counts from its files."""
+    gone = read_suppressed(run_dir, rule)
+    by_outcome = (
+        {str(k): int(v) for k, v in gone.group_by("outcome").len().sort("outcome").iter_rows()}
+        if gone.height
+        else {}
+    )
+    notes = matches["note"] if "note" in matches.columns else pl.Series([], dtype=pl.String)
+    return RuleOutcome(
+        rule,
+        "reused",
+        matches.height,
+        matches["case_id"].n_unique() if matches.height else 0,
+        out,
+        suppressed=gone.height,
+        suppressed_by=by_outcome,
+        evidence_changed=int(notes.str.starts_with("evidence changed").sum() or 0),
+        still_open=int(notes.str.ends_with("still open").sum() or 0),
+    )
 
 
 def load_matches(workspace: Workspace, run_id: str, rules: Sequence[Rule]) -> pl.DataFrame:
@@ -120,9 +191,34 @@ def build_case_rows(workspace: Workspace, run_id: str, rules: Sequence[Rule]) ->
     """Every match as two case rows (one per side), saved beside the run's matches."""
     matches = load_matches(workspace, run_id, rules)
     rows = case_rows(matches, run_id=run_id, risk={r.name: r.risk for r in rules})
+    rows = _with_notes(rows, matches)
     with atomic_path(workspace.run_dir(run_id) / CASE_ROWS) as tmp:
         rows.write_parquet(tmp)
     return rows
+
+
+def _with_notes(rows: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
+    """Each case row with its match's ``note`` (why a reviewed match is raised again)."""
+    if "note" not in matches.columns or rows.height == 0:
+        return rows.with_columns(pl.lit(None, pl.String).alias("note"))
+    key = ["rule", "partner", "dataset", "record_id", "other_partner", "other_dataset",
+           "other_record_id"]  # fmt: skip
+    notes = pl.concat(
+        [
+            matches.select(
+                "rule",
+                pl.col(f"{me}_partner").alias("partner"),
+                pl.col(f"{me}_dataset").alias("dataset"),
+                pl.col(f"{me}_record_id").alias("record_id"),
+                pl.col(f"{other}_partner").alias("other_partner"),
+                pl.col(f"{other}_dataset").alias("other_dataset"),
+                pl.col(f"{other}_record_id").alias("other_record_id"),
+                pl.col("note").cast(pl.String),
+            )
+            for me, other in (("left", "right"), ("right", "left"))
+        ]
+    ).unique(key, keep="first")
+    return rows.join(notes, on=key, how="left", maintain_order="left")
 
 
 def distribute(
@@ -173,6 +269,10 @@ def summary_document(
                 "matches": r.matches,
                 "cases": r.cases,
                 "reason": r.reason,
+                "suppressed": r.suppressed,
+                "suppressed_by": r.suppressed_by,
+                "evidence_changed": r.evidence_changed,
+                "still_open": r.still_open,
             }
             for r in rule_outcomes
         ],
@@ -196,11 +296,29 @@ def write_summary(workspace: Workspace, run_id: str, summary: dict) -> Path:
     return path
 
 
+def prior_weight(workspace: Workspace, run_id: str, rule: str) -> float | None:
+    """log2 of the prior odds of the model a rule fitted in a run (None: no model)."""
+    path = workspace.run_dir(run_id) / MODELS_DIR / f"{rule}.json"
+    if not path.exists():
+        return None
+    model = (json.loads(path.read_text()) or {}).get("model") or {}
+    prior = model.get("prior")
+    if prior is None or not 0 < float(prior) < 1:
+        return None
+    return math.log2(float(prior) / (1 - float(prior)))
+
+
 def write_run_report(
-    workspace: Workspace, run_id: str, rules: Sequence[Rule], summary: Mapping
+    workspace: Workspace,
+    run_id: str,
+    rules: Sequence[Rule],
+    summary: Mapping,
+    *,
+    outcomes_url: str | None = None,
 ) -> Path:
-    """Render ``runs/<run_id>/report.html`` from the run's matches and summary."""
+    """Render ``runs/<run_id>/report.html`` from the run's matches, summary and outcomes."""
     from fraudmatch.report import render_report, write_report
+    from fraudmatch.tune import curves_for_report
 
     matches = load_matches(workspace, run_id, rules)
     rows_path = workspace.run_dir(run_id) / CASE_ROWS
@@ -210,5 +328,20 @@ def write_run_report(
         for r in rules
         if r.scoring.threshold is not None and r.scoring.threshold_kind == "match_weight"
     }
-    document = render_report(summary, matches, rows, thresholds=thresholds)
+    known = load_outcomes(outcomes_url or default_url(workspace.root))
+    values = {r.name: r.value_per_case for r in rules if r.value_per_case is not None}
+    tuning = curves_for_report(workspace, run_id, list(rules), known)
+    priors = {
+        r.name: w for r in rules if (w := prior_weight(workspace, run_id, r.name)) is not None
+    }
+    document = render_report(
+        summary,
+        matches,
+        rows,
+        thresholds=thresholds,
+        priors=priors,
+        outcomes=known,
+        values=values,
+        tuning=tuning,
+    )
     return write_report(workspace.run_dir(run_id) / "report.html", document)
