@@ -12,7 +12,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from fraudmatch import catalogue
 from fraudmatch.bundles import read_bundle
@@ -31,9 +30,8 @@ RULES = Path(__file__).resolve().parent.parent / "rules"
 
 
 @pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness():
-        yield
+def harness(prefect_harness):
+    return prefect_harness
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from fraudmatch import outcomes as oc
 from fraudmatch.bundles import read_bundle
@@ -157,10 +156,8 @@ _OUTCOME_SCHEMA = {
 
 
 @pytest.fixture
-def harness():
-    # a generous start-up timeout: on a busy machine the temporary server can take >30 s
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+def harness(prefect_harness):
+    return prefect_harness  # one Prefect test server per session (tests/conftest.py)
 
 
 # No capsys here: Prefect's console log handler keeps the stream it first saw (see
