@@ -29,6 +29,8 @@ tabular-nums}th{background:#f3f6f9}.notice{background:#fff6e0;border-left:4px so
 padding:.6rem 1rem}.muted{color:#5b6b7c}.grid{display:flex;flex-wrap:wrap;gap:1.5rem}
 .risk-high{color:#b3261e;font-weight:600}.risk-medium{color:#a05a00}.risk-low{color:#3b6e2a}
 svg text{font-family:inherit}
+.matrix td{text-align:center}.matrix th{font-size:.75rem}.m-stored{color:#3b6e2a}
+.m-quarantined{color:#b3261e;font-weight:700}.m-missing{color:#a05a00}
 """
 
 
@@ -200,19 +202,58 @@ def pr_curve_svg(
     )
 
 
+_MARKS = {"stored": "✓", "duplicate": "=", "quarantined": "✗", "missing": "–"}
+
+
+def _submission_matrix(files: list[Mapping[str, Any]], missing: list[Mapping[str, Any]]) -> str:
+    """Partner × dataset grid: what arrived this cycle at a glance."""
+    cells: dict[tuple[str, str], str] = {}
+    for f in files:
+        if f.get("dataset"):
+            key = (str(f.get("partner")), str(f.get("dataset")))
+            # a stored file wins over a duplicate or a refused one for the same cell
+            if cells.get(key) != "stored":
+                cells[key] = str(f.get("outcome"))
+    for m in missing:
+        cells.setdefault((str(m.get("partner")), str(m.get("dataset"))), "missing")
+    if not cells:
+        return '<p class="muted">no submissions</p>'
+    partners = sorted({p for p, _ in cells})
+    datasets = sorted({d for _, d in cells})
+    head = "".join(f"<th>{_esc(d.replace('_', ' '))}</th>" for d in datasets)
+    body = "".join(
+        f"<tr><th>{_esc(p)}</th>"
+        + "".join(
+            f'<td class="m-{cells.get((p, d), "none")}" title="{_esc(cells.get((p, d), ""))}">'
+            f"{_MARKS.get(cells.get((p, d), ''), '')}</td>"
+            for d in datasets
+        )
+        + "</tr>"
+        for p in partners
+    )
+    legend = " · ".join(f"{mark} {name}" for name, mark in _MARKS.items())
+    return (
+        f'<table class="matrix"><thead><tr><th></th>{head}</tr></thead><tbody>{body}'
+        f'</tbody></table><p class="muted">{_esc(legend)}</p>'
+    )
+
+
 def _collected_section(summary: Mapping[str, Any]) -> str:
     collected = summary.get("collected") or {}
     files = collected.get("files", [])
-    rows = [
+    missing = collected.get("missing", [])
+    problems = [
         [f.get("partner"), f.get("file"), f.get("outcome"), f.get("dataset"), f.get("reason", "")]
         for f in files
+        if f.get("outcome") != "stored"
     ]
-    missing = [[m.get("partner"), m.get("dataset")] for m in collected.get("missing", [])]
     return (
         "<h2>Submissions</h2>"
-        + html_table(["partner", "file", "outcome", "dataset", "reason"], rows)
+        + _submission_matrix(files, missing)
+        + "<h3>Refused or repeated files</h3>"
+        + html_table(["partner", "file", "outcome", "dataset", "reason"], problems)
         + "<h3>Missing (expected, never received)</h3>"
-        + html_table(["partner", "dataset"], missing)
+        + html_table(["partner", "dataset"], [[m["partner"], m["dataset"]] for m in missing])
     )
 
 

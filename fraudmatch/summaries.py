@@ -94,9 +94,17 @@ def cycle_tables(summary: dict) -> list[Table]:
     tables.append(
         table(
             "matches per rule",
-            ["rule", "status", "matches", "cases", "note"],
+            ["rule", "status", "matches", "cases", "suppressed", "raised again", "note"],
             [
-                [r["rule"], r["status"], r["matches"], r["cases"], r["reason"]]
+                [
+                    r["rule"],
+                    r["status"],
+                    r["matches"],
+                    r["cases"],
+                    int(r.get("suppressed", 0)),
+                    int(r.get("evidence_changed", 0)),
+                    r["reason"],
+                ]
                 for r in summary.get("rules", [])
             ],
         )
