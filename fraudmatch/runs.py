@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from fraudmatch import catalogue
+from fraudmatch import catalogue, transport
 from fraudmatch.bundles import bundle_name, case_rows, partner_cases, write_bundle
 from fraudmatch.engine import run_rule
 from fraudmatch.fsutil import atomic_path
@@ -233,6 +233,8 @@ def distribute(
     """One sealed bundle per partner with only its own case rows, written to its outbox.
 
     A partner with no cases still gets an (empty) bundle: silence would be ambiguous.
+    When the partnership names a remote outbox (``transport.outbox``), each partner's
+    bundles are then copied to its drop (a bundle already there is not copied again).
     """
     rows = build_case_rows(workspace, run_id, rules)
     outcomes = []
@@ -247,6 +249,12 @@ def distribute(
         catalogue.mark_step(workspace, run_id, "distribute", partner.name, "done", str(target))
         outcomes.append(BundleOutcome(partner.name, "written", mine.height, cases, target))
         log.info("bundle for %s: %s case rows -> %s", partner.name, mine.height, target)
+    remote = partnership.transport.get("outbox")
+    if remote:
+        for partner in partnership.partners:
+            pushed = transport.push(workspace.outbox(partner), remote, partner)
+            for name, reason in pushed.failed:
+                log.warning("bundle %s not delivered to %s's drop: %s", name, partner, reason)
     return outcomes
 
 

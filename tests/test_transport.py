@@ -97,3 +97,27 @@ def test_collect_fetches_from_the_remote_drop(drop: str, tmp_path: Path) -> None
     assert result.fetched == [staged.sealed_path.name]
     assert [(f.outcome, f.dataset, f.rows) for f in result.files] == [("stored", "payroll", 2)]
     assert fs.exists(f"{root}/fetched/{staged.sealed_path.name}")
+
+
+def test_distribute_pushes_bundles_to_the_remote_drop(tmp_path: Path) -> None:
+    from fraudmatch.bundles import read_bundle
+    from fraudmatch.runs import distribute
+
+    parties = make_parties(tmp_path, ["northmoor", "eastvale"], ["payroll"])
+    data = yaml.safe_load(parties.partnership_path.read_text())
+    data["transport"] = {"outbox": f"file://{tmp_path}/drops/{{partner}}/from-hub"}
+    parties.partnership_path.write_text(yaml.safe_dump(data, sort_keys=False, width=1000))
+    partnership = load_partnership(parties.partnership_path)
+    workspace = open_workspace(tmp_path / "ws", partnership)
+    written = distribute(
+        workspace, partnership, parties.hub_keys(), "run-20261101", [], period="2026-11"
+    )
+    assert {b.partner for b in written} == {"northmoor", "eastvale"}
+    for partner in ("northmoor", "eastvale"):
+        (remote,) = (tmp_path / "drops" / partner / "from-hub").glob("*.bundle")
+        _, rows = read_bundle(
+            remote,
+            partner=parties.partner_keys(partner),
+            senders={"hub": partnership.hub.public},
+        )
+        assert rows.height == 0  # no cases this run, and the partner is told so
