@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from fraudmatch import catalogue
 from fraudmatch.collect import collect, load_current
+from fraudmatch.distributed import executor_from_config
 from fraudmatch.keys import load_partnership_key, load_private
 from fraudmatch.partnership import load_partnership
 from fraudmatch.prepare import submit_folder
@@ -68,6 +69,8 @@ def match_rule_task(
         cycle_date=cycle_date,
         rules_by_name=rules,
         progress=logger.info,
+        # local by default; partitions on a Dask cluster with `engine: dask` (README)
+        executor=executor_from_config(partnership.engine, source=f"{partnership_path}: engine"),
     )
     logger.info(
         "%s: %s, %s matches, %s cases, %s suppressed as reviewed, %s raised again %s",

@@ -10,6 +10,7 @@ repeat the same name pairs many times over (every SMITH against every SMYTH in a
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -100,6 +101,14 @@ class _Words:
             words=tuple(table.get_column(w).fill_null(0).to_numpy() for w in words),
             ones=table.get_column(n).cast(pl.Float64).fill_null(float("nan")).to_numpy(),
         )
+
+
+def _tokenless(side: pl.DataFrame, table: _Words, n: str) -> bool:
+    """Whether some row has Bloom words (a popcount) but no token to look them up by."""
+    if not side.height:
+        return False
+    has_words = side.get_column(n).is_not_null().to_numpy()
+    return bool((has_words & (table.row_value == _NONE)).any())
 
 
 def _dice_numpy(left: _Words, right: _Words, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -268,6 +277,35 @@ class Comparer:
                 _Words.build(self.right, key.right, rw, rn),
             )
         return self._words[comp.name]
+
+    def portable(self) -> Comparer:
+        """A copy holding only what :meth:`gammas` reads: what is shipped to Dask workers.
+
+        The per-rule tables (Bloom values, term frequencies) are built here, once, so no
+        worker rebuilds them per partition. The side frames shrink to the per-pair columns;
+        a Bloom comparison's words per row are kept only if some row has words but no
+        token (the row-wise fallback), which pseudonymised extracts never have. The copy
+        computes exactly the gammas this one does.
+        """
+        left_keep: list[str] = []
+        right_keep: list[str] = []
+        for comp in self.comparisons:
+            if comp.type != "bloom":
+                continue
+            lt, rt = self._word_tables(comp)
+            lw, rw, ln, rn = _bloom_words(comp, self.n_words)
+            if _tokenless(self.left, lt, ln) or _tokenless(self.right, rt, rn):
+                left_keep += [*lw, ln]
+                right_keep += [*rw, rn]
+        out = copy.copy(self)
+        out.left = self.left.select(list(dict.fromkeys(left_keep)))
+        out.right = (
+            out.left
+            if self.right is self.left
+            else self.right.select(list(dict.fromkeys(right_keep)))
+        )
+        out._words, out._tf = dict(self._words), dict(self._tf)
+        return out
 
     # ---------------------------------------------------------------- per partition
 

@@ -13,7 +13,8 @@ Decision tiers, in order, so an analyst can always say why a pair was (not) flag
 
 Then conditions on clear attributes, exclusions by other rules' matches, and cases. Pairs
 are compared in the partitions blocking makes, so only the compact gamma columns of all
-pairs are ever held at once.
+pairs are ever held at once. The partitions run here or, as Prefect tasks, on a Dask
+cluster (``fraudmatch.distributed``); the rest of the rule always runs here.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from fraudmatch.compare import (
     side_columns,
 )
 from fraudmatch.conditions import apply_conditions, apply_exclusions, condition_columns
+from fraudmatch.distributed import Executor, default_executor
 from fraudmatch.rules import Comparison, LevelSelector, Rule, RuleError, order_rules
 
 __all__ = ["RuleResult", "match_columns", "run_rule", "run_rules"]
@@ -335,12 +337,15 @@ def run_rule(
     seed: int = 0,
     progress: Progress | None = None,
     results: MutableMapping[str, RuleResult] | None = None,
+    executor: Executor | None = None,
 ) -> RuleResult:
     """Run one rule over the hub's frames (one per dataset, all partners concatenated).
 
     Rules named in ``exclude`` are run first (or taken from ``results``, which this call
     also fills). Deterministic for a given seed: random pairs for u come from it and the
-    matches are sorted.
+    matches are sorted. ``executor`` compares the partitions (``fraudmatch.distributed``:
+    here, or as Prefect tasks on a Dask cluster; the default honours
+    ``$FRAUDMATCH_DASK_ADDRESS``); the matches are the same wherever they ran.
     """
     say = progress or (lambda _msg: None)
     results = {} if results is None else results
@@ -353,7 +358,10 @@ def run_rule(
         timings[stage] = round(now - clock, 4)
         clock = now
 
-    excluded_by = _run_exclusions(rule, frames, cycle_date, rules_by_name, seed, progress, results)
+    executor = executor or default_executor()
+    excluded_by = _run_exclusions(
+        rule, frames, cycle_date, rules_by_name, seed, progress, results, executor
+    )
     lap("exclusion_rules")
     for ds in {rule.left, rule.right}:
         if ds not in frames:
@@ -372,13 +380,12 @@ def run_rule(
     plan = plan_blocking(rule, left, right)
     lap("blocking_plan")
     comparer = Comparer(rule.comparisons, plan.data_left, plan.data_right, n_words=n_words)
-    parts = []
-    for part in plan.partitions():
-        parts.append(comparer.gammas(part))
+    # per partition, in partition order wherever they run: the only step spread over machines
+    parts = executor.map_partitions(comparer, plan.partitions())
     empty_pairs = pl.DataFrame(schema={"li": pl.UInt32, "ri": pl.UInt32, "blocking_rule": pl.UInt8})
     gammas = _concat(parts, comparer.gammas(empty_pairs))
     lap("compare")
-    say(f"{rule.name}: {gammas.height} candidate pairs compared")
+    say(f"{rule.name}: {gammas.height} candidate pairs compared ({executor.name})")
 
     model = None
     training = None
@@ -466,7 +473,7 @@ def run_rule(
     return result
 
 
-def _run_exclusions(rule, frames, cycle_date, rules_by_name, seed, progress, results):
+def _run_exclusions(rule, frames, cycle_date, rules_by_name, seed, progress, results, executor):
     out = []
     for ex in rule.exclude:
         if ex.rule not in results:
@@ -483,6 +490,7 @@ def _run_exclusions(rule, frames, cycle_date, rules_by_name, seed, progress, res
                 seed=seed,
                 progress=progress,
                 results=results,
+                executor=executor,
             )
         out.append((ex.side, results[ex.rule]))
     return out
@@ -517,8 +525,10 @@ def run_rules(
     seed: int = 0,
     progress: Progress | None = None,
     include_internal: bool = False,
+    executor: Executor | None = None,
 ) -> dict[str, RuleResult]:
     """Run every rule (helpers first); internal rules are left out unless asked for."""
+    executor = executor or default_executor()
     by_name = {r.name: r for r in rules}
     results: dict[str, RuleResult] = {}
     for rule in order_rules(rules):
@@ -531,5 +541,6 @@ def run_rules(
                 seed=seed,
                 progress=progress,
                 results=results,
+                executor=executor,
             )
     return {n: r for n, r in results.items() if include_internal or not r.rule.internal}

@@ -19,6 +19,7 @@ import polars as pl
 
 from fraudmatch import catalogue, transport
 from fraudmatch.bundles import bundle_name, case_rows, partner_cases, write_bundle
+from fraudmatch.distributed import Executor
 from fraudmatch.engine import run_rule
 from fraudmatch.fsutil import atomic_path
 from fraudmatch.keys import PartyKeys
@@ -88,6 +89,7 @@ def match_rule(
     rules_by_name: Mapping[str, Rule],
     progress: Callable[[str], None] | None = None,
     outcomes_url: str | None = None,
+    executor: Executor | None = None,
 ) -> RuleOutcome:
     """Run one rule unless it already ran in this run; write its matches atomically.
 
@@ -109,6 +111,7 @@ def match_rule(
         cycle_date=cycle_date,
         rules_by_name=rules_by_name,
         progress=progress,
+        executor=executor,
     )
     known = load_outcomes(outcomes_url or default_url(workspace.root))
     known = known.filter(pl.col("rule") == rule.name)

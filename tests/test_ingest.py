@@ -123,7 +123,11 @@ def test_unreadable_file_names_the_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("Date of Birth", "date_of_birth"), ("\ufeffRecord ID", "record_id"), ("NI-Number", "ni_number")],
+    [
+        ("Date of Birth", "date_of_birth"),
+        ("\ufeffRecord ID", "record_id"),
+        ("NI-Number", "ni_number"),
+    ],
 )
 def test_header_to_snake(header: str, expected: str) -> None:
     assert header_to_snake(header) == expected
