@@ -156,6 +156,12 @@ def _block_pairs(
     """
     pr = f"{PARTNER}_r"
     prod = pl.col("n") * pl.col("n_r")
+    if scope == "any" and not one_dataset:
+        # one count row per block on each side: the join already is one row per block
+        joined = lc.select(key, "n").join(rc.select(key, pl.col("n").alias("n_r")), on=key)
+        return joined.select(
+            key, pl.col("n").alias("nl"), pl.col("n_r").alias("nr"), prod.alias("pairs")
+        ).filter(pl.col("pairs") > 0)
     blocks = (
         lc.join(rc, on=key, how="inner", suffix="_r")
         .group_by(key)

@@ -17,6 +17,12 @@ import polars as pl
 
 __all__ = ["assign_cases", "case_id", "components"]
 
+try:  # imported once with the module (~0.5 s), not inside the first run's cases stage
+    from scipy.sparse import coo_matrix as _coo  # noqa: F401
+    from scipy.sparse.csgraph import connected_components as _cc  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+
 _SEP = "\x1f"
 
 
@@ -104,16 +110,41 @@ def assign_cases(
         ids = np.concatenate([np.asarray(node_ids[0]), np.asarray(node_ids[1])]).astype(np.int64)
     uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
     labels = components(inverse[:n], inverse[n:], len(uniq))
-    nodes = pl.DataFrame({"__c": labels, "__k": keys.gather(first)})
-    groups = (
-        nodes.sort("__c", "__k")
-        .group_by("__c", maintain_order=True)
-        .agg(pl.col("__k").str.join(_SEP).alias("__text"), pl.len().cast(pl.UInt32).alias("n"))
-    )
+    per_edge = labels[inverse[:n]]
+    size = np.bincount(labels)  # records per case
+    pair = size[per_edge] == 2  # a case of one match: its text needs no grouping
+    text = pl.Series("__text", [None] * n, pl.String)
+    if pair.any():
+        kl, kr = keys.slice(0, n).filter(pl.Series(pair)), keys.slice(n, n).filter(pl.Series(pair))
+        two = (
+            pl.DataFrame({"a": kl, "b": kr})
+            .select(
+                pl.when(pl.col("a") <= pl.col("b"))
+                .then(pl.concat_str("a", "b", separator=_SEP))
+                .otherwise(pl.concat_str("b", "a", separator=_SEP))
+            )
+            .to_series()
+        )
+        text = text.scatter(np.flatnonzero(pair), two)
+    if not pair.all():
+        big = np.flatnonzero(size[labels] > 2)
+        nodes = pl.DataFrame({"__c": labels[big], "__k": keys.gather(first[big])})
+        groups = (
+            nodes.sort("__c", "__k")
+            .group_by("__c", maintain_order=True)
+            .agg(pl.col("__k").str.join(_SEP).alias("__text"))
+        )
+        lookup = pl.DataFrame({"__c": per_edge[~pair]}).join(
+            groups, on="__c", how="left", maintain_order="left"
+        )
+        text = text.scatter(np.flatnonzero(~pair), lookup.get_column("__text"))
     # one SHA-256 per case (output-sized, not per pair): a hash that never changes with polars
-    case_ids = pl.Series([_digest(t) for t in groups.get_column("__text").to_list()])
-    per_edge = pl.Series(labels[inverse[:n]])
+    # (a case of several matches is hashed once per match here; still SHA-256 of its text)
+    uniq_text = text.unique(maintain_order=True)
+    digests = pl.Series([_digest(t) for t in uniq_text.to_list()])
+    table = pl.DataFrame({"__text": uniq_text, "case_id": digests})
+    case_id = text.to_frame().join(table, on="__text", how="left", maintain_order="left")
     return matches.with_columns(
-        case_ids.gather(per_edge).alias("case_id"),
-        groups.get_column("n").gather(per_edge).alias("case_size"),
+        case_id.get_column("case_id"),
+        pl.Series("case_size", size[per_edge].astype(np.uint32)),
     )
