@@ -158,3 +158,28 @@ def submit_flow(
         linkage_key=load_partnership_key(linkage_key),
         period=period,
     )
+
+
+def cycle_deployment(
+    workspace: str, partnership: str, hub_key: str, rules_dir: str = str(DEFAULT_RULES)
+):
+    """The cycle as a deployment on the partnership's cron schedule, in its time zone.
+
+    ``fraudmatch serve`` serves it in-process; the same object can be deployed to a work
+    pool. The cycle date of each scheduled run defaults to the day it runs.
+    """
+    from prefect.schedules import Cron
+
+    config = load_partnership(partnership)
+    return cycle_flow.to_deployment(
+        name="fraudmatch-cycle",
+        schedules=[Cron(config.schedule_cron, timezone=config.timezone)],
+        parameters={
+            "workspace": workspace,
+            "partnership": partnership,
+            "hub_key": hub_key,
+            "rules_dir": rules_dir,
+        },
+        description=f"Collect, match and distribute for {config.name}",
+        tags=["fraudmatch"],
+    )

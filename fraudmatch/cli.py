@@ -7,6 +7,7 @@ a library module so the same work can run from a Prefect flow or a test.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -182,19 +183,14 @@ def cmd_cycle(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from flows.cycle import cycle_flow
-    from fraudmatch.partnership import load_partnership
+    from prefect import serve
 
-    partnership = load_partnership(args.partnership)
-    console.print(
-        f"serving the cycle on '{partnership.schedule_cron}' ({partnership.timezone}); "
-        "Ctrl-C to stop"
-    )
-    cycle_flow.serve(
-        name="fraudmatch-cycle",
-        cron=partnership.schedule_cron,
-        parameters=_hub_paths(args),
-    )
+    from flows.cycle import cycle_deployment
+
+    deployment = cycle_deployment(**_hub_paths(args))
+    schedule = deployment.schedules[0].schedule
+    console.print(f"serving the cycle on '{schedule.cron}' ({schedule.timezone}); Ctrl-C to stop")
+    serve(deployment)
     return 0
 
 
@@ -496,6 +492,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; library errors become one readable line and exit code 2."""
     from fraudmatch.errors import USER_ERRORS
 
+    # a hub runs on a closed network: Prefect's server telemetry can only fail, noisily
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
