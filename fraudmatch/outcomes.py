@@ -45,6 +45,16 @@ _KEY_COLUMNS = (
     "right_dataset",
     "right_record_id",
 )
+MIRROR_KEY_COLUMNS = (
+    "rule",
+    "right_partner",
+    "right_dataset",
+    "right_record_id",
+    "left_partner",
+    "left_dataset",
+    "left_record_id",
+)
+"""The key columns with the sides swapped: a within-dataset pair may be written either way."""
 
 metadata = sa.MetaData()
 outcomes_table = sa.Table(

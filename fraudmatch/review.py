@@ -57,15 +57,6 @@ BASE_COLUMNS = (
 )
 OPTIONAL_COLUMNS = ("note",)
 """Clear text a cycle may add to a match (suppression's note on a lead raised again)."""
-_MIRROR = (
-    "rule",
-    "right_partner",
-    "right_dataset",
-    "right_record_id",
-    "left_partner",
-    "left_dataset",
-    "left_record_id",
-)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 _EVIDENCE = re.compile(r"^(level|weight)_[a-z0-9_]+$")
 
@@ -578,7 +569,7 @@ class Review:
 
 def _mirror_key_expr() -> pl.Expr:
     """:func:`fraudmatch.outcomes.match_key` of the same pair with left and right swapped."""
-    return pl.struct([pl.col(c).cast(pl.String) for c in _MIRROR]).map_batches(
+    return pl.struct([pl.col(c).cast(pl.String) for c in oc.MIRROR_KEY_COLUMNS]).map_batches(
         lambda s: pl.Series([oc.match_key(*v.values()) for v in s], dtype=pl.String),
         return_dtype=pl.String,
     )

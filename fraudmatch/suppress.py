@@ -37,15 +37,6 @@ _PREV = {
     "same_entity": "prev_same_entity",
     "amount": "prev_amount",
 }
-_MIRROR = [
-    "rule",
-    "right_partner",
-    "right_dataset",
-    "right_record_id",
-    "left_partner",
-    "left_dataset",
-    "left_record_id",
-]
 
 
 @dataclass
@@ -107,7 +98,9 @@ def with_keys(matches: pl.DataFrame) -> pl.DataFrame:
 
 def _mirror_key() -> pl.Expr:
     """The key of the same pair written the other way round (one-dataset rules)."""
-    swapped = [pl.col(c).alias(k) for c, k in zip(_MIRROR, oc._KEY_COLUMNS, strict=True)]
+    swapped = [
+        pl.col(c).alias(k) for c, k in zip(oc.MIRROR_KEY_COLUMNS, oc._KEY_COLUMNS, strict=True)
+    ]
     return pl.struct(swapped).map_batches(
         lambda s: pl.Series(
             [oc.match_key(*(str(v[k]) for k in oc._KEY_COLUMNS)) for v in s], dtype=pl.String
