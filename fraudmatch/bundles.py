@@ -17,7 +17,7 @@ import polars as pl
 import xlsxwriter
 
 from fraudmatch.fsutil import atomic_path
-from fraudmatch.ingest import header_to_snake, read_extract
+from fraudmatch.ingest import ROW, read_extract
 from fraudmatch.keys import PartyKeys, PublicIdentity
 from fraudmatch.seal import Header, open_file, seal_file
 
@@ -37,6 +37,7 @@ CASE_ROW_SCHEMA: dict[str, pl.DataType] = {
     "other_dataset": pl.String(),
     "other_record_id": pl.String(),
     "evidence": EVIDENCE,
+    "note": pl.String(),  # why a reviewed match is raised again (suppression), else null
 }
 LEAD_NOTICE = (
     "A match is a lead, not a finding. Every case must be reviewed by a named "
@@ -77,6 +78,9 @@ def case_rows(
         pl.lit(run_id).alias("run_id"),
         pl.col("rule").replace_strict(risk_map, default=None, return_dtype=pl.String).alias("risk"),
         evidence_expr(matches.columns).alias("evidence"),
+        (
+            pl.col("note").cast(pl.String) if "note" in matches.columns else pl.lit(None, pl.String)
+        ).alias("note"),
         *[
             pl.col(c).cast(pl.Float64) if c in matches.columns else pl.lit(None, pl.Float64)
             for c in ("match_weight", "match_probability")
@@ -100,6 +104,7 @@ def case_rows(
                 pl.col(f"{other}_dataset").alias("other_dataset"),
                 pl.col(f"{other}_record_id").alias("other_record_id"),
                 "evidence",
+                "note",
             )
         )
     return pl.concat(sides).cast(CASE_ROW_SCHEMA).sort("rule", "case_id", "partner", "record_id")
@@ -185,22 +190,21 @@ def reidentify(rows: pl.DataFrame, extracts: Mapping[str, Path]) -> pl.DataFrame
     the extract is kept and flagged (``record_found`` false), never dropped.
     """
     parts = []
-    for dataset, group in rows.group_by("dataset", maintain_order=True):
-        name = str(dataset[0])
+    for (name,), group in rows.group_by("dataset", maintain_order=True):
         group = group.with_columns(evidence_text(pl.col("evidence")).alias("evidence"))
         if name in extracts:
-            raw, _ = read_extract(extracts[name])
-            raw = raw.drop("__row").with_columns(pl.col("record_id").str.strip_chars())
-            raw = raw.unique("record_id", keep="first").with_columns(
-                pl.lit(True).alias("record_found")
+            # headers are already snake_case; duplicated ids were rejected, so never sent
+            raw, _ = read_extract(extracts[str(name)])
+            raw = (
+                raw.drop(ROW)
+                .with_columns(pl.col("record_id").str.strip_chars(), record_found=pl.lit(True))
+                .unique("record_id", keep="first")
             )
-            raw = raw.rename({c: header_to_snake(c) for c in raw.columns})
-            clash = [c for c in raw.columns if c in group.columns and c != "record_id"]
-            raw = raw.rename({c: f"own_{c}" for c in clash})
-            group = group.join(raw, on="record_id", how="left")
-        group = group.with_columns(pl.col("^record_found$").fill_null(False))
-        if "record_found" not in group.columns:
-            group = group.with_columns(pl.lit(False).alias("record_found"))
+            clash = {c: f"own_{c}" for c in raw.columns if c in group.columns and c != "record_id"}
+            group = group.join(raw.rename(clash), on="record_id", how="left")
+            group = group.with_columns(pl.col("record_found").fill_null(False))
+        else:
+            group = group.with_columns(record_found=pl.lit(False))
         parts.append(group)
     if not parts:
         return rows.with_columns(pl.lit("").alias("evidence"), pl.lit(False).alias("record_found"))

@@ -183,9 +183,9 @@ def _reused(run_dir: Path, rule: str, matches: pl.DataFrame, out: Path) -> RuleO
 
 def load_matches(workspace: Workspace, run_id: str, rules: Sequence[Rule]) -> pl.DataFrame:
     """All reportable matches of a run (internal helper rules are never reported)."""
-    reportable = {r.name for r in rules if not r.internal}
+    names = {r.name for r in reportable(rules)}
     folder = workspace.run_dir(run_id) / MATCHES_DIR
-    frames = [pl.read_parquet(p) for p in sorted(folder.glob("*.parquet")) if p.stem in reportable]
+    frames = [pl.read_parquet(p) for p in sorted(folder.glob("*.parquet")) if p.stem in names]
     frames = [f for f in frames if f.height]
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
@@ -194,34 +194,9 @@ def build_case_rows(workspace: Workspace, run_id: str, rules: Sequence[Rule]) ->
     """Every match as two case rows (one per side), saved beside the run's matches."""
     matches = load_matches(workspace, run_id, rules)
     rows = case_rows(matches, run_id=run_id, risk={r.name: r.risk for r in rules})
-    rows = _with_notes(rows, matches)
     with atomic_path(workspace.run_dir(run_id) / CASE_ROWS) as tmp:
         rows.write_parquet(tmp)
     return rows
-
-
-def _with_notes(rows: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
-    """Each case row with its match's ``note`` (why a reviewed match is raised again)."""
-    if "note" not in matches.columns or rows.height == 0:
-        return rows.with_columns(pl.lit(None, pl.String).alias("note"))
-    key = ["rule", "partner", "dataset", "record_id", "other_partner", "other_dataset",
-           "other_record_id"]  # fmt: skip
-    notes = pl.concat(
-        [
-            matches.select(
-                "rule",
-                pl.col(f"{me}_partner").alias("partner"),
-                pl.col(f"{me}_dataset").alias("dataset"),
-                pl.col(f"{me}_record_id").alias("record_id"),
-                pl.col(f"{other}_partner").alias("other_partner"),
-                pl.col(f"{other}_dataset").alias("other_dataset"),
-                pl.col(f"{other}_record_id").alias("other_record_id"),
-                pl.col("note").cast(pl.String),
-            )
-            for me, other in (("left", "right"), ("right", "left"))
-        ]
-    ).unique(key, keep="first")
-    return rows.join(notes, on=key, how="left", maintain_order="left")
 
 
 def distribute(
