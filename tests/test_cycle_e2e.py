@@ -6,15 +6,14 @@ Real keys, real sealed files, real Prefect (a temporary server from the test har
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_steps import RULES, cycle, deliver, open_bundle_rows, prepare
 
 from fraudmatch import catalogue
-from fraudmatch.bundles import read_bundle
 from fraudmatch.cli import main
 from fraudmatch.collect import collect, load_current
 from fraudmatch.demo import make_parties
@@ -26,7 +25,6 @@ from fraudmatch.synth import generate
 from fraudmatch.workspace import open_workspace
 
 CYCLE = date(2026, 11, 1)
-RULES = Path(__file__).resolve().parent.parent / "rules"
 
 
 @pytest.fixture(scope="module")
@@ -42,62 +40,20 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     parties = make_parties(root, synth.partners, list(load_spec().datasets))
     inbox = root / "prepared"
     for partner in synth.partners:
-        extracts = sorted(p for p in (root / "councils" / partner).iterdir() if p.is_file())
-        code = main(
-            [
-                "prepare",
-                *map(str, extracts),
-                "--period",
-                "2026-11",
-                "--partnership",
-                str(parties.partnership_path),
-                "--key",
-                str(parties.partner_key_paths[partner]),
-                "--linkage-key",
-                str(parties.linkage_key_path),
-                "--out",
-                str(inbox / partner),
-            ]
-        )
-        assert code == 0
+        prepare(
+            parties, partner, root / "councils" / partner, inbox / partner, "2026-11",
+            parties.linkage_key_path,
+        )  # fmt: skip
     return root, synth, parties, inbox
 
 
-def deliver(inbox: Path, workspace: Path, partners) -> None:
-    for partner in partners:
-        target = workspace / "inbox" / partner
-        target.mkdir(parents=True, exist_ok=True)
-        for sealed in (inbox / partner).iterdir():
-            shutil.copy(sealed, target / sealed.name)
-
-
 def cycle_cli(root: Path, parties, workspace: Path) -> int:
-    return main(
-        [
-            "cycle",
-            "--workspace",
-            str(workspace),
-            "--partnership",
-            str(parties.partnership_path),
-            "--hub-key",
-            str(parties.hub_key_path),
-            "--rules",
-            str(RULES),
-            "--cycle-date",
-            CYCLE.isoformat(),
-        ]
-    )
+    return cycle(parties, workspace, CYCLE)
 
 
 def bundle_rows(workspace: Path, parties, partner: str) -> pl.DataFrame:
-    partnership = load_partnership(parties.partnership_path)
     (bundle,) = sorted((workspace / "outbox" / partner).glob("*.bundle"))
-    _, rows = read_bundle(
-        bundle,
-        partner=parties.partner_keys(partner),
-        senders={"hub": partnership.hub.public},
-    )
-    return rows
+    return open_bundle_rows(parties, partner, bundle)
 
 
 def run_summary(workspace: Path) -> dict:

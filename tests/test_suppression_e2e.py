@@ -17,14 +17,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_steps import RULES, cycle, deliver, open_bundle_rows, prepare
 
 from fraudmatch import outcomes as oc
-from fraudmatch.bundles import read_bundle
 from fraudmatch.cli import main
 from fraudmatch.demo import make_parties
 from fraudmatch.ingest import header_to_snake, read_extract
 from fraudmatch.keys import new_partnership_key
-from fraudmatch.partnership import load_partnership
 from fraudmatch.runs import run_id_for
 from fraudmatch.specs import load_spec
 from fraudmatch.suppress import suppress
@@ -32,61 +31,11 @@ from fraudmatch.synth import generate
 
 CYCLE1 = date(2026, 11, 1)
 CYCLE2 = date(2026, 12, 1)
-RULES = Path(__file__).resolve().parent.parent / "rules"
 STABLE = {"exact", "else", "null", "left_initial", "right_initial", "formal", "sector",
           "district", "account", "sort_code"}  # fmt: skip
 """Levels that come from token equality, so a new linkage key cannot move them (a Bloom
 Dice level near its threshold could move a little with another key's bigram hashing)."""
 PAIR = ["rule", "left_partner", "left_record_id", "right_partner", "right_record_id"]
-
-
-def prepare(root: Path, parties, partner: str, folder: Path, out: Path, period: str, linkage):
-    extracts = sorted(
-        p for p in folder.iterdir() if p.is_file() and not p.name.endswith(".rejects.csv")
-    )
-    code = main(
-        [
-            "prepare",
-            *map(str, extracts),
-            "--period",
-            period,
-            "--partnership",
-            str(parties.partnership_path),
-            "--key",
-            str(parties.partner_key_paths[partner]),
-            "--linkage-key",
-            str(linkage),
-            "--out",
-            str(out),
-        ]  # fmt: skip
-    )
-    assert code == 0
-
-
-def deliver(prepared: Path, workspace: Path, partners) -> None:
-    for partner in partners:
-        target = workspace / "inbox" / partner
-        target.mkdir(parents=True, exist_ok=True)
-        for sealed in (prepared / partner).iterdir():
-            shutil.copy(sealed, target / sealed.name)
-
-
-def cycle(parties, workspace: Path, when: date) -> int:
-    return main(
-        [
-            "cycle",
-            "--workspace",
-            str(workspace),
-            "--partnership",
-            str(parties.partnership_path),
-            "--hub-key",
-            str(parties.hub_key_path),
-            "--rules",
-            str(RULES),
-            "--cycle-date",
-            when.isoformat(),
-        ]  # fmt: skip
-    )
 
 
 def run_frames(workspace: Path, when: date, folder: str) -> pl.DataFrame:
@@ -96,12 +45,10 @@ def run_frames(workspace: Path, when: date, folder: str) -> pl.DataFrame:
 
 
 def bundles(workspace: Path, parties, partners, when: date) -> pl.DataFrame:
-    hub = load_partnership(parties.partnership_path).hub.public
     rows = []
     for partner in partners:
         (bundle,) = (workspace / "outbox" / partner).glob(f"*{run_id_for(when)}.bundle")
-        _, got = read_bundle(bundle, partner=parties.partner_keys(partner), senders={"hub": hub})
-        rows.append(got)
+        rows.append(open_bundle_rows(parties, partner, bundle))
     return pl.concat(rows, how="diagonal_relaxed")
 
 
@@ -169,7 +116,7 @@ def test_second_cycle_raises_no_reviewed_match_again(tmp_path, harness, monkeypa
     partners = synth.partners
     parties = make_parties(root, partners, list(load_spec().datasets))
     for partner in partners:
-        prepare(root, parties, partner, root / "councils" / partner, root / "prepared1" / partner,
+        prepare(parties, partner, root / "councils" / partner, root / "prepared1" / partner,
                 "2026-11", parties.linkage_key_path)  # fmt: skip
     workspace = root / "ws"
     deliver(root / "prepared1", workspace, partners)
@@ -236,7 +183,7 @@ def test_second_cycle_raises_no_reviewed_match_again(tmp_path, harness, monkeypa
         if partner == payroll_partner:
             (extract,) = [p for p in folder.iterdir() if p.stem == "payroll"]
             change_forename(extract, folder, payroll_id)
-        prepare(root, parties, partner, folder, root / "prepared2" / partner, "2026-12", linkage2)
+        prepare(parties, partner, folder, root / "prepared2" / partner, "2026-12", linkage2)
     deliver(root / "prepared2", workspace, partners)
 
     # --- cycle 2 -----------------------------------------------------------------------
