@@ -33,6 +33,8 @@ REJECTS_SCHEMA = {
 ROW_REJECTED = "row rejected"
 VALUE_BLANKED = "value blanked"
 MISSING_REQUIRED = "missing required value"
+EMPTY_ROW = "empty row"
+ALL_COLUMNS = "(all)"
 
 _TYPES = {"string": pl.String, "date": pl.Date, "number": pl.Float64}
 
@@ -201,12 +203,31 @@ def _normalised_frame(frame: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame
     return frame.lazy().select(states).select(fields).collect()
 
 
+def _blank(raw: pl.Expr) -> pl.Expr:
+    return raw.is_null() | (raw.str.strip_chars() == "")
+
+
 def _problems(normed: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame:
-    """One row per (source row, column) problem: invalid values and missing required ones."""
-    parts = []
+    """One row per (source row, column) problem: invalid values and missing required ones.
+
+    A row with no value at all (Excel exports often end in ``,,,,`` lines) is one problem,
+    ``empty row``, not one missing value per required column.
+    """
+    empty = pl.all_horizontal(_blank(pl.col(f"{c}__raw")) for c in dataset.column_names)
+    parts = [
+        normed.filter(empty).select(
+            pl.col(ROW).alias("row"),
+            pl.lit(None, pl.String).alias("record_id"),
+            pl.lit(ALL_COLUMNS).alias("column"),
+            pl.lit(None, pl.String).alias("value"),
+            pl.lit(EMPTY_ROW).alias("reason"),
+            pl.lit(ROW_REJECTED).alias("action"),
+        )
+    ]
+    normed = normed.filter(~empty)
     for col in dataset.columns:
         raw, err = pl.col(f"{col.name}__raw"), pl.col(f"{col.name}__err")
-        missing = raw.is_null() | (raw.str.strip_chars() == "")
+        missing = _blank(raw)
         if col.required:
             reason = (
                 pl.when(err.is_not_null()).then(err).when(missing).then(pl.lit(MISSING_REQUIRED))
@@ -224,7 +245,7 @@ def _problems(normed: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame:
                 action.alias("action"),
             ).filter(pl.col("reason").is_not_null())
         )
-    return pl.concat(parts) if parts else pl.DataFrame(schema=REJECTS_SCHEMA)
+    return pl.concat(parts)
 
 
 def _duplicates(normed: pl.DataFrame) -> pl.DataFrame:

@@ -131,3 +131,13 @@ def test_unreadable_file_names_the_file(tmp_path: Path) -> None:
 )
 def test_header_to_snake(header: str, expected: str) -> None:
     assert header_to_snake(header) == expected
+
+
+def test_empty_rows_are_one_problem_each(tmp_path: Path) -> None:
+    text = "record_id,surname,forenames,date_of_birth\nA,Smith,Jo,1980-01-01\n,,,\n  , ,,\n"
+    result = ingest(write_csv(tmp_path / "p.csv", text, "utf-8"), PAYROLL)
+    assert result.rows_read == 3 and result.accepted.height == 1
+    assert result.rejects.select("row", "column", "reason").rows() == [
+        (3, "(all)", "empty row"),
+        (4, "(all)", "empty row"),
+    ]
