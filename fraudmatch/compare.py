@@ -76,16 +76,32 @@ class _Words:
     ones: np.ndarray
 
     @classmethod
-    def build(cls, side: pl.DataFrame, token: str, words: list[str], n: str) -> _Words:
+    def build(
+        cls, side: pl.DataFrame, source: pl.DataFrame | pl.LazyFrame, token: str, words, n: str
+    ) -> _Words:
+        """From the rows' tokens (``side``) and the Bloom words of each distinct token.
+
+        The words are read from ``source`` (the same rows, eager or a lazy scan) for the
+        distinct tokens only: the hub never holds 16 words a row for millions of rows. A
+        value's token and words both derive from it, so any row with the token has them.
+        """
         tok = side.get_column(token)
         if tok.dtype == pl.Null or tok.null_count() == side.height:
             empty = np.empty(0, dtype=np.uint64)
             rows = np.full(side.height, _NONE, dtype=np.uint32)
             return cls(rows, empty, tuple(empty for _ in words), np.empty(0))
+        have = set(source.collect_schema().names())
+        cols = [
+            pl.col(c) if c in have else pl.lit(None, pl.UInt16 if c == n else pl.UInt64).alias(c)
+            for c in (*words, n)
+        ]
         table = (
-            side.select(pl.col(token).alias("__t"), *words, n)
+            source.lazy()
+            .select(pl.col(token).cast(tok.dtype).alias("__t"), *cols)
             .drop_nulls("__t")
-            .unique("__t", keep="first", maintain_order=True)
+            .unique("__t", keep="any")
+            .sort("__t")
+            .collect(engine="streaming")
         )
         index = table.select("__t", pl.int_range(0, table.height, dtype=pl.UInt32).alias("__i"))
         rows = (
@@ -149,15 +165,21 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
     return list(dict.fromkeys(refs))
 
 
-def side_columns(comps: Sequence[Comparison], n_words: int) -> tuple[list[str], list[str]]:
-    """Every column the comparisons read on each side (gathered or looked up)."""
+def side_columns(
+    comps: Sequence[Comparison], n_words: int, *, bloom_words: bool = True
+) -> tuple[list[str], list[str]]:
+    """Every column the comparisons read on each side (gathered or looked up).
+
+    ``bloom_words=False`` leaves out the Bloom words, which :class:`Comparer` reads per
+    distinct token from its word sources instead of per row.
+    """
     left: list[str] = []
     right: list[str] = []
     for comp in comps:
         for ref in comparison_columns(comp):
             left.append(ref.left)
             right.append(ref.right)
-        if comp.type == "bloom":
+        if comp.type == "bloom" and bloom_words:
             lw, rw, ln, rn = _bloom_words(comp, n_words)
             left += [*lw, ln]
             right += [*rw, rn]
@@ -241,9 +263,17 @@ class Comparer:
         *,
         n_words: int = 16,
         workers: int = 1,
+        words: tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame | pl.LazyFrame] | None = None,
     ) -> None:
+        """``left``/``right``: the rows pairs index into, with the columns comparisons read.
+
+        ``words``: where the Bloom words are (the same rows, eager or lazy), when ``left``
+        and ``right`` were selected without them (``side_columns(..., bloom_words=False)``).
+        """
         self.comparisons = tuple(comparisons)
         self.left, self.right = left, right
+        self._word_src = words or (left, right)
+        self._rows_cache: dict[tuple[int, tuple[str, ...]], pl.DataFrame] = {}
         self.n_words = n_words
         self.workers = workers
         refs = [r for c in self.comparisons for r in comparison_columns(c)]
@@ -272,10 +302,11 @@ class Comparer:
         if comp.name not in self._words:
             key = _bloom_key(comp)
             lw, rw, ln, rn = _bloom_words(comp, self.n_words)
-            self._words[comp.name] = (
-                _Words.build(self.left, key.left, lw, ln),
-                _Words.build(self.right, key.right, rw, rn),
-            )
+            wl, wr = self._word_src
+            left = _Words.build(self.left, wl, key.left, lw, ln)
+            same = self.right is self.left and wr is wl and key.left == key.right
+            right = left if same else _Words.build(self.right, wr, key.right, rw, rn)
+            self._words[comp.name] = (left, right)
         return self._words[comp.name]
 
     def portable(self) -> Comparer:
@@ -298,14 +329,28 @@ class Comparer:
                 left_keep += [*lw, ln]
                 right_keep += [*rw, rn]
         out = copy.copy(self)
-        out.left = self.left.select(list(dict.fromkeys(left_keep)))
+        out.left = self._row_columns(0, list(dict.fromkeys(left_keep)))
         out.right = (
             out.left
             if self.right is self.left
-            else self.right.select(list(dict.fromkeys(right_keep)))
+            else self._row_columns(1, list(dict.fromkeys(right_keep)))
         )
+        out._word_src, out._rows_cache = (out.left, out.right), {}
         out._words, out._tf = dict(self._words), dict(self._tf)
         return out
+
+    def _row_columns(self, side: int, cols: list[str]) -> pl.DataFrame:
+        """Columns per row of one side, from its rows or else its word source (collected)."""
+        rows = self.left if side == 0 else self.right
+        if all(c in rows.columns for c in cols):
+            return rows.select(cols)
+        key = (side, tuple(cols))
+        if key not in self._rows_cache:  # rare (values without tokens): read once per rule
+            src = self._word_src[side]
+            have = set(src.collect_schema().names())
+            exprs = [pl.col(c) if c in have else pl.lit(None, pl.UInt64).alias(c) for c in cols]
+            self._rows_cache[key] = src.lazy().select(exprs).collect()
+        return self._rows_cache[key]
 
     # ---------------------------------------------------------------- per partition
 
@@ -399,12 +444,10 @@ class Comparer:
         lw, rw, lnn, rnn = _bloom_words(comp, self.n_words)
         lis, ris = pl.Series(li, dtype=pl.UInt32), pl.Series(ri, dtype=pl.UInt32)
         w = len(lw)
+        lsrc, rsrc = self._row_columns(0, [*lw, lnn]), self._row_columns(1, [*rw, rnn])
         words = pl.DataFrame(
-            [self.left.get_column(c).gather(lis).alias(f"__l{i}") for i, c in enumerate([*lw, lnn])]
-            + [
-                self.right.get_column(c).gather(ris).alias(f"__r{i}")
-                for i, c in enumerate([*rw, rnn])
-            ]
+            [lsrc.get_column(c).gather(lis).alias(f"__l{i}") for i, c in enumerate([*lw, lnn])]
+            + [rsrc.get_column(c).gather(ris).alias(f"__r{i}") for i, c in enumerate([*rw, rnn])]
         )
         scored = self._dice_levels(
             comp,

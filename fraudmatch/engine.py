@@ -372,14 +372,22 @@ def run_rule(
     lframe, rframe = frames[rule.left], frames[rule.right]
     n_words = _n_words(rule, lframe)
     bl, br = blocking_columns(rule)
-    cl, cr = side_columns(rule.comparisons, n_words)
+    # Bloom words stay where they are (a lazy scan, usually): the comparer reads them once
+    # per distinct value, so millions of rows never hold 16 words each in memory
+    cl, cr = side_columns(rule.comparisons, n_words, bloom_words=False)
     kl, kr = condition_columns(rule.conditions)
     left, right = prepare_pair(rule, lframe, rframe, [*bl, *cl, *kl], [*br, *cr, *kr])
     lap("prepare")
     say(f"{rule.name}: blocking {left.height} x {right.height} records")
     plan = plan_blocking(rule, left, right)
     lap("blocking_plan")
-    comparer = Comparer(rule.comparisons, plan.data_left, plan.data_right, n_words=n_words)
+    comparer = Comparer(
+        rule.comparisons,
+        plan.data_left,
+        plan.data_right,
+        n_words=n_words,
+        words=(lframe, rframe),
+    )
     # per partition, in partition order wherever they run: the only step spread over machines
     parts = executor.map_partitions(comparer, plan.partitions())
     empty_pairs = pl.DataFrame(schema={"li": pl.UInt32, "ri": pl.UInt32, "blocking_rule": pl.UInt8})
