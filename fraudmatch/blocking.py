@@ -34,6 +34,7 @@ __all__ = [
 
 ROW = "__row"
 PARTNER = "__pc"
+HOT_DETAIL = 25  # hot blocks described one by one per blocking rule and action; then a sum
 _SEED = 0x5EED_B10C
 _TOKEN_SUFFIXES = ("__tok", "__metaphone", "__nysiis", "__soundex", "__y", "__m", "__d", "__dmswap")
 
@@ -52,6 +53,7 @@ class HotBlock:
     right_rows: int
     pairs: int
     action: str  # split | skipped | skipped_after_split | over_budget
+    blocks: int = 1  # more than one: the smaller blocks beyond HOT_DETAIL, summed
 
 
 @dataclass
@@ -69,6 +71,7 @@ class BlockingStats:
             "right_rows": pl.Int64,
             "pairs": pl.Int64,
             "action": pl.String,
+            "blocks": pl.Int64,
         }
         return pl.DataFrame([h.__dict__ for h in self.hot], schema=schema, orient="row")
 
@@ -344,11 +347,8 @@ def _handle_hot(rule, br: BlockingRule, i, left, right, blocks, hot, stats: Bloc
     """Split hot blocks by the secondary key, or skip them; every one is reported."""
     key = block_col(i)
     ceiling = rule.blocking.block_ceiling
-    desc = _describe_keys(left, key, br.on, "left", hot)
-    hot_d = hot.join(desc, on=key, how="left")
     action = "split" if br.split_hot_by else "skipped"
-    for row in hot_d.iter_rows(named=True):
-        stats.hot.append(HotBlock(br.name, row["key"], row["nl"], row["nr"], row["pairs"], action))
+    _record_hot(stats, br.name, action, left, key, br.on, hot)
     is_hot_l = pl.col(key).is_in(hot.get_column(key).implode())
     if br.split_hot_by:
         sub_l = _key_hash((*br.on, *br.split_hot_by), "left", left)
@@ -366,22 +366,8 @@ def _handle_hot(rule, br: BlockingRule, i, left, right, blocks, hot, stats: Bloc
         blocks = _block_pairs(lc, rc, key, rule.one_dataset, rule.scope)
         still = blocks.filter(pl.col("pairs") > ceiling)
         if still.height:
-            d = still.join(
-                _describe_keys(left, key, (*br.on, *br.split_hot_by), "left", still),
-                on=key,
-                how="left",
-            )
-            for row in d.iter_rows(named=True):
-                stats.hot.append(
-                    HotBlock(
-                        br.name,
-                        row["key"],
-                        row["nl"],
-                        row["nr"],
-                        row["pairs"],
-                        "skipped_after_split",
-                    )
-                )
+            refs = (*br.on, *br.split_hot_by)
+            _record_hot(stats, br.name, "skipped_after_split", left, key, refs, still)
             hot = still
         else:
             return left, right, blocks
@@ -389,6 +375,33 @@ def _handle_hot(rule, br: BlockingRule, i, left, right, blocks, hot, stats: Bloc
     left = left.with_columns(_null_where(key, drop))
     right = left if rule.one_dataset else right.with_columns(_null_where(key, drop))
     return left, right, blocks.filter(~pl.col(key).is_in(drop))
+
+
+def _record_hot(
+    stats: BlockingStats,
+    name: str,
+    action: str,
+    left: pl.DataFrame,
+    key: str,
+    refs: Sequence[ColumnRef],
+    blocks: pl.DataFrame,
+) -> None:
+    """Report the largest ``HOT_DETAIL`` blocks one by one and the rest as one sum.
+
+    A pair budget far below a large population's needs can drop millions of small blocks:
+    the report must still be one a person reads (and the run must not build an object
+    per block).
+    """
+    blocks = blocks.sort("pairs", key, descending=[True, False])
+    top = blocks.head(HOT_DETAIL)
+    desc = top.join(_describe_keys(left, key, refs, "left", top), on=key, how="left")
+    for row in desc.sort("pairs", key, descending=[True, False]).iter_rows(named=True):
+        stats.hot.append(HotBlock(name, row["key"], row["nl"], row["nr"], row["pairs"], action))
+    rest = blocks.slice(HOT_DETAIL)
+    if rest.height:
+        nl, nr, pairs = (int(rest.get_column(c).sum()) for c in ("nl", "nr", "pairs"))
+        label = f"{rest.height:,} smaller blocks"
+        stats.hot.append(HotBlock(name, label, nl, nr, pairs, action, blocks=rest.height))
 
 
 def _null_where(key: str, ids: pl.Series | pl.Expr) -> pl.Expr:
@@ -421,11 +434,7 @@ def _enforce_budget(rule: Rule, left, right, tables, stats: BlockingStats):
         if not d.height:
             continue
         ids = d.get_column("k").implode()
-        desc = _describe_keys(left, key, names.on, "left", d.rename({"k": key}))
-        for row in d.rename({"k": key}).join(desc, on=key, how="left").iter_rows(named=True):
-            stats.hot.append(
-                HotBlock(names.name, row["key"], row["nl"], row["nr"], row["pairs"], "over_budget")
-            )
+        _record_hot(stats, names.name, "over_budget", left, key, names.on, d.rename({"k": key}))
         left = left.with_columns(_null_where(key, ids))
         right = left if rule.one_dataset else right.with_columns(_null_where(key, ids))
         tables[i] = tables[i].filter(~pl.col(key).is_in(ids))
@@ -546,7 +555,7 @@ def explain_blocking(
                 "largest_blocks": top.to_list(),
                 "candidate_pairs": st["candidate_pairs"],
                 "new_pairs": st["pairs_made"],
-                "hot_blocks": len(hot),
+                "hot_blocks": sum(h.blocks for h in hot),
                 "hot_pairs_skipped": sum(h.pairs for h in hot if h.action != "split"),
             }
         )

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from fraudmatch.blocking import (
+    HOT_DETAIL,
     candidate_pairs,
     explain_blocking,
     plan_blocking,
@@ -166,6 +167,25 @@ def test_pair_budget_drops_the_largest_blocks() -> None:
     pairs, plan = candidate_pairs(r, data, data)
     assert [(h.pairs, h.action) for h in plan.stats.hot] == [(190, "over_budget")]
     assert pairs.height == 21
+
+
+def test_many_dropped_blocks_are_reported_as_the_largest_plus_one_sum() -> None:
+    # 60 blocks of 3 records (3 pairs each) and one of 5 (10 pairs), a budget of 30 pairs:
+    # 50 blocks go; the report names the largest HOT_DETAIL and sums the others
+    keys = [k for k in range(60) for _ in range(3)] + [99] * 5
+    data = frame(["p"] * len(keys), a=keys)
+    r = rule([{"name": "a", "keys": "a"}], pair_budget=30)
+    pairs, plan = candidate_pairs(r, data, data)
+    hot = plan.stats.hot
+    assert len(hot) == HOT_DETAIL + 1
+    assert hot[0].pairs == 10 and hot[0].key == "a=99"
+    assert all(h.blocks == 1 and h.pairs == 3 for h in hot[1:HOT_DETAIL])
+    rest = hot[-1]
+    dropped = 1 + 60 - pairs.height // 3
+    assert rest.blocks == dropped - HOT_DETAIL and rest.pairs == 3 * rest.blocks
+    assert rest.key == f"{rest.blocks:,} smaller blocks" and rest.action == "over_budget"
+    assert plan.stats.hot_frame().get_column("blocks").sum() == dropped
+    assert pairs.height <= 30
 
 
 def test_partitions_are_bounded_and_complete() -> None:
