@@ -92,14 +92,19 @@ def prepare_side(frame: pl.DataFrame | pl.LazyFrame, columns: Sequence[str]) -> 
 
     A partner that did not supply a column sends it entirely null; a dataset that lacks it
     altogether is treated the same way rather than failing the run. An eager frame is only
-    selected from, which shares its column buffers: nothing here copies a million rows.
+    selected from, which shares its column buffers: nothing here copies a million rows. A
+    lazy one is collected into contiguous columns once, here, so that blocking and the
+    comparer (which need them contiguous for fast gathers) share these buffers instead of
+    each making its own copy.
     """
     have = set(frame.collect_schema().names())
     wanted = list(dict.fromkeys(["partner", "record_id", *columns]))
     exprs = [
         pl.col(c) if c in have else pl.lit(None, dtype=_absent_dtype(c)).alias(c) for c in wanted
     ]
-    return frame.select(exprs) if isinstance(frame, pl.DataFrame) else frame.select(exprs).collect()
+    if isinstance(frame, pl.DataFrame):
+        return frame.select(exprs)
+    return frame.select(exprs).collect().rechunk()
 
 
 def _narrow(frame: pl.DataFrame, columns: Sequence[str], codes: pl.DataFrame) -> pl.DataFrame:

@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover
     pass
 
 _SEP = "\x1f"
+_DIGEST_SLICE = 250_000
 
 
 def _node_key(side: str) -> pl.Expr:
@@ -141,7 +142,15 @@ def assign_cases(
     # one SHA-256 per case (output-sized, not per pair): a hash that never changes with polars
     # (a case of several matches is hashed once per match here; still SHA-256 of its text)
     uniq_text = text.unique(maintain_order=True)
-    digests = pl.Series([_digest(t) for t in uniq_text.to_list()])
+    digests = pl.concat(  # in slices: millions of cases never become Python strings at once
+        [
+            pl.Series(
+                [_digest(t) for t in uniq_text.slice(o, _DIGEST_SLICE).to_list()], dtype=pl.String
+            )
+            for o in range(0, uniq_text.len(), _DIGEST_SLICE)
+        ]
+        or [pl.Series([], dtype=pl.String)]
+    )
     table = pl.DataFrame({"__text": uniq_text, "case_id": digests})
     case_id = text.to_frame().join(table, on="__text", how="left", maintain_order="left")
     return matches.with_columns(

@@ -53,6 +53,8 @@ from fraudmatch.rules import Comparison, LevelSelector, Rule, RuleError, order_r
 
 __all__ = ["RuleResult", "match_columns", "run_rule", "run_rules"]
 
+log = logging.getLogger(__name__)
+
 Frame = pl.DataFrame | pl.LazyFrame
 Progress = Callable[[str], None]
 _DEFAULT_WORDS = 16
@@ -357,6 +359,7 @@ def run_rule(
         now = time.perf_counter()
         timings[stage] = round(now - clock, 4)
         clock = now
+        log.debug("%s: %s took %.2f s", rule.name, stage, timings[stage])
 
     executor = executor or default_executor()
     excluded_by = _run_exclusions(
@@ -392,6 +395,8 @@ def run_rule(
     parts = executor.map_partitions(comparer, plan.partitions())
     empty_pairs = pl.DataFrame(schema={"li": pl.UInt32, "ri": pl.UInt32, "blocking_rule": pl.UInt8})
     gammas = _concat(parts, comparer.gammas(empty_pairs))
+    del parts
+    pairs_compared = gammas.height
     lap("compare")
     say(f"{rule.name}: {gammas.height} candidate pairs compared ({executor.name})")
 
@@ -410,7 +415,9 @@ def run_rule(
         training = _train(rule, gammas, random_gammas, plan)
         model = training.model
         lap("em")
-        scored = score.score(gammas, model)
+        # every candidate pair gets its match weight; the per-comparison weights (evidence)
+        # are added to the matches only, below: millions of pairs need not carry them
+        scored = score.score(gammas, model, weights=False)
         th = pl.col(rule.scoring.threshold_kind or "match_probability")
         model_match = th >= (rule.scoring.threshold or 0.0)
     else:
@@ -423,18 +430,25 @@ def run_rule(
     hard = _selector_mask(rule.scoring.hard_match)
     veto = _selector_mask(rule.scoring.veto)
     model_tier = "model" if rule.scoring.model == "fellegi_sunter" else "deterministic"
+    tiers = pl.Enum(["hard_match", "vetoed", model_tier])  # a byte a pair, not a string
     tier = (
         pl.when(hard)
-        .then(pl.lit("hard_match"))
+        .then(pl.lit("hard_match", tiers))
         .when(veto)
-        .then(pl.lit("vetoed"))
+        .then(pl.lit("vetoed", tiers))
         .when(model_match)
-        .then(pl.lit(model_tier))
-        .otherwise(pl.lit(None, pl.String))
+        .then(pl.lit(model_tier, tiers))
+        .otherwise(pl.lit(None, tiers))
     )
     decided = scored.with_columns(tier.alias("tier"))
     tier_counts = dict(decided.group_by("tier").len().drop_nulls("tier").iter_rows())
     matched = decided.filter(pl.col("tier").is_not_null() & (pl.col("tier") != "vetoed"))
+    del decided, scored, gammas
+    matched = matched.with_columns(pl.col("tier").cast(pl.String))
+    if model is not None:
+        from fraudmatch import score
+
+        matched = matched.with_columns(score.weight_columns(model, matched.columns))
     lap("score")
 
     wide = comparer.gather(matched, kl, kr)
@@ -465,7 +479,7 @@ def run_rule(
         "right_rows": right.height,
         "blocking": plan.stats.rules,
         "hot_blocks": [h.__dict__ for h in plan.stats.hot],
-        "pairs_compared": gammas.height,
+        "pairs_compared": pairs_compared,
         "tiers": tier_counts,
         "failed_conditions": before_conditions - wide.height,
         "excluded": excluded,

@@ -493,39 +493,49 @@ def _weight_expr(comp: ComparisonModel, columns: Collection[str]) -> pl.Expr:
     return weight.alias(f"{WEIGHT_PREFIX}{comp.name}")
 
 
-def score_lazy(gammas: pl.LazyFrame, model: FSModel) -> pl.LazyFrame:
+def weight_columns(model: FSModel, columns: Collection[str]) -> list[pl.Expr]:
+    """``weight_<name>`` per comparison: the evidence an analyst reads for a pair."""
+    return [_weight_expr(c, columns) for c in model.comparisons]
+
+
+def score_lazy(gammas: pl.LazyFrame, model: FSModel, *, weights: bool = True) -> pl.LazyFrame:
     """``score`` for a LazyFrame, so the engine can stay lazy.
 
     No level-range check here (it would need a pass over the data): a level outside
     -1..n_levels-1 gives a NaN weight and match weight instead of an error.
     """
     columns = gammas.collect_schema().names()
-    weights = [_weight_expr(c, columns) for c in model.comparisons]
-    names = [f"{WEIGHT_PREFIX}{c.name}" for c in model.comparisons]
-    total = pl.sum_horizontal([pl.col(n) for n in names]) if names else pl.lit(0.0)
+    exprs = weight_columns(model, columns)
+    total = pl.sum_horizontal(exprs) if exprs else pl.lit(0.0)
     match_weight = pl.lit(model.prior_weight()) + total
     # 1 / (1 + 2^-w) equals 2^w / (1 + 2^w) without overflowing for large w.
     probability = 1.0 / (1.0 + pl.lit(2.0).pow(-pl.col("match_weight")))
-    return (
-        gammas.with_columns(weights)
-        .with_columns(match_weight.alias("match_weight"))
-        .with_columns(probability.alias("match_probability"))
+    if weights:
+        names = [f"{WEIGHT_PREFIX}{c.name}" for c in model.comparisons]
+        total = pl.sum_horizontal([pl.col(n) for n in names]) if names else pl.lit(0.0)
+        match_weight = pl.lit(model.prior_weight()) + total
+        gammas = gammas.with_columns(exprs)
+    return gammas.with_columns(match_weight.alias("match_weight")).with_columns(
+        probability.alias("match_probability")
     )
 
 
-def score(gammas: pl.DataFrame, model: FSModel) -> pl.DataFrame:
+def score(gammas: pl.DataFrame, model: FSModel, *, weights: bool = True) -> pl.DataFrame:
     """The input plus ``weight_<name>`` per comparison, ``match_weight``, ``match_probability``.
 
     Weights are the evidence an analyst reads: 0 at the null level (a missing side counts
     neither way), TF-adjusted where ``tf_<name>`` is present and the level is the model's
     tf_adjust_level. Pure polars expressions, so it is vectorised end to end.
+    ``weights=False`` keeps only the match weight and probability: the engine scores
+    millions of candidate pairs and adds the weights (:func:`weight_columns`) to the
+    matches alone.
     """
     n_levels = {c.name: c.n_levels for c in model.comparisons}
     missing = [_gamma(n) for n in n_levels if _gamma(n) not in gammas.columns]
     if missing:
         raise ScoreError(f"score: missing comparison columns {missing}")
     _check_level_range(gammas, n_levels)
-    return score_lazy(gammas.lazy(), model).collect()
+    return score_lazy(gammas.lazy(), model, weights=weights).collect()
 
 
 def _check_level_range(gammas: pl.DataFrame, n_levels: Mapping[str, int]) -> None:
