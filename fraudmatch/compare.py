@@ -95,14 +95,31 @@ class _Words:
             pl.col(c) if c in have else pl.lit(None, pl.UInt16 if c == n else pl.UInt64).alias(c)
             for c in (*words, n)
         ]
-        table = (
-            source.lazy()
-            .select(pl.col(token).cast(tok.dtype).alias("__t"), *cols)
-            .drop_nulls("__t")
-            .unique("__t", keep="any")
-            .sort("__t")
-            .collect(engine="streaming")
-        )
+        if isinstance(source, pl.DataFrame):  # in memory: find one row per token, gather
+            first = (
+                source.select(pl.col(token).cast(tok.dtype).alias("__t"))
+                .with_row_index("__r")
+                .drop_nulls("__t")
+                .unique("__t", keep="any")
+                .sort("__t")
+            )
+            at, k = first.get_column("__r"), first.height
+            table = first.select("__t").hstack(
+                source.select(
+                    pl.col(c).gather(at)
+                    if c in have
+                    else pl.repeat(None, k, dtype=pl.UInt16 if c == n else pl.UInt64).alias(c)
+                    for c in (*words, n)
+                )
+            )
+        else:  # a scan: one streaming pass, holding only the distinct values
+            table = (
+                source.select(pl.col(token).cast(tok.dtype).alias("__t"), *cols)
+                .drop_nulls("__t")
+                .unique("__t", keep="any")
+                .sort("__t")
+                .collect(engine="streaming")
+            )
         index = table.select("__t", pl.int_range(0, table.height, dtype=pl.UInt32).alias("__i"))
         rows = (
             side.select(pl.col(token).alias("__t"))
@@ -366,9 +383,10 @@ class Comparer:
         rcols = self.gather_right if right_cols is None else list(dict.fromkeys(right_cols))
         lsrc = self._gl if left_cols is None else self.left
         rsrc = self._gr if right_cols is None else self.right
-        cols = [lsrc.get_column(c).gather(li).alias(L(c)) for c in lcols]
-        cols += [rsrc.get_column(c).gather(ri).alias(R(c)) for c in rcols]
-        return pairs.with_columns(cols)
+        # one select per side: polars gathers the columns in parallel, not one by one
+        left = lsrc.select([pl.col(c).gather(li).alias(L(c)) for c in lcols])
+        right = rsrc.select([pl.col(c).gather(ri).alias(R(c)) for c in rcols])
+        return pl.concat([pairs, left, right], how="horizontal")
 
     def gammas(self, pairs: pl.DataFrame) -> pl.DataFrame:
         """``pairs`` (li, ri, ...) plus ``gamma_<name>`` per comparison and ``tf_<name>``."""
