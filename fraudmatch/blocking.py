@@ -190,13 +190,33 @@ def _block_pairs(
 
 
 def _counts(frame: pl.DataFrame, key: str, scope: str) -> pl.DataFrame:
-    """Rows per (block, partner); for scope ``any`` partners do not matter (one count)."""
-    rows = frame.filter(pl.col(key).is_not_null())
+    """Rows per (block, partner); for scope ``any`` partners do not matter (one count).
+
+    numpy's sort-based unique, once per partner (a handful): on a million nearly distinct
+    block ids it is several times faster than a hash group-by on two cores.
+    """
+    rows = frame.select(key, PARTNER).filter(pl.col(key).is_not_null())
+    keys = rows.get_column(key).to_numpy()
     if scope == "any":
-        return rows.group_by(key).agg(
-            pl.lit(0, pl.UInt16).alias(PARTNER), pl.len().cast(pl.Int64).alias("n")
+        groups = [(0, keys)]
+    else:
+        pc = rows.get_column(PARTNER).to_numpy()
+        groups = [(int(p), keys[pc == p]) for p in np.unique(pc)]
+    parts = []
+    for partner, k in groups:
+        u, n = np.unique(k, return_counts=True)
+        parts.append(
+            pl.DataFrame(
+                {
+                    key: pl.Series(u, dtype=rows.schema[key]),
+                    PARTNER: pl.Series(np.full(len(u), partner), dtype=pl.UInt16),
+                    "n": pl.Series(n, dtype=pl.Int64),
+                }
+            )
         )
-    return rows.group_by(key, PARTNER).agg(pl.len().cast(pl.Int64).alias("n"))
+    if not parts:
+        return pl.DataFrame(schema={key: rows.schema[key], PARTNER: pl.UInt16, "n": pl.Int64})
+    return pl.concat(parts)
 
 
 def _describe_keys(
