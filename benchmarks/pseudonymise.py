@@ -194,6 +194,8 @@ def run_throughput(rows: int, seed: int) -> None:
         "bloom": "_bloom_columns",
         "phonetic": "_phonetic_columns",
         "date parts": "_date_part_columns",
+        "tables": "_table",  # each column's distinct values (one per column)
+        "gather": "_back",  # every output of a column back onto the rows at once
         "hmac": "_hmac64",  # inside tokens, phonetic and date parts
     }
     hashed = 0

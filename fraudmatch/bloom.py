@@ -13,9 +13,10 @@ power-of-two ``bits`` (the default) the ``hashes`` positions are all distinct, a
 ``i`` is ``(h1 + i * h2) mod bits``. Bit ``p`` is bit ``p % 64`` (least significant first) of
 word ``p // 64``.
 
-Everything per record is vectorised in polars: the HMAC runs once per distinct bigram (a
-few thousand at most), values are exploded into bigrams, joined to the bigram masks and
-OR-aggregated per distinct value, then joined back to the rows.
+Nothing runs in Python per record: the HMAC runs once per distinct bigram (a few thousand
+at most), distinct values are exploded into bigrams in polars, each bigram row picks its
+mask and numpy ORs each value's run of masks (``reduceat``), then values are joined back
+to the rows.
 
 Why ``bits = 1024, hashes = 15`` (``python benchmarks/pseudonymise.py --choose-bloom``: 200
 common surnames, 777 one-typo variants, all 19,900 pairs of different surnames, 200 addresses
@@ -55,10 +56,19 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-__all__ = ["DEFAULT_BLOOM", "BloomParams", "bloom_encode", "bigrams", "dice_expr", "word_names"]
+__all__ = [
+    "DEFAULT_BLOOM",
+    "BloomParams",
+    "bigrams",
+    "bloom_encode",
+    "bloom_table",
+    "dice_expr",
+    "word_names",
+]
 
 _ID = "__bf_id"
 _BIGRAM = "__bf_bigram"
+_MASK = "__bf_mask"
 # Distinct values encoded per polars pass; bounds the exploded (value, bigram, words) frame
 # to a few hundred MB even for addresses (~35 bigrams each).
 _CHUNK = 50_000
@@ -140,42 +150,60 @@ def _explode_bigrams(distinct: pl.DataFrame, value: str) -> pl.DataFrame:
     return grams
 
 
-def _mask_table(grams: pl.Series, key: bytes, params: BloomParams) -> pl.DataFrame:
-    """Bigram -> filter words table for the given distinct bigrams."""
-    masks = _bigram_masks(grams.to_list(), key, params)
-    columns = {n: masks[:, i] for i, n in enumerate(word_names("w", params))}
-    return pl.DataFrame(
-        {_BIGRAM: grams, **columns}, schema_overrides=dict.fromkeys(columns, pl.UInt64)
-    )
-
-
 def _encode_distinct(
     distinct: pl.DataFrame, value: str, key: bytes, params: BloomParams
 ) -> pl.DataFrame:
     """Filter words and popcount for each distinct non-null value (columns: value, words, n).
 
-    Works in chunks of distinct values so the exploded (value, bigram, words) frame stays
-    small; the bigram mask table grows as chunks bring bigrams not seen before.
+    Values without a bigram (empty, blank) get no row. Each chunk of distinct values is
+    exploded into (value, bigram) rows in value order; every bigram gets a column in a mask
+    array (one row per filter word) that grows as chunks bring bigrams not seen before, and
+    numpy ORs each value's run of masks word by word with ``reduceat``: three times faster
+    than a polars group-by over the words, and no exploded frame of words is built.
     """
-    names = word_names("w", params)
-    table = _mask_table(pl.Series(_BIGRAM, [], pl.String), key, params)
-    parts = []
+    index = pl.DataFrame(schema={_BIGRAM: pl.String, _MASK: pl.UInt32})
+    masks = np.zeros((params.words, 0), dtype=np.uint64)
+    values: list[pl.Series] = []
+    words: list[list[np.ndarray]] = [[] for _ in range(params.words)]
     for chunk in distinct.iter_slices(_CHUNK):
         grams = _explode_bigrams(chunk, value)
-        new = grams.select(pl.col(_BIGRAM).unique().sort()).join(table, on=_BIGRAM, how="anti")
+        new = grams.select(pl.col(_BIGRAM).unique().sort()).join(index, on=_BIGRAM, how="anti")
         if new.height:
-            table = pl.concat([table, _mask_table(new.get_column(_BIGRAM), key, params)])
-        words = (
-            grams.join(table, on=_BIGRAM, how="inner", maintain_order="left")
-            .group_by(_ID)
-            .agg(pl.col(n).bitwise_or() for n in names)
-        )
-        parts.append(chunk.join(words, on=_ID, how="inner"))
-    schema = {value: pl.String, **dict.fromkeys(names, pl.UInt64)}
-    if not parts:
-        return pl.DataFrame(schema={**schema, "n": pl.UInt16})
-    popcount = pl.sum_horizontal(pl.col(n).bitwise_count_ones() for n in names)
-    return pl.concat(parts).select(*schema, popcount.cast(pl.UInt16).alias("n"))
+            fresh = _bigram_masks(new.get_column(_BIGRAM).to_list(), key, params)
+            masks = np.concatenate([masks, fresh.T], axis=1)
+            numbers = pl.int_range(index.height, index.height + new.height, dtype=pl.UInt32)
+            index = pl.concat([index, new.select(pl.col(_BIGRAM), numbers.alias(_MASK))])
+        rows = grams.join(index, on=_BIGRAM, how="left", maintain_order="left")
+        ids = rows.get_column(_ID).to_numpy()
+        if not ids.size:
+            continue
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        mask_rows = rows.get_column(_MASK).to_numpy()
+        for word, out in zip(masks, words, strict=True):
+            out.append(np.bitwise_or.reduceat(word.take(mask_rows), starts))
+        values.append(distinct.get_column(value).gather(ids[starts]))
+    columns = [
+        pl.Series(name, np.concatenate(w) if w else [], dtype=pl.UInt64)
+        for name, w in zip(word_names("w", params), words, strict=True)
+    ]
+    popcount = sum(np.bitwise_count(c.to_numpy()).astype(np.uint16) for c in columns)
+    return pl.DataFrame(
+        [
+            pl.concat(values) if values else pl.Series(value, [], pl.String),
+            *columns,
+            pl.Series("n", popcount if values else [], dtype=pl.UInt16),
+        ]
+    )
+
+
+def bloom_table(values: pl.Series, key: bytes, params: BloomParams) -> pl.DataFrame:
+    """One row per distinct value with at least one bigram: the value, ``w0..`` and ``n``.
+
+    For callers that already work per distinct value (pseudonymisation) and join back
+    themselves; the value column keeps the series' name.
+    """
+    distinct = values.cast(pl.String).drop_nulls().unique().to_frame().with_row_index(_ID)
+    return _encode_distinct(distinct, values.name, key, params)
 
 
 def bloom_encode(values: pl.Series, key: bytes, params: BloomParams) -> pl.DataFrame:
@@ -187,8 +215,7 @@ def bloom_encode(values: pl.Series, key: bytes, params: BloomParams) -> pl.DataF
     """
     value = "__bf_value"
     values = values.cast(pl.String).rename(value)
-    distinct = values.drop_nulls().unique().to_frame().with_row_index(_ID)
-    encoded = _encode_distinct(distinct, value, key, params)
+    encoded = bloom_table(values, key, params)
     out = values.to_frame().join(encoded, on=value, how="left", maintain_order="left")
     return out.drop(value)
 

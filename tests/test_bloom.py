@@ -275,3 +275,17 @@ def test_popcount_bounds_and_nulls(values: list[str | None], bits: int) -> None:
         assert 0 < n <= params.bits
         assert n == len(bits_of(row, params))
         assert n <= params.hashes * len(bigrams(value))
+
+
+def test_chunks_and_repeats_do_not_change_the_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Distinct values are encoded a chunk at a time with a growing bigram table; chunk
+    boundaries (and values repeated across rows) must not show in the words."""
+    import fraudmatch.bloom as bloom
+
+    values = pl.Series(["SMITH", "OBRIEN SMITH", None, "A", "", "SMITH", "ZOË", "12 HIGH ST"] * 3)
+    whole = bloom_encode(values, KEY_A, PARAMS)
+    monkeypatch.setattr(bloom, "_CHUNK", 2)
+    assert bloom_encode(values, KEY_A, PARAMS).equals(whole)
+    for value, row in zip(values.to_list(), whole.iter_rows(), strict=True):
+        if value and value.split():
+            assert bits_of(row, PARAMS) == reference_bits(value, KEY_A, PARAMS)

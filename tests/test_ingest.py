@@ -141,3 +141,22 @@ def test_empty_rows_are_one_problem_each(tmp_path: Path) -> None:
         (3, "(all)", "empty row"),
         (4, "(all)", "empty row"),
     ]
+
+
+@pytest.mark.parametrize("copies", [1, 5])
+def test_normalising_per_distinct_cell_or_per_row_agree(
+    tmp_path: Path, extract_text: str, copies: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Columns with repeats are normalised once per distinct cell and gathered back, the
+    others row by row; which one is chosen must never show in the accepted rows or rejects."""
+    import fraudmatch.ingest as ingest_module
+
+    text = "\n".join([HEADER, *ROWS * copies, ",,,,,,,", "  ,,,,,,,"]) + "\n"
+    path = write_csv(tmp_path / "p.csv", text, "utf-8")
+    monkeypatch.setattr(ingest_module, "_DISTINCT_SHARE", 2.0)  # every column per distinct cell
+    distinct = ingest(path, PAYROLL)
+    monkeypatch.setattr(ingest_module, "_DISTINCT_SHARE", -1.0)  # every column row by row
+    per_row = ingest(path, PAYROLL)
+    assert distinct.accepted.equals(per_row.accepted)
+    assert distinct.rejects.equals(per_row.rejects)
+    assert per_row.rejects.filter(pl.col("reason") == "empty row").height == 2

@@ -551,3 +551,53 @@ def test_a_missing_value_never_becomes_a_token(mask: list[list[bool]]) -> None:
         missing = frame.get_column(col).is_null()
         for c in derived:
             assert out.filter(missing).get_column(c).null_count() == int(missing.sum()), c
+
+
+# --------------------------------------------------------------------------------------------
+# Every way of working a column gives the same output
+# --------------------------------------------------------------------------------------------
+
+
+def repeated_frame(seed: int) -> pl.DataFrame:
+    """A payroll frame with repeats (as real extracts have), nulls and extras as the frame holds."""
+    base = random_frame(PAYROLL, 40, seed=seed)
+    return pl.concat([base, base.sample(120, with_replacement=True, seed=seed)])
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_per_row_and_per_distinct_work_agree(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether a column is worked per distinct value and gathered back or row by row (the
+    choice follows its share of distinct values) changes the speed, never a token."""
+    import fraudmatch.pseudonymise as ps
+
+    frame = repeated_frame(seed)
+    monkeypatch.setattr(ps, "_PER_ROW_SHARE", 2.0)  # always per distinct value
+    distinct = pseudonymise(frame, PAYROLL, KEY, SMALL)
+    monkeypatch.setattr(ps, "_PER_ROW_SHARE", -1.0)  # always row by row
+    per_row = pseudonymise(frame, PAYROLL, KEY, SMALL)
+    assert distinct.equals(per_row)
+    one_by_one = pl.concat([pseudonymise(frame[i : i + 1], PAYROLL, KEY, SMALL) for i in (0, 7)])
+    assert per_row[[0, 7]].equals(one_by_one)
+
+
+def test_extras_that_are_not_a_function_of_the_value_are_keyed_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A frame may hold anything in an extra: rows with the same value but another first
+    word must each get the tokens of their own extras."""
+    import fraudmatch.pseudonymise as ps
+
+    frame = payroll_frame([PEOPLE[0], PEOPLE[0], PEOPLE[1]])
+    frame = frame.with_columns(
+        pl.Series("surname__first", ["OBRIEN", "OTHER", None]),
+        pl.Series("surname__last", ["SMITH", "SMITH", "WOJCIECHOWSKA"]),
+    )
+    monkeypatch.setattr(ps, "_PER_ROW_SHARE", 2.0)
+    out = pseudonymise(frame, PAYROLL, KEY, SMALL)
+    first = out.get_column("surname__first__tok")
+    sk = field_key(KEY, "surname")
+    assert first.to_list() == [reference_token(sk, "OBRIEN"), reference_token(sk, "OTHER"), None]
+    assert out["surname__tok"][0] == out["surname__tok"][1]
+    assert out["surname__metaphone"][0] != out["surname__metaphone"][1]
+    monkeypatch.setattr(ps, "_PER_ROW_SHARE", -1.0)
+    assert pseudonymise(frame, PAYROLL, KEY, SMALL).equals(out)
