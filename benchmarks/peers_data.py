@@ -7,8 +7,9 @@ what a Splink or recordlinkage user writes before linking (their normal use: cle
 
 * cleaning — upper case, punctuation and spare spaces removed, dates parsed to ISO text, NI
   numbers without spaces or suffix, postcodes written ``OUTWARD INWARD``, and derived columns
-  for blocking (first forename, its formal name for a known nickname, metaphone and soundex of
-  the surname, the date of birth with day and month swapped, the birth year, postcode sector).
+  for blocking (first forename, its initial and its formal name for a known nickname,
+  metaphone and soundex of the surname, the date of birth with day and month swapped, the
+  birth year and month, postcode sector and district).
   fraudmatch's normalisers do the same work on its side (and are timed there too);
 * blocking — the blocking rules of fraudmatch's own rule for the job
   (``benchmarks/scale_rule.yaml``, ``benchmarks/febrl/febrl4.yaml``), key for key, as
@@ -40,12 +41,12 @@ def _same(*cols: str) -> list[tuple[str, str]]:
 # first forename has no equivalent in the peers; the plain postcode+surname block is used)
 SYNTHETIC_BLOCKING: Blocking = [
     ("ni_number", _same("ni")),
-    ("dob_surname_sound", _same("dob", "surname_mp")),
-    ("dob_forename", _same("dob", "forename_formal")),
-    ("swapped_dob_surname_sound", [("dob_swap", "dob"), ("surname_sx", "surname_sx")]),
+    ("dob_surname_sound", _same("dob", "surname_mp", "forename_initial")),
+    ("dob_forename", _same("dob", "forename_formal", "postcode_district")),
+    ("swapped_dob_surname_sound", [("dob_swap", "dob"), ("surname_mp", "surname_mp")]),
     ("postcode_surname", _same("postcode", "surname")),
     ("postcode_dob", _same("postcode", "dob")),
-    ("names_birth_year", _same("surname", "forename_first", "birth_year")),
+    ("names_birth_year", _same("surname", "forename_first", "birth_year", "birth_month")),
 ]
 
 # benchmarks/febrl/febrl4.yaml, key for key
@@ -113,8 +114,11 @@ def clean_synthetic(raw: pl.DataFrame) -> pl.DataFrame:
         pl.col("forenames").str.extract(r"^(\S+)").alias("forename_first"),
         (pc.str.slice(0, pc.str.len_chars() - 3) + " " + pc.str.slice(-3)).alias("postcode"),
         (pc.str.slice(0, pc.str.len_chars() - 2)).alias("postcode_sector"),
+        pc.str.slice(0, pc.str.len_chars() - 3).alias("postcode_district"),
+        pl.col("forenames").str.slice(0, 1).alias("forename_initial"),
         d.dt.to_string("%Y-%m-%d").alias("dob"),
         d.dt.year().cast(pl.String).alias("birth_year"),
+        d.dt.month().cast(pl.String).alias("birth_month"),
         pl.when(swappable)
         .then(pl.date(d.dt.year(), d.dt.day(), d.dt.month()).dt.to_string("%Y-%m-%d"))
         .alias("dob_swap"),
