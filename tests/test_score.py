@@ -20,6 +20,7 @@ from fraudmatch.score import (
     score,
     score_lazy,
     tf_adjusted_weight,
+    weight_columns,
 )
 
 # Known truth for simulation: 4 comparisons of 2–4 levels, the last level is "exact".
@@ -224,6 +225,19 @@ def test_score_lazy_matches_eager_and_shows_bad_levels_as_nan():
     lazy = score_lazy(frame.lazy(), hand_model()).collect()
     assert lazy.head(2).equals(score(frame.head(2), hand_model()))
     assert math.isnan(lazy["weight_a"][2]) and math.isnan(lazy["match_weight"][2])
+
+
+def test_score_without_weight_columns_gives_the_same_match_weight():
+    frame = pl.DataFrame(
+        {"gamma_a": [1, 0, -1, 1], "gamma_b": [2, -1, 0, 1]},
+        schema={"gamma_a": pl.Int8, "gamma_b": pl.Int8},
+    )
+    full = score(frame, hand_model())
+    lean = score(frame, hand_model(), weights=False)
+    assert lean.columns == ["gamma_a", "gamma_b", "match_weight", "match_probability"]
+    assert lean.equals(full.select(lean.columns))  # bit for bit, not approximately
+    added = lean.with_columns(weight_columns(hand_model(), lean.columns))
+    assert added.select(full.columns).equals(full)
 
 
 # --------------------------------------------------------------------------- TF adjustment
