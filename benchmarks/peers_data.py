@@ -43,7 +43,7 @@ SYNTHETIC_BLOCKING: Blocking = [
     ("ni_number", _same("ni")),
     ("dob_surname_sound", _same("dob", "surname_mp", "forename_initial")),
     ("dob_forename", _same("dob", "forename_formal", "postcode_district")),
-    ("swapped_dob_surname_sound", [("dob_swap", "dob"), ("surname_mp", "surname_mp")]),
+    ("swapped_dob_surname_sound", [("dob_swap", "dob"), *_same("surname_mp", "forename_initial")]),
     ("postcode_surname", _same("postcode", "surname")),
     ("postcode_dob", _same("postcode", "dob")),
     ("names_birth_year", _same("surname", "forename_first", "birth_year", "birth_month")),
