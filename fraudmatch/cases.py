@@ -68,6 +68,15 @@ def _digest(text: str) -> str:
     return "C" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
+def _digests(texts: pl.Series) -> pl.Series:
+    """``_digest`` of each text, in slices: millions never become Python strings at once."""
+    parts = [
+        pl.Series([_digest(t) for t in texts.slice(o, _DIGEST_SLICE).to_list()], dtype=pl.String)
+        for o in range(0, texts.len(), _DIGEST_SLICE)
+    ]
+    return pl.concat(parts) if parts else pl.Series([], dtype=pl.String)
+
+
 def case_id(rule: str, members: list[str]) -> str:
     """Stable id of a case from the rule and its members (``partner\\x1fdataset\\x1fid``).
 
@@ -114,7 +123,8 @@ def assign_cases(
     per_edge = labels[inverse[:n]]
     size = np.bincount(labels)  # records per case
     pair = size[per_edge] == 2  # a case of one match: its text needs no grouping
-    text = pl.Series("__text", [None] * n, pl.String)
+    # one SHA-256 per case, never per pair: a hash that never changes with polars
+    case_id = pl.repeat(None, n, dtype=pl.String, eager=True).rename("case_id")
     if pair.any():
         kl, kr = keys.slice(0, n).filter(pl.Series(pair)), keys.slice(n, n).filter(pl.Series(pair))
         two = (
@@ -126,7 +136,7 @@ def assign_cases(
             )
             .to_series()
         )
-        text = text.scatter(np.flatnonzero(pair), two)
+        case_id = case_id.scatter(np.flatnonzero(pair), _digests(two))
     if not pair.all():
         big = np.flatnonzero(size[labels] > 2)
         nodes = pl.DataFrame({"__c": labels[big], "__k": keys.gather(first[big])})
@@ -135,25 +145,12 @@ def assign_cases(
             .group_by("__c", maintain_order=True)
             .agg(pl.col("__k").str.join(_SEP).alias("__text"))
         )
+        groups = groups.select("__c", _digests(groups.get_column("__text")).alias("case_id"))
         lookup = pl.DataFrame({"__c": per_edge[~pair]}).join(
             groups, on="__c", how="left", maintain_order="left"
         )
-        text = text.scatter(np.flatnonzero(~pair), lookup.get_column("__text"))
-    # one SHA-256 per case (output-sized, not per pair): a hash that never changes with polars
-    # (a case of several matches is hashed once per match here; still SHA-256 of its text)
-    uniq_text = text.unique(maintain_order=True)
-    digests = pl.concat(  # in slices: millions of cases never become Python strings at once
-        [
-            pl.Series(
-                [_digest(t) for t in uniq_text.slice(o, _DIGEST_SLICE).to_list()], dtype=pl.String
-            )
-            for o in range(0, uniq_text.len(), _DIGEST_SLICE)
-        ]
-        or [pl.Series([], dtype=pl.String)]
-    )
-    table = pl.DataFrame({"__text": uniq_text, "case_id": digests})
-    case_id = text.to_frame().join(table, on="__text", how="left", maintain_order="left")
+        case_id = case_id.scatter(np.flatnonzero(~pair), lookup.get_column("case_id"))
     return matches.with_columns(
-        case_id.get_column("case_id"),
+        case_id,
         pl.Series("case_size", size[per_edge].astype(np.uint32)),
     )
