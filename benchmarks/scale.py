@@ -594,26 +594,28 @@ def report(rows: list[dict], command: str) -> None:
         bars = _bars(r["size"])
         if bars is None:
             continue
-        seconds, gb = bars
-        ok = (r["wall_s"] < seconds, r["peak_rss"] < gb * 1e9, _f1(r) >= F1_BAR)
+        seconds, gb, f1 = bars
+        ok = (r["wall_s"] < seconds, r["peak_rss"] < gb * 1e9, f1 is None or _f1(r) >= f1)
         console.print(
             f"{r['size']:,} a side: {r['wall_s']:.1f} s (bar {seconds:g} s) "
             f"{'ok' if ok[0] else 'OVER'}, peak {_gb(r['peak_rss'])} (bar {gb:g} GB) "
-            f"{'ok' if ok[1] else 'OVER'}, F1 {_f1(r):.4f} (bar {F1_BAR}) "
-            f"{'ok' if ok[2] else 'BELOW'}"
+            f"{'ok' if ok[1] else 'OVER'}, F1 {_f1(r):.4f} "
+            + (f"(bar {f1}) {'ok' if ok[2] else 'BELOW'}" if f1 is not None else "(no bar)")
         )
 
 
-def _bars(size: int) -> tuple[float, float] | None:
-    """(seconds, GB) a size must stay under: issue 4's 1M bar, issue 7's 10M bar.
+def _bars(size: int) -> tuple[float, float, float | None] | None:
+    """(seconds, GB, F1) a size must meet: issue 4's 1M bars, issue 7's 10M bars.
 
     10M: five minutes, and a peak that fits this machine's memory with room to spare (it
-    has no swap: a run that outgrew memory would be killed, not slowed).
+    has no swap: a run that outgrew memory would be killed, not slowed). Issue 7 sets no
+    F1 for 10M; with ten times the people, namesakes sharing a birthday are ten times as
+    common, and the F1 is printed for what it is.
     """
     if size >= 10_000_000:
-        return TEN_M_SECONDS_BAR, min(TEN_M_GB_BAR, _mem_total_gb() * 0.85)
+        return TEN_M_SECONDS_BAR, min(TEN_M_GB_BAR, _mem_total_gb() * 0.85), None
     if size >= 1_000_000:
-        return SECONDS_BAR, GB_BAR
+        return SECONDS_BAR, GB_BAR, F1_BAR
     return None
 
 
@@ -659,7 +661,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(one_size(n, args.seed, args.rule, base / f"n{n}_seed{args.seed}", say))
     report(rows, command.strip())
     ok = all(
-        r["wall_s"] < bars[0] and r["peak_rss"] < bars[1] * 1e9 and _f1(r) >= F1_BAR
+        r["wall_s"] < bars[0]
+        and r["peak_rss"] < bars[1] * 1e9
+        and (bars[2] is None or _f1(r) >= bars[2])
         for r in rows
         if (bars := _bars(r["size"])) is not None
     )
