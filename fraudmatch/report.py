@@ -17,6 +17,7 @@ import polars as pl
 
 from fraudmatch.bundles import LEAD_NOTICE
 from fraudmatch.fsutil import atomic_path
+from fraudmatch.summaries import RULE_COLUMNS, rule_rows
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1d2733;
@@ -258,21 +259,7 @@ def _collected_section(summary: Mapping[str, Any]) -> str:
 
 
 def _rules_section(summary: Mapping[str, Any], rows: pl.DataFrame) -> str:
-    rule_rows = [
-        [
-            r["rule"],
-            r["status"],
-            r["matches"],
-            r["cases"],
-            int(r.get("suppressed", 0)),
-            int(r.get("evidence_changed", 0)),
-            r.get("reason", ""),
-        ]
-        for r in summary.get("rules", [])
-    ]
-    out = "<h2>Matches per rule</h2>" + html_table(
-        ["rule", "status", "matches", "cases", "suppressed", "raised again", "note"], rule_rows
-    )
+    out = "<h2>Matches per rule</h2>" + html_table(list(RULE_COLUMNS), rule_rows(summary))
     if rows.height:
         per_partner = (
             rows.group_by("partner", "rule")

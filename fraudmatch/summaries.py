@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
@@ -55,6 +55,25 @@ def prepare_table(results: Iterable[PrepareResult], title: str = "sealed for the
     return table(title, ["dataset", "rows sent", "rejected", "file"], rows)
 
 
+RULE_COLUMNS = ("rule", "status", "matches", "cases", "suppressed", "raised again", "note")
+
+
+def rule_rows(summary: Mapping[str, Any]) -> list[list[object]]:
+    """Per rule of a run summary, the row under :data:`RULE_COLUMNS` (terminal and report)."""
+    return [
+        [
+            r["rule"],
+            r["status"],
+            r["matches"],
+            r["cases"],
+            int(r.get("suppressed", 0)),
+            int(r.get("evidence_changed", 0)),
+            r.get("reason", ""),
+        ]
+        for r in summary.get("rules", [])
+    ]
+
+
 def cycle_tables(summary: dict) -> list[Table]:
     """The run summary an operator reads at the end of a cycle."""
     collected = summary.get("collected") or {}
@@ -94,19 +113,8 @@ def cycle_tables(summary: dict) -> list[Table]:
     tables.append(
         table(
             "matches per rule",
-            ["rule", "status", "matches", "cases", "suppressed", "raised again", "note"],
-            [
-                [
-                    r["rule"],
-                    r["status"],
-                    r["matches"],
-                    r["cases"],
-                    int(r.get("suppressed", 0)),
-                    int(r.get("evidence_changed", 0)),
-                    r["reason"],
-                ]
-                for r in summary.get("rules", [])
-            ],
+            list(RULE_COLUMNS),
+            rule_rows(summary),
         )
     )
     tables.append(
