@@ -274,6 +274,17 @@ class _Node:
     def _sub(self, key: Any) -> str:
         return f"{self.path}.{key}" if self.path else str(key)
 
+    def choice(self, key: str, choices: Sequence[str], expected: str) -> str:
+        """The required ``key`` of this mapping, one of ``choices`` (``expected``: its keys)."""
+        if not isinstance(self.value, dict):
+            raise self.fail(f"expected a mapping with {expected}, got {_kind(self)}")
+        found = self.opt(key)
+        if found is None:
+            raise _Node(self.source, self._sub(key), None).fail(
+                f"missing (one of {', '.join(choices)})"
+            )
+        return found.str(choices)
+
     def opt(self, key: str) -> _Node | None:
         if isinstance(self.value, dict) and key in self.value and self.value[key] is not None:
             return self.child(key)
@@ -423,14 +434,7 @@ _COMMON_COMPARISON_KEYS = ["name", "type", "tf_adjust", "m", "u", "description"]
 
 
 def _parse_comparison(node: _Node) -> Comparison:
-    if not isinstance(node.value, dict):
-        raise node.fail(f"expected a mapping with name and type, got {_kind(node)}")
-    type_node = node.opt("type")
-    if type_node is None:
-        raise _Node(node.source, f"{node.path}.type", None).fail(
-            f"missing (one of {', '.join(COMPARISON_TYPES)})"
-        )
-    ctype = type_node.str(COMPARISON_TYPES)
+    ctype = node.choice("type", COMPARISON_TYPES, "name and type")
     required, optional = _COMPARISON_KEYS[ctype]
     node.mapping(["name", "type", *required], [*optional, *_COMMON_COMPARISON_KEYS[2:]])
     name = node.child("name").name()
@@ -570,14 +574,7 @@ def _combinations(node: _Node, comps: Mapping[str, Comparison]):
 
 
 def _parse_scoring(node: _Node, comps: Mapping[str, Comparison]) -> Scoring:
-    if not isinstance(node.value, dict):
-        raise node.fail(f"expected a mapping with model, got {_kind(node)}")
-    model_node = node.opt("model")
-    if model_node is None:
-        raise _Node(node.source, f"{node.path}.model", None).fail(
-            f"missing (one of {', '.join(MODELS)})"
-        )
-    model = model_node.str(MODELS)
+    model = node.choice("model", MODELS, "model")
     if model == "deterministic":
         node.mapping(["model", "match_when"], ["hard_match", "veto"])
     else:
