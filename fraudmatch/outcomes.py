@@ -191,20 +191,34 @@ _engines: dict[str, sa.Engine] = {}
 def engine(url: str) -> sa.Engine:
     """One engine per URL, tables created on first use; SQLite in WAL mode for concurrency."""
     if url not in _engines:
-        eng = sa.create_engine(url, future=True)
-        if eng.dialect.name == "sqlite":
+        try:
+            eng = sa.create_engine(url, future=True)
+            if eng.dialect.name == "sqlite":
 
-            @sa.event.listens_for(eng, "connect")
-            def _pragmas(dbapi_con: Any, _record: Any) -> None:
-                cur = dbapi_con.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA busy_timeout=10000")
-                cur.close()
+                @sa.event.listens_for(eng, "connect")
+                def _pragmas(dbapi_con: Any, _record: Any) -> None:
+                    cur = dbapi_con.cursor()
+                    cur.execute("PRAGMA journal_mode=WAL")
+                    cur.execute("PRAGMA busy_timeout=10000")
+                    cur.close()
 
-        metadata.create_all(eng)
-        _add_missing_columns(eng)
+            metadata.create_all(eng)
+            _add_missing_columns(eng)
+        except (sa.exc.ArgumentError, sa.exc.OperationalError, ImportError) as exc:
+            raise OutcomeError(
+                f"cannot open the outcomes database {_shown(url)} (set by {URL_ENV} or the "
+                f"workspace): {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            ) from None
         _engines[url] = eng
     return _engines[url]
+
+
+def _shown(url: str) -> str:
+    """The URL with any password hidden: messages may reach a log."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(an unreadable URL)"
 
 
 def _add_missing_columns(eng: sa.Engine) -> None:

@@ -318,3 +318,17 @@ def test_no_page_export_or_log_shows_a_token_key_or_secret(world, review, app, c
         for secret in secret_values:
             assert secret not in text, (where, "secret")
         assert "PRIVATE KEY" not in text and "linkage key" not in text.lower(), where
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("not a url", "an unreadable URL"),
+        ("postgresql+nosuchdriver://analyst:s3cret@db.example/outcomes", "analyst:***@"),
+        ("sqlite:////no/such/folder/outcomes.sqlite", "unable to open database file"),
+    ],
+)
+def test_an_outcomes_database_that_cannot_open_is_one_plain_error(url, said) -> None:
+    with pytest.raises(oc.OutcomeError, match="cannot open the outcomes database") as caught:
+        oc.engine(url)
+    assert said in str(caught.value) and "s3cret" not in str(caught.value)
