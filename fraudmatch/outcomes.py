@@ -155,9 +155,17 @@ def match_key(
 
 def match_key_expr() -> pl.Expr:
     """:func:`match_key` as a polars expression over a matches frame."""
-    return pl.concat_str(
-        [pl.col(c).cast(pl.String) for c in _KEY_COLUMNS], separator="\x1f"
-    ).map_batches(
+    return _key_expr(_KEY_COLUMNS)
+
+
+def mirror_key_expr() -> pl.Expr:
+    """:func:`match_key` of the same pair with left and right swapped (one-dataset rules)."""
+    return _key_expr(MIRROR_KEY_COLUMNS)
+
+
+def _key_expr(columns: tuple[str, ...]) -> pl.Expr:
+    text = pl.concat_str([pl.col(c).cast(pl.String) for c in columns], separator="\x1f")
+    return text.map_batches(
         lambda s: pl.Series([hashlib.sha256(v.encode()).hexdigest()[:32] for v in s]),
         return_dtype=pl.String,
     )

@@ -294,7 +294,7 @@ class Review:
             frames.append(
                 frame.with_columns(
                     oc.match_key_expr().alias("match_key"),
-                    _mirror_key_expr().alias("mirror_key"),
+                    oc.mirror_key_expr().alias("mirror_key"),
                     pl.lit(bool(rule and rule.one_dataset)).alias("one_dataset"),
                     oc.evidence_hash_expr(frame.columns).alias("evidence_hash"),
                     pl.lit(risk, pl.String).alias("risk"),
@@ -565,14 +565,6 @@ class Review:
 
     def log(self, analyst: str, action: str, detail: Mapping[str, Any]) -> None:
         oc.log_action(self.url, analyst, action, detail)
-
-
-def _mirror_key_expr() -> pl.Expr:
-    """:func:`fraudmatch.outcomes.match_key` of the same pair with left and right swapped."""
-    return pl.struct([pl.col(c).cast(pl.String) for c in oc.MIRROR_KEY_COLUMNS]).map_batches(
-        lambda s: pl.Series([oc.match_key(*v.values()) for v in s], dtype=pl.String),
-        return_dtype=pl.String,
-    )
 
 
 def _empty_matches() -> pl.DataFrame:

@@ -96,19 +96,6 @@ def with_keys(matches: pl.DataFrame) -> pl.DataFrame:
     return matches.with_columns(*add)
 
 
-def _mirror_key() -> pl.Expr:
-    """The key of the same pair written the other way round (one-dataset rules)."""
-    swapped = [
-        pl.col(c).alias(k) for c, k in zip(oc.MIRROR_KEY_COLUMNS, oc._KEY_COLUMNS, strict=True)
-    ]
-    return pl.struct(swapped).map_batches(
-        lambda s: pl.Series(
-            [oc.match_key(*(str(v[k]) for k in oc._KEY_COLUMNS)) for v in s], dtype=pl.String
-        ),
-        return_dtype=pl.String,
-    )
-
-
 def attach_outcomes(
     matches: pl.DataFrame, outcomes: pl.DataFrame, *, one_dataset: bool = False
 ) -> pl.DataFrame:
@@ -122,7 +109,7 @@ def attach_outcomes(
     found = keyed.join(prev, on="match_key", how="left")
     if one_dataset and found.height and prev.height:
         missing = found.filter(pl.col("prev_outcome").is_null()).drop(list(_PREV.values()))
-        mirrored = missing.with_columns(_mirror_key().alias("__mirror")).join(
+        mirrored = missing.with_columns(oc.mirror_key_expr().alias("__mirror")).join(
             prev.rename({"match_key": "__mirror"}), on="__mirror", how="left"
         )
         found = pl.concat(
