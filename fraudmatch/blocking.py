@@ -75,9 +75,6 @@ class BlockingStats:
         }
         return pl.DataFrame([h.__dict__ for h in self.hot], schema=schema, orient="row")
 
-    def rules_frame(self) -> pl.DataFrame:
-        return pl.DataFrame(self.rules)
-
 
 def _absent_dtype(name: str) -> pl.DataType:
     if name.endswith(_TOKEN_SUFFIXES) or "__bf" in name and not name.endswith("__bfn"):
@@ -250,10 +247,6 @@ class BlockingPlan:
     data_left: pl.DataFrame  # the wide frames comparisons gather from (row i = row i)
     data_right: pl.DataFrame
 
-    @property
-    def planned_pairs(self) -> int:
-        return int(sum(t.get_column("pairs").sum() for t in self.block_tables))
-
     def partitions(self) -> Iterator[pl.DataFrame]:
         """Candidate pairs (li, ri: UInt32, blocking_rule: UInt8) in bounded partitions."""
         rule = self.rule
@@ -288,19 +281,9 @@ class BlockingPlan:
 
     def _join(self, lpart, rpart, key, i, earlier_l, earlier_r) -> pl.DataFrame:
         rule = self.rule
-        pairs = lpart.select(pl.col(ROW).alias("li"), pl.col(PARTNER).alias("lp"), key).join(
-            rpart.select(pl.col(ROW).alias("ri"), pl.col(PARTNER).alias("rp"), key), on=key
-        )
-        cond = []
-        if rule.scope == "within_partner":
-            cond.append(pl.col("lp") == pl.col("rp"))
-        elif rule.scope == "across_partners":
-            cond.append(pl.col("lp") != pl.col("rp"))
+        pairs = _scope_join(lpart, rpart, key, rule.scope)
         if rule.one_dataset:
-            cond.append(pl.col("li") < pl.col("ri"))
-        if cond:
-            pairs = pairs.filter(pl.all_horizontal(cond))
-        pairs = pairs.select("li", "ri")
+            pairs = pairs.filter(pl.col("li") < pl.col("ri"))
         if i and pairs.height:
             li, ri = pairs.get_column("li"), pairs.get_column("ri")
             seen = pl.Series([False] * pairs.height)
@@ -309,6 +292,35 @@ class BlockingPlan:
                 seen = seen | (a == b).fill_null(False)
             pairs = pairs.filter(~seen)
         return pairs.with_columns(pl.lit(i, dtype=pl.UInt8).alias("blocking_rule"))
+
+
+def _scope_join(lpart: pl.DataFrame, rpart: pl.DataFrame, key: str, scope: str) -> pl.DataFrame:
+    """Rows (li, ri) of one partition sharing a block id, only those the scope keeps.
+
+    Joining on the block id alone and filtering by partner afterwards would build every
+    same-block row pair first: a block of 2,000 rows of one partner and 3 of another makes
+    4 million rows for 6,000 across-partner pairs, defeating ``block_ceiling`` and
+    ``partition_pairs``. So within a partner the partner code is part of the join key, and
+    across partners each left partner (a handful) is joined with the other partners' rows.
+    A one-dataset rule still builds both orders of each pair (and the diagonal for
+    ``within_partner``/``any``); the caller keeps ``li < ri``.
+    """
+    left = lpart.select(pl.col(ROW).alias("li"), PARTNER, key)
+    right = rpart.select(pl.col(ROW).alias("ri"), PARTNER, key)
+    if scope == "within_partner":
+        return left.join(right, on=[key, PARTNER]).select("li", "ri")
+    if scope == "across_partners":
+        parts = [
+            left.filter(pl.col(PARTNER) == p)
+            .select("li", key)
+            .join(right.filter(pl.col(PARTNER) != p).select("ri", key), on=key)
+            .select("li", "ri")
+            for p in left.get_column(PARTNER).unique().sort().to_list()
+        ]
+        if not parts:
+            return pl.DataFrame(schema={"li": pl.UInt32, "ri": pl.UInt32})
+        return pl.concat(parts)
+    return left.select("li", key).join(right.select("ri", key), on=key).select("li", "ri")
 
 
 def plan_blocking(rule: Rule, left: pl.DataFrame, right: pl.DataFrame) -> BlockingPlan:

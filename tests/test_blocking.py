@@ -10,6 +10,8 @@ import pytest
 
 from fraudmatch.blocking import (
     HOT_DETAIL,
+    _scope_join,
+    block_col,
     candidate_pairs,
     explain_blocking,
     plan_blocking,
@@ -106,6 +108,28 @@ def test_two_datasets_pairs_match_brute_force(scope: str) -> None:
     r = rule(BLOCKING, scope=scope, one=False)
     pairs, _ = candidate_pairs(r, left, right)
     assert as_dict(pairs) == brute(left, right, r)
+
+
+@pytest.mark.parametrize("one", [True, False])
+@pytest.mark.parametrize("scope", ["within_partner", "across_partners"])
+def test_lopsided_block_builds_only_pairs_the_scope_keeps(scope: str, one: bool) -> None:
+    # one block: 2,000 rows of partner a, 3 of b; joining on the key alone builds 4 million
+    data = frame(["a"] * 2000 + ["b"] * 3, dob=[19000101] * 2003)
+    r = rule([{"name": "dob", "keys": ["dob"]}], scope=scope, one=one, block_ceiling=10**7)
+    lside, rside = prepare_pair(r, data, data, ["dob"], ["dob"])
+    plan = plan_blocking(r, lside, rside)
+    planned = int(plan.block_tables[0].get_column("pairs").sum())
+    assert not plan.stats.hot
+    built = _scope_join(plan.left, plan.right, block_col(0), scope).height
+    # one dataset: both orders (and, within a partner, the diagonal); never the whole block
+    assert built <= 2 * planned + data.height
+    if scope == "across_partners":
+        assert planned == 6000 if one else 12_000
+    pairs, _ = candidate_pairs(r, data, data)
+    assert pairs.height == planned
+    small = data.head(8).vstack(data.tail(3))  # the same shape, small enough for nested loops
+    pairs, _ = candidate_pairs(r, small, small)
+    assert as_dict(pairs) == brute(small, small, r)
 
 
 def test_null_keys_never_block() -> None:
