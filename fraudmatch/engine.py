@@ -34,6 +34,7 @@ import polars as pl
 from fraudmatch.blocking import (
     PARTNER,
     BlockingStats,
+    block_col,
     blocking_columns,
     plan_blocking,
     prepare_pair,
@@ -120,8 +121,6 @@ def _selector_mask(combos: Sequence[Sequence[LevelSelector]]) -> pl.Expr:
 
 
 def _fixed(comp: Comparison) -> tuple[list[float], list[float]] | None:
-    if comp.fixed_m is None and comp.fixed_u is None:
-        return None
     if comp.fixed_m is None or comp.fixed_u is None:
         return None
     m = [0.0] * comp.n_levels
@@ -219,7 +218,9 @@ def _train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) 
     rule made it first), with the comparisons on rule ``k``'s fields masked. m of each
     comparison is the mean over the sessions that could learn it; a session where EM
     cannot separate matches (e.g. NI blocking: almost all pairs match) teaches nothing.
-    With m and u fixed, a last EM pass gives the share of matches among candidate pairs.
+    With m and u fixed, the prior of a random pair in scope comes from a fixed-point
+    iteration over the candidate pairs (:func:`_random_prior`); the share of matches among
+    candidate pairs follows from it.
     """
     from fraudmatch import score
 
@@ -240,7 +241,7 @@ def _train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) 
     li, ri = gammas.get_column("li"), gammas.get_column("ri")
     masked_by = blocked_comparisons(rule)
     for k, br in enumerate(rule.blocking.rules):
-        key = f"__b{k}"
+        key = block_col(k)
         agree = plan.left.get_column(key).gather(li) == plan.right.get_column(key).gather(ri)
         masked = [n for n, ks in masked_by.items() if k in ks]
         sess = gammas.filter(agree.fill_null(False)).select(
@@ -361,17 +362,17 @@ def run_rule(
         clock = now
         log.debug("%s: %s took %.2f s", rule.name, stage, timings[stage])
 
-    executor = executor or default_executor()
-    excluded_by = _run_exclusions(
-        rule, frames, cycle_date, rules_by_name, seed, progress, results, executor
-    )
-    lap("exclusion_rules")
-    for ds in {rule.left, rule.right}:
+    for ds in {rule.left, rule.right}:  # before the exclusion rules: fail fast
         if ds not in frames:
             raise RuleError(
                 f"{rule.source}: rule {rule.name!r} needs dataset {ds!r}, which is not loaded"
                 f" (loaded: {', '.join(sorted(frames)) or 'none'})"
             )
+    executor = executor or default_executor()
+    excluded_by = _run_exclusions(
+        rule, frames, cycle_date, rules_by_name, seed, progress, results, executor
+    )
+    lap("exclusion_rules")
     lframe, rframe = frames[rule.left], frames[rule.right]
     n_words = _n_words(rule, lframe)
     bl, br = blocking_columns(rule)
@@ -421,11 +422,7 @@ def run_rule(
         th = pl.col(rule.scoring.threshold_kind or "match_probability")
         model_match = th >= (rule.scoring.threshold or 0.0)
     else:
-        scored = gammas.with_columns(
-            pl.lit(None, pl.Float64).alias("match_weight"),
-            pl.lit(None, pl.Float64).alias("match_probability"),
-            *[pl.lit(None, pl.Float64).alias(f"weight_{c.name}") for c in rule.comparisons],
-        )
+        scored = gammas  # weights (all null) go to the matches only, below
         model_match = _selector_mask(rule.scoring.match_when)
     hard = _selector_mask(rule.scoring.hard_match)
     veto = _selector_mask(rule.scoring.veto)
@@ -449,6 +446,12 @@ def run_rule(
         from fraudmatch import score
 
         matched = matched.with_columns(score.weight_columns(model, matched.columns))
+    else:
+        matched = matched.with_columns(
+            pl.lit(None, pl.Float64).alias("match_weight"),
+            pl.lit(None, pl.Float64).alias("match_probability"),
+            *[pl.lit(None, pl.Float64).alias(f"weight_{c.name}") for c in rule.comparisons],
+        )
     lap("score")
 
     wide = comparer.gather(matched, kl, kr)
@@ -530,10 +533,10 @@ def _evidence(rule: Rule, plan, wide: pl.DataFrame) -> pl.DataFrame:
         pl.lit(rule.name).alias("rule"),
         plan.data_left.get_column("partner").gather(li).alias("left_partner"),
         pl.lit(rule.left).alias("left_dataset"),
-        plan.data_left.get_column("record_id").cast(pl.String).gather(li).alias("left_record_id"),
+        plan.data_left.get_column("record_id").gather(li).cast(pl.String).alias("left_record_id"),
         plan.data_right.get_column("partner").gather(ri).alias("right_partner"),
         pl.lit(rule.right).alias("right_dataset"),
-        plan.data_right.get_column("record_id").cast(pl.String).gather(ri).alias("right_record_id"),
+        plan.data_right.get_column("record_id").gather(ri).cast(pl.String).alias("right_record_id"),
         chain.otherwise(pl.lit(None, pl.String)).alias("blocking_rule"),
         *[label_expr(c) for c in rule.comparisons],
     )

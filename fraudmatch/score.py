@@ -505,16 +505,14 @@ def score_lazy(gammas: pl.LazyFrame, model: FSModel, *, weights: bool = True) ->
     -1..n_levels-1 gives a NaN weight and match weight instead of an error.
     """
     columns = gammas.collect_schema().names()
-    exprs = weight_columns(model, columns)
-    total = pl.sum_horizontal(exprs) if exprs else pl.lit(0.0)
+    terms = weight_columns(model, columns)
+    if weights:  # add the weight columns, then sum them by name rather than twice
+        gammas = gammas.with_columns(terms)
+        terms = [pl.col(f"{WEIGHT_PREFIX}{c.name}") for c in model.comparisons]
+    total = pl.sum_horizontal(terms) if terms else pl.lit(0.0)
     match_weight = pl.lit(model.prior_weight()) + total
     # 1 / (1 + 2^-w) equals 2^w / (1 + 2^w) without overflowing for large w.
     probability = 1.0 / (1.0 + pl.lit(2.0).pow(-pl.col("match_weight")))
-    if weights:
-        names = [f"{WEIGHT_PREFIX}{c.name}" for c in model.comparisons]
-        total = pl.sum_horizontal([pl.col(n) for n in names]) if names else pl.lit(0.0)
-        match_weight = pl.lit(model.prior_weight()) + total
-        gammas = gammas.with_columns(exprs)
     return gammas.with_columns(match_weight.alias("match_weight")).with_columns(
         probability.alias("match_probability")
     )

@@ -12,7 +12,7 @@ import pytest
 
 from fraudmatch.engine import match_columns, run_rule, run_rules
 from fraudmatch.pseudonymise import pseudonymise
-from fraudmatch.rules import load_rule, parse_rule
+from fraudmatch.rules import RuleError, load_rule, parse_rule
 from fraudmatch.specs import load_spec
 
 RULES = Path(__file__).parent / "rules"
@@ -273,6 +273,18 @@ def test_exclusion_rule_runs_on_demand() -> None:
         spd, _household(), cycle_date=CYCLE, rules_by_name={helper.name: helper, spd.name: spd}
     )
     assert res.matches.height == 1
+
+
+def test_missing_dataset_is_reported_before_exclusion_rules_run() -> None:
+    spd = load_rule(RULES / "council_tax_spd_to_electoral_register.yaml")
+    helper = load_rule(RULES / "council_tax_disregard_in_force.yaml")
+    frames = {k: v for k, v in _household().items() if k != "electoral_register"}
+    results: dict = {}
+    with pytest.raises(RuleError, match="'electoral_register', which is not loaded"):
+        run_rule(
+            spd, frames, cycle_date=CYCLE, rules_by_name={helper.name: helper}, results=results
+        )
+    assert results == {}  # the exclusion rule never ran
 
 
 def test_duplicate_invoices_deterministic() -> None:
