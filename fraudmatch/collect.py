@@ -100,6 +100,9 @@ class CollectResult:
     files: list[FileOutcome] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)
     fetched: list[str] = field(default_factory=list)
+    # (partner, file name, reason) of remote files not fetched; the name is ``*`` when the
+    # whole drop could not be read.
+    fetch_failed: list[tuple[str, str, str]] = field(default_factory=list)
 
     def with_outcome(self, outcome: str) -> list[FileOutcome]:
         return [f for f in self.files if f.outcome == outcome]
@@ -123,6 +126,9 @@ class CollectResult:
             "files": [f.to_dict() for f in self.files],
             "missing": [{"partner": p, "dataset": d} for p, d in self.missing],
             "fetched": list(self.fetched),
+            "fetch_failed": [
+                {"partner": p, "name": n, "reason": r} for p, n, r in self.fetch_failed
+            ],
         }
 
 
@@ -167,18 +173,16 @@ def collect(
     ctx = _context(workspace, partnership, hub, spec, bloom)
     result = CollectResult()
     remote = partnership.transport.get("inbox")
-    if remote:
-        for partner in partnership.partners:
-            fetched = transport.fetch(remote, partner, workspace.inbox(partner))
-            result.fetched += fetched.copied
-            for name, reason in fetched.failed:
-                log.warning("not fetched from %s's drop: %s: %s", partner, name, reason)
-    with exclusive(workspace, "collect"), catalogue.session(workspace):
-        for partner, path in _deliveries(ctx):
-            outcome = _collect_one(ctx, partner, path)
-            if outcome is not None:
-                result.files.append(outcome)
-        result.missing = missing_submissions(workspace, partnership)
+    with exclusive(workspace, "collect"):
+        if remote:
+            for partner in partnership.partners:
+                _fetch(remote, partner, workspace, result)
+        with catalogue.session(workspace):
+            for partner, path in _deliveries(ctx):
+                outcome = _collect_one(ctx, partner, path)
+                if outcome is not None:
+                    result.files.append(outcome)
+            result.missing = missing_submissions(workspace, partnership)
     for partner, dataset in result.missing:
         log.warning("missing: no %s from %s is stored", dataset, partner)
     counts = result.summary()["counts"]
@@ -190,6 +194,24 @@ def collect(
         len(result.missing),
     )
     return result
+
+
+def _fetch(remote: str, partner: str, workspace: Workspace, result: CollectResult) -> None:
+    """Fetch one partner's drop into its inbox; any error is recorded, not raised.
+
+    A drop that cannot be reached (unknown protocol, network or SSH error) must not stop
+    the collection of what the other partners, and this one's local inbox, hold. The
+    transport logs each failed file; the URL is never logged here (it may hold credentials).
+    """
+    try:
+        fetched = transport.fetch(remote, partner, workspace.inbox(partner))
+    except Exception as exc:  # any remote error fails this partner's fetch, not the run
+        reason = transport.describe_error(exc, transport.location(remote, partner))
+        log.warning("could not read %s's remote drop: %s", partner, reason)
+        result.fetch_failed.append((partner, "*", reason))
+        return
+    result.fetched += fetched.copied
+    result.fetch_failed += [(partner, name, reason) for name, reason in fetched.failed]
 
 
 def store_submission(

@@ -15,6 +15,7 @@ import logging
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import fsspec
 
@@ -39,19 +40,57 @@ def location(template: str, partner: str) -> str:
     return template.replace("{partner}", partner)
 
 
+def safe_url(url: str) -> str:
+    """``url`` fit for a log: user, password, query and fragment left out.
+
+    fsspec URLs can carry credentials (``sftp://user:pass@host/...``, keys in the query);
+    chained URLs (``simplecache::s3://...``) are cleaned link by link.
+    """
+    return "::".join(_safe_link(link) for link in url.split("::"))
+
+
+def _safe_link(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if not parts.scheme:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def describe_error(exc: BaseException, url: str) -> str:
+    """The exception as text, with the URL's secrets (userinfo, query) masked."""
+    text = f"{type(exc).__name__}: {exc}"
+    for link in url.split("::"):
+        try:
+            parts = urlsplit(link)
+        except ValueError:
+            continue
+        text = text.replace(link, safe_url(link))
+        userinfo = parts.netloc.rpartition("@")[0]
+        for secret in (userinfo, parts.password, parts.query, parts.fragment):
+            if secret:
+                text = text.replace(secret, "***")
+    return text
+
+
 def fetch(template: str, partner: str, inbox: Path) -> TransferResult:
     """Copy new files from a partner's remote drop into its local inbox.
 
     Each file is copied to a temp file, fsynced and renamed, and only then moved on the
     remote side into ``fetched/`` (never deleted), so a failure at any point leaves the
     file either still waiting remotely or safely in the inbox — and a re-run is harmless:
-    collection recognises a file it has already stored by its content hash.
+    collection recognises a file it has already stored by its content hash. A file of the
+    same name already waiting in the inbox is never overwritten: that fetch fails and the
+    remote copy stays where it is, to be fetched once the inbox one has been collected.
     """
     result = TransferResult()
     url = location(template, partner)
     fs, root = fsspec.core.url_to_fs(url)
     if not fs.exists(root):
-        log.info("no remote drop yet for %s at %s", partner, url)
+        log.info("no remote drop yet for %s at %s", partner, safe_url(url))
         return result
     inbox.mkdir(parents=True, exist_ok=True)
     for entry in sorted(fs.ls(root, detail=True), key=lambda e: e["name"]):
@@ -59,7 +98,10 @@ def fetch(template: str, partner: str, inbox: Path) -> TransferResult:
         if entry["type"] != "file" or name.startswith("."):
             continue
         try:
-            with atomic_path(inbox / name) as tmp, fs.open(entry["name"], "rb") as src:
+            with (
+                atomic_path(inbox / name, overwrite=False) as tmp,
+                fs.open(entry["name"], "rb") as src,
+            ):
                 with open(tmp, "wb") as dst:
                     while chunk := src.read(1 << 20):
                         dst.write(chunk)
@@ -67,9 +109,12 @@ def fetch(template: str, partner: str, inbox: Path) -> TransferResult:
             fs.makedirs(archive, exist_ok=True)
             fs.mv(entry["name"], posixpath.join(archive, name))
             result.copied.append(name)
-        except OSError as exc:
-            result.failed.append((name, str(exc)))
-            log.warning("could not fetch %s from %s: %s", name, url, exc)
+        except Exception as exc:  # any remote error (e.g. SSHException) fails this file only
+            reason = describe_error(exc, url)
+            result.failed.append((name, reason))
+            log.warning(
+                "could not fetch %s from %s's drop %s: %s", name, partner, safe_url(url), reason
+            )
     return result
 
 
@@ -93,6 +138,9 @@ def push(outbox: Path, template: str, partner: str) -> TransferResult:
             fs.mv(tmp, target)
             result.copied.append(path.name)
         except OSError as exc:
-            result.failed.append((path.name, str(exc)))
-            log.warning("could not push %s to %s: %s", path.name, url, exc)
+            reason = describe_error(exc, url)
+            result.failed.append((path.name, reason))
+            log.warning(
+                "could not push %s to %s's drop %s: %s", path.name, partner, safe_url(url), reason
+            )
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 
@@ -40,6 +41,62 @@ def test_fetch_copies_then_archives_remotely(drop: str, tmp_path: Path) -> None:
     assert fs.exists(f"{root}/.c.sealed.part")
     again = transport.fetch(drop, "northmoor", tmp_path / "inbox")
     assert again.copied == [] and again.failed == []
+
+
+def test_fetch_never_overwrites_a_file_waiting_in_the_inbox(drop: str, tmp_path: Path) -> None:
+    fs = fsspec.filesystem("memory")
+    root = transport.location(drop, "northmoor").removeprefix("memory://")
+    fs.pipe(f"{root}/a.sealed", b"newer upload")
+    fs.pipe(f"{root}/b.sealed", b"second")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.sealed").write_bytes(b"waiting to be collected")
+    result = transport.fetch(drop, "northmoor", inbox)
+    assert result.copied == ["b.sealed"]
+    assert [name for name, _ in result.failed] == ["a.sealed"]
+    assert "FileExistsError" in result.failed[0][1]
+    assert (inbox / "a.sealed").read_bytes() == b"waiting to be collected"
+    assert fs.cat(f"{root}/a.sealed") == b"newer upload"  # left in place for the next fetch
+    assert not fs.exists(f"{root}/fetched/a.sealed")
+    assert sorted(p.name for p in inbox.iterdir()) == ["a.sealed", "b.sealed"]
+
+
+def test_safe_url_drops_credentials() -> None:
+    assert (
+        transport.safe_url("sftp://hub:s3cret@drop.example:22/in/x?key=abc#frag")
+        == "sftp://drop.example:22/in/x"
+    )
+    assert (
+        transport.safe_url("simplecache::s3://AKIA:topsecret@bucket/x?token=t0k")
+        == "simplecache::s3://bucket/x"
+    )
+    assert transport.safe_url("/mnt/share/northmoor") == "/mnt/share/northmoor"
+    reason = transport.describe_error(
+        OSError("cannot open sftp://hub:s3cret@drop.example/in?key=abc"),
+        "sftp://hub:s3cret@drop.example/in?key=abc",
+    )
+    assert "s3cret" not in reason and "key=abc" not in reason
+    assert reason.startswith("OSError: ")
+
+
+def test_fetch_logs_no_secret_from_the_url(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    template = f"memory://drops-{uuid.uuid4().hex}/{{partner}}/in?token=hunter2"
+    url = transport.location(template, "northmoor")
+    fs, root = fsspec.core.url_to_fs(url)
+    fs.pipe(f"{root}/a.sealed", b"newer upload")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.sealed").write_bytes(b"waiting")  # so the fetch fails and is logged
+    with caplog.at_level(logging.DEBUG, logger="fraudmatch"):
+        result = transport.fetch(template, "northmoor", inbox)
+        transport.fetch(template, "nobody", inbox)
+    assert [name for name, _ in result.failed] == ["a.sealed"]
+    assert caplog.records, "the failed fetch is logged"
+    assert "northmoor" in caplog.text and "a.sealed" in caplog.text
+    assert "hunter2" not in caplog.text
+    assert all("hunter2" not in reason for _, reason in result.failed)
 
 
 def test_fetch_without_a_drop_is_quiet(drop: str, tmp_path: Path) -> None:
@@ -121,3 +178,44 @@ def test_distribute_pushes_bundles_to_the_remote_drop(tmp_path: Path) -> None:
             senders={"hub": partnership.hub.public},
         )
         assert rows.height == 0  # no cases this run, and the partner is told so
+
+
+def test_collect_carries_on_when_a_remote_drop_fails(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = load_spec()
+    parties = make_parties(tmp_path, ["northmoor", "eastvale"], list(spec.datasets))
+    data = yaml.safe_load(parties.partnership_path.read_text())
+    data["transport"] = {"inbox": "nosuchproto://hub:hunter2@drop.example/{partner}?key=k3y"}
+    parties.partnership_path.write_text(yaml.safe_dump(data, sort_keys=False, width=1000))
+    partnership = load_partnership(parties.partnership_path)
+    extract = tmp_path / "payroll.csv"
+    extract.write_text("record_id,surname,forenames,date_of_birth\nE1,Okafor,Chidi,1981-05-05\n")
+    staged = prepare_extract(
+        extract,
+        dataset="payroll",
+        period="2026-11",
+        partner=parties.partner_keys("northmoor"),
+        partnership=partnership,
+        linkage_key=load_partnership_key(parties.linkage_key_path),
+        out_dir=tmp_path / "staged",
+    )
+    workspace = open_workspace(tmp_path / "ws", partnership)
+    inbox = workspace.inbox("northmoor")
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / staged.sealed_path.name).write_bytes(staged.sealed_path.read_bytes())
+
+    with caplog.at_level(logging.DEBUG, logger="fraudmatch"):
+        result = collect(workspace, partnership, parties.hub_keys())
+    assert [(f.outcome, f.dataset, f.rows) for f in result.files] == [("stored", "payroll", 1)]
+    assert result.fetched == []
+    assert sorted((p, n) for p, n, _ in result.fetch_failed) == [
+        ("eastvale", "*"),
+        ("northmoor", "*"),
+    ]
+    failed = result.summary()["fetch_failed"]
+    assert {f["partner"] for f in failed} == {"northmoor", "eastvale"}
+    assert all(f["reason"].startswith("ValueError") for f in failed)
+    assert "could not read northmoor's remote drop" in caplog.text
+    assert "hunter2" not in caplog.text and "k3y" not in caplog.text
+    assert all("hunter2" not in f["reason"] for f in failed)
