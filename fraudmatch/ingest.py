@@ -182,17 +182,11 @@ def _column_fields(col: ColumnSpec) -> tuple[list[pl.Expr], list[pl.Expr]]:
     raw = pl.col(col.name)
     norm = normalise_column(raw, col.normaliser)
     states: list[pl.Expr] = [raw.alias(f"{col.name}__raw"), _blank(raw).alias(f"{col.name}__blank")]
-    if norm.state is not None:
-        state = f"{col.name}__state"
-        states.append(norm.state.alias(state))
-        value = pl.col(state).struct.field("_value")
-        error = pl.col(state).struct.field("_error")
-        extras = {k: pl.col(state).struct.field(f"_extra_{k}") for k in norm.extras}
-    else:
-        states += [norm.value.alias(f"{col.name}__v"), norm.error.alias(f"{col.name}__e")]
-        states += [e.alias(f"{col.name}__x_{k}") for k, e in norm.extras.items()]
-        value, error = pl.col(f"{col.name}__v"), pl.col(f"{col.name}__e")
-        extras = {k: pl.col(f"{col.name}__x_{k}") for k in norm.extras}
+    state = f"{col.name}__state"
+    states.append(norm.state.alias(state))
+    value = pl.col(state).struct.field("_value")
+    error = pl.col(state).struct.field("_error")
+    extras = {k: pl.col(state).struct.field(f"_extra_{k}") for k in norm.extras}
     fields = [
         pl.col(f"{col.name}__raw"),
         value.cast(_TYPES[col.type]).alias(col.name),

@@ -29,11 +29,11 @@ class Normalised:
 
     value: pl.Expr
     error: pl.Expr
-    extras: dict[str, pl.Expr] = field(default_factory=dict)
     # The whole state as one struct (fields ``_value``, ``_error``, ``_extra_<name>``).
     # Selecting it once and then its fields computes the cleaning once, where selecting
     # value, error and each extra separately recomputes it for every output (5-7x slower).
-    state: pl.Expr | None = None
+    state: pl.Expr
+    extras: dict[str, pl.Expr] = field(default_factory=dict)
 
 
 Normaliser = Callable[[pl.Expr], Normalised]
