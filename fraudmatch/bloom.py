@@ -61,7 +61,6 @@ __all__ = [
     "BloomParams",
     "bigrams",
     "bloom_encode",
-    "bloom_table",
     "dice_expr",
     "word_names",
 ]
@@ -196,26 +195,23 @@ def _encode_distinct(
     )
 
 
-def bloom_table(values: pl.Series, key: bytes, params: BloomParams) -> pl.DataFrame:
-    """One row per distinct value with at least one bigram: the value, ``w0..`` and ``n``.
-
-    For callers that already work per distinct value (pseudonymisation) and join back
-    themselves; the value column keeps the series' name.
-    """
-    distinct = values.cast(pl.String).drop_nulls().unique().to_frame().with_row_index(_ID)
-    return _encode_distinct(distinct, values.name, key, params)
-
-
-def bloom_encode(values: pl.Series, key: bytes, params: BloomParams) -> pl.DataFrame:
+def bloom_encode(
+    values: pl.Series, key: bytes, params: BloomParams, *, distinct: bool = False
+) -> pl.DataFrame:
     """Encode each value as a keyed CLK: columns ``w0..w{W-1}`` (UInt64) and ``n`` (UInt16).
 
     One row per input value, in order. Null, empty or blank values give null words and a
     null ``n``: they carry no bigrams, and an all-zero filter would wrongly score Dice 0
-    against everything instead of "unknown".
+    against everything instead of "unknown". Each distinct value is encoded once;
+    ``distinct=True`` says the values are already distinct (pseudonymisation works per
+    distinct value), which skips deduplicating them again.
     """
     value = "__bf_value"
     values = values.cast(pl.String).rename(value)
-    encoded = bloom_table(values, key, params)
+    present = values.drop_nulls()
+    if not distinct:
+        present = present.unique()
+    encoded = _encode_distinct(present.to_frame().with_row_index(_ID), value, key, params)
     out = values.to_frame().join(encoded, on=value, how="left", maintain_order="left")
     return out.drop(value)
 

@@ -176,15 +176,9 @@ def _mapped_tokens(
 def token_series(values: pl.Series, key: bytes) -> pl.Series:
     """UInt64 token of each value: HMAC-SHA256(key, utf-8 value)[:8], null where null.
 
-    Each distinct value is hashed once and the tokens are joined back, in row order.
+    Each distinct value is hashed once and the tokens are mapped back, in row order.
     """
-    values = _as_strings(values)
-    distinct = values.drop_nulls().unique()
-    table = pl.DataFrame({_VALUE: distinct, "t": _hash(distinct, key)})
-    joined = (
-        values.rename(_VALUE).to_frame().join(table, on=_VALUE, how="left", maintain_order="left")
-    )
-    return joined.get_column("t").rename(values.name)
+    return _mapped_tokens([values], key)[0].rename(values.name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -396,10 +390,10 @@ def _token_columns(
 
 
 def _bloom_columns(
-    table: pl.DataFrame, col: ColumnSpec, key: bytes, params: BloomParams
+    table: pl.DataFrame, col: ColumnSpec, key: bytes, params: BloomParams, distinct: bool
 ) -> list[pl.Series]:
     value = table.get_column(_VALUE).cast(pl.String)
-    encoded = bloom_encode(value, field_key(key, col.name, "bloom"), params)
+    encoded = bloom_encode(value, field_key(key, col.name, "bloom"), params, distinct=distinct)
     words = [encoded.get_column(f"w{i}").alias(f"{col.name}__bf{i}") for i in range(params.words)]
     return [*words, encoded.get_column("n").alias(f"{col.name}__bfn")]
 
@@ -475,7 +469,7 @@ def _column_outputs(
             if method == "token":
                 series = _token_columns(table, col, key, distinct)
             elif method == "bloom":
-                series = _bloom_columns(table, col, key, bloom)
+                series = _bloom_columns(table, col, key, bloom, distinct)
             elif method == "phonetic":
                 series = _phonetic_columns(table, col, key)
             else:

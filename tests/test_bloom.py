@@ -289,3 +289,10 @@ def test_chunks_and_repeats_do_not_change_the_words(monkeypatch: pytest.MonkeyPa
     for value, row in zip(values.to_list(), whole.iter_rows(), strict=True):
         if value and value.split():
             assert bits_of(row, PARAMS) == reference_bits(value, KEY_A, PARAMS)
+
+
+def test_distinct_values_encode_the_same_without_deduplicating_again() -> None:
+    values = pl.Series(["Okafor", "Lindqvist", "", "  ", "O'Neil", "Smith-Jones"], dtype=pl.String)
+    assert bloom_encode(values, KEY_A, PARAMS, distinct=True).equals(
+        bloom_encode(values, KEY_A, PARAMS)
+    )
