@@ -46,7 +46,7 @@ COLUMNS = (
     "recorded_at",
     "evidence_changed",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = r"^[=+\-@\t\r]"  # a spreadsheet runs such a cell as a formula
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 __all__ = [
@@ -115,17 +115,12 @@ def file_stem(filters: Filters, group: str | None = None) -> str:
     return _UNSAFE_NAME.sub("_", "__".join(parts)) + ".cases"
 
 
-def _defuse(value: object) -> object:
-    """Keep a spreadsheet from running a cell as a formula (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells a spreadsheet would run as a formula (CSV/formula injection) get a
+    leading ``'``; used for both CSV and XLSX."""
     text = [c for c, t in frame.schema.items() if t == pl.String]
     return frame.with_columns(
-        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]"))
+        pl.when(pl.col(c).str.contains(_FORMULA_START))
         .then(pl.lit("'") + pl.col(c))
         .otherwise(pl.col(c))
         .alias(c)
@@ -144,6 +139,7 @@ def to_csv_bytes(frame: pl.DataFrame) -> bytes:
 
 
 def to_xlsx_bytes(frame: pl.DataFrame, *, sheet: str = "cases") -> bytes:
+    frame = _cells(frame)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer,
@@ -169,7 +165,7 @@ def to_xlsx_bytes(frame: pl.DataFrame, *, sheet: str = "cases") -> bytes:
             elif isinstance(kind, pl.Datetime):
                 ws.write_datetime(r, col, value.replace(tzinfo=None), stamp)
             else:
-                ws.write_string(r, col, str(_defuse(value)))
+                ws.write_string(r, col, str(value))
     widths = {"evidence": 60, "comment": 40, "note": 40}
     for col, name in enumerate(frame.columns):
         ws.set_column(col, col, widths.get(name, max(10, min(len(name) + 2, 24))))
@@ -178,6 +174,23 @@ def to_xlsx_bytes(frame: pl.DataFrame, *, sheet: str = "cases") -> bytes:
         ws.autofilter(0, 0, frame.height, len(frame.columns) - 1)
     book.close()
     return buffer.getvalue()
+
+
+def _group_rows(everything: pl.DataFrame, by: str, group: str) -> pl.DataFrame:
+    """One rule's or partner's rows of a :func:`case_list`, as :func:`case_list` would give
+    them under that filter: same order, evidence columns only for comparisons it has."""
+    if by == "rule":
+        frame = everything.filter(pl.col("rule") == group)
+    else:
+        frame = everything.filter(
+            (pl.col("left_partner") == group) | (pl.col("right_partner") == group)
+        )
+    empty = [
+        c.removeprefix("level_")
+        for c in frame.columns
+        if c.startswith("level_") and frame[c].null_count() == frame.height
+    ]
+    return frame.drop([f"{kind}_{c}" for c in empty for kind in ("level", "weight")])
 
 
 def export_case_lists(
@@ -206,12 +219,7 @@ def export_case_lists(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for group in groups:
-        filters = (
-            Filters(run=run_id, rule=group, partner=partner)
-            if by == "rule"
-            else Filters(run=run_id, rule=rule, partner=group)
-        )
-        frame = case_list(review, filters)
+        frame = _group_rows(everything, by, group)
         stem = file_stem(base, group)
         csv_path, xlsx_path = out / f"{stem}.csv", out / f"{stem}.xlsx"
         with atomic_path(csv_path) as tmp:

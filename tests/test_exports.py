@@ -9,7 +9,13 @@ import pytest
 from test_review_support import review_world
 
 from fraudmatch.cli import main
-from fraudmatch.exports import COLUMNS, case_list, to_csv_bytes, to_xlsx_bytes
+from fraudmatch.exports import (
+    COLUMNS,
+    case_list,
+    export_case_lists,
+    to_csv_bytes,
+    to_xlsx_bytes,
+)
 from fraudmatch.review import Filters, Review
 
 
@@ -48,6 +54,7 @@ def test_cli_exports_one_file_pair_per_rule_with_evidence_and_outcomes(world, tm
     assert "ni=exact" in saved["evidence"]
     xlsx = pl.read_excel(out / f"{world.run_id}__{rule}.cases.xlsx")
     assert xlsx.height == frame.height and "evidence" in xlsx.columns
+    assert xlsx.filter(pl.col("status") == "fraud")["comment"][0].startswith("'=")
 
     # per partner: every row involves that partner
     partner = world.partners[0]
@@ -75,3 +82,16 @@ def test_only_whitelisted_columns_reach_an_export(world, tmp_path) -> None:
         assert data[:2] == b"PK" and pl.read_excel(io.BytesIO(data)).height == frame.height
     finally:
         original.write_parquet(path)
+
+
+@pytest.mark.parametrize("by", ["rule", "partner"])
+def test_each_exported_group_is_the_case_list_under_its_filter(world, tmp_path, by) -> None:
+    """One read of the run, split per group, gives what filtering each group would."""
+    review = Review(world.workspace, world.rules)
+    written = export_case_lists(review, world.run_id, tmp_path / by, by=by)
+    assert len(written) > 1
+    for exported in written:
+        filters = Filters(run=world.run_id, **{by: exported.group})
+        expected = case_list(review, filters)
+        assert exported.rows == expected.height > 0
+        assert exported.csv.read_bytes() == to_csv_bytes(expected)
