@@ -257,7 +257,7 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
 def cmd_rules_tune(args: argparse.Namespace) -> int:
     from fraudmatch.partnership import load_partnership
     from fraudmatch.summaries import table
-    from fraudmatch.tune import TuneError, table_rows, tune
+    from fraudmatch.tune import MIN_LABELS, TuneError, table_rows, tune
     from fraudmatch.workspace import default_root, open_workspace
 
     workspace = open_workspace(
@@ -266,7 +266,11 @@ def cmd_rules_tune(args: argparse.Namespace) -> int:
     )
     try:
         result = tune(
-            workspace, args.rule, Path(args.rules), run_id=args.run, min_labels=args.min_labels
+            workspace,
+            args.rule,
+            Path(args.rules),
+            run_id=args.run,
+            min_labels=MIN_LABELS if args.min_labels is None else args.min_labels,
         )
     except TuneError as exc:
         err_console.print(f"[red]cannot tune[/]: {exc}")
@@ -456,7 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("rule", help="rule name, e.g. payroll_to_housing_benefit")
     hub_options(r)
     r.add_argument("--run", help="run id (default: the latest run that matched the rule)")
-    r.add_argument("--min-labels", type=int, default=20, help="refuse with fewer labelled matches")
+    r.add_argument(
+        "--min-labels", type=int, help="refuse with fewer labelled matches (default: 20)"
+    )
     r.set_defaults(handler=cmd_rules_tune)
 
     p = sub.add_parser("review", help="serve the analysts' review app (127.0.0.1)")

@@ -282,12 +282,18 @@ def write_summary(workspace: Workspace, run_id: str, summary: dict) -> Path:
     return path
 
 
+def fitted_model(workspace: Workspace, run_id: str, rule: str) -> dict:
+    """The model a rule fitted in a run (``runs/<run_id>/models/<rule>.json``, its
+    ``model``); empty if it fitted none. Reads only: creates no run folder."""
+    path = workspace.runs / run_id / MODELS_DIR / f"{rule}.json"
+    if not path.exists():
+        return {}
+    return (json.loads(path.read_text()) or {}).get("model") or {}
+
+
 def prior_weight(workspace: Workspace, run_id: str, rule: str) -> float | None:
     """log2 of the prior odds of the model a rule fitted in a run (None: no model)."""
-    path = workspace.run_dir(run_id) / MODELS_DIR / f"{rule}.json"
-    if not path.exists():
-        return None
-    model = (json.loads(path.read_text()) or {}).get("model") or {}
+    model = fitted_model(workspace, run_id, rule)
     prior = model.get("prior")
     if prior is None or not 0 < float(prior) < 1:
         return None

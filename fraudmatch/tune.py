@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import io
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -65,7 +64,7 @@ def score_column(rule: Rule) -> str:
 
 def run_matches(workspace: Workspace, run_id: str, rule: str) -> pl.DataFrame:
     """Every match of a rule in a run: those raised and those suppressed as reviewed."""
-    run_dir = workspace.run_dir(run_id)
+    run_dir = workspace.runs / run_id  # read only: a mistyped run id creates no folder
     path = run_dir / "matches" / f"{rule}.parquet"
     frames = [pl.read_parquet(path)] if path.exists() else []
     gone = read_suppressed(run_dir, rule)
@@ -153,10 +152,9 @@ def _rounded(probs: dict[str, float], digits: int = 6) -> dict[str, float]:
 
 def fitted_u(workspace: Workspace, run_id: str, rule: Rule) -> dict[str, dict[str, float]]:
     """u per comparison and level: the rule's fixed u, else the model fitted in the run."""
-    path = workspace.run_dir(run_id) / "models" / f"{rule.name}.json"
-    model = {}
-    if path.exists():
-        model = (json.loads(path.read_text()) or {}).get("model") or {}
+    from fraudmatch.runs import fitted_model
+
+    model = fitted_model(workspace, run_id, rule.name)
     fitted = model.get("comparisons") or {}
     out = {}
     for comp in rule.comparisons:
@@ -216,7 +214,7 @@ def latest_run(workspace: Workspace, rule: str) -> str:
     """The newest run that matched ``rule``."""
     runs = catalogue.runs(workspace)
     for run_id in reversed(runs["run_id"].to_list()):
-        run_dir = workspace.run_dir(run_id)
+        run_dir = workspace.runs / run_id
         if (run_dir / "matches" / f"{rule}.parquet").exists():
             return run_id
     raise TuneError(f"no run in {workspace.root} has matches of {rule}: run a cycle first")
@@ -266,6 +264,8 @@ def tune(
             "to tune; change its match_when combinations instead"
         )
     run_id = run_id or latest_run(workspace, rule_name)
+    if not (workspace.runs / run_id).is_dir():
+        raise TuneError(f"no run {run_id} in {workspace.root}")
     matches = run_matches(workspace, run_id, rule_name)
     if matches.height == 0:
         raise TuneError(f"run {run_id} has no matches of {rule_name} to tune on")

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from fraudmatch import outcomes as oc
+from fraudmatch import runs
 from fraudmatch.rules import load_rule
 from fraudmatch.suppress import with_keys
 from fraudmatch.tune import (
@@ -119,6 +120,19 @@ def test_tune_refuses_too_few_labels_or_one_class(world) -> None:
     with pytest.raises(TuneError, match="25 same entity, 0 different"):
         tune(workspace, RULE, rules_dir, run_id=RUN, outcomes_url=url2)
     assert not (rules_dir / "proposed").exists()
+
+
+def test_tune_of_a_mistyped_run_says_so_and_creates_no_folder(world) -> None:
+    rules_dir, rule, workspace, run_dir, url = world
+    _matches(rule, 20, 5).write_parquet(run_dir / "matches" / f"{RULE}.parquet")
+    before = sorted(p.name for p in workspace.runs.iterdir())
+    with pytest.raises(TuneError, match=f"no run run-TYPO in {workspace.root}"):
+        tune(workspace, RULE, rules_dir, run_id="run-TYPO", outcomes_url=url)
+    assert sorted(p.name for p in workspace.runs.iterdir()) == before == [RUN]
+    assert not (workspace.runs / "run-TYPO").exists()
+    assert runs.fitted_model(workspace, "run-TYPO", RULE) == {}
+    assert runs.prior_weight(workspace, "run-TYPO", RULE) is None
+    assert not (workspace.runs / "run-TYPO").exists()
 
 
 def test_tune_writes_a_proposal_never_the_rule(world) -> None:
