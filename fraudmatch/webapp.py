@@ -14,7 +14,6 @@ record_id of each side, evidence labels and weights, outcomes. Never a token or 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -31,7 +30,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import DictLoader, Environment, select_autoescape
 
 from fraudmatch import outcomes as oc
-from fraudmatch.analysts import session_secret, users_from, verify_password
+from fraudmatch.analysts import _b64, _unb64, session_secret, users_from, verify_password
 from fraudmatch.review import LABELS, STATUSES, Filters, Review, ReviewError, format_time
 
 log = logging.getLogger(__name__)
@@ -268,14 +267,6 @@ what. Newest first{% if audit|length >= limit %}, latest {{ limit }}{% endif %}.
 # --------------------------------------------------------------------------- sessions
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 class Sessions:
     """Signed, expiring session cookies and per-session CSRF tokens (HMAC-SHA256)."""
 
@@ -413,7 +404,12 @@ def create_app(
         stored = known.get(name)
         ok = verify_password(password, stored or _DUMMY_HASH) and stored is not None
         if not ok:
-            log.warning("failed sign-in to the review app for analyst name %r", name[:64])
+            # never the typed name: people sometimes type their password into it
+            log.warning(
+                "failed sign-in to the review app (%s; the name typed was %d characters)",
+                "known analyst, wrong password" if stored is not None else "unknown analyst",
+                len(name),
+            )
             return render(
                 "login.html",
                 status=401,
