@@ -178,9 +178,10 @@ def render() -> str:
 
 def test_report_structure_matches_golden_file() -> None:
     got = structure(render())
-    if os.environ.get("UPDATE_GOLDEN") or not GOLDEN.exists():
+    if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(got)
+    assert GOLDEN.exists(), f"{GOLDEN} is missing; create it with UPDATE_GOLDEN=1"
     assert got == GOLDEN.read_text(), (
         "the report's structure changed; if on purpose, regenerate with UPDATE_GOLDEN=1"
     )

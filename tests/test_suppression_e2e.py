@@ -24,6 +24,7 @@ from fraudmatch.cli import main
 from fraudmatch.demo import make_parties
 from fraudmatch.ingest import header_to_snake, read_extract
 from fraudmatch.keys import new_partnership_key
+from fraudmatch.rules import load_rules
 from fraudmatch.runs import run_id_for
 from fraudmatch.specs import load_spec
 from fraudmatch.suppress import suppress
@@ -35,6 +36,7 @@ STABLE = {"exact", "else", "null", "left_initial", "right_initial", "formal", "s
           "district", "account", "sort_code"}  # fmt: skip
 """Levels that come from token equality, so a new linkage key cannot move them (a Bloom
 Dice level near its threshold could move a little with another key's bigram hashing)."""
+_KINDS = ("fraud", "error", "no_issue", "under_investigation")
 PAIR = ["rule", "left_partner", "left_record_id", "right_partner", "right_record_id"]
 
 
@@ -241,4 +243,42 @@ def test_second_cycle_raises_no_reviewed_match_again(tmp_path, harness, monkeypa
     report = (workspace / "runs" / run_id_for(CYCLE2) / "report.html").read_text()
     assert "Suppressed: reviewed before, evidence unchanged" in report
     assert "Outcomes and estimated savings" in report
+    suppressed_part = report.split("Suppressed: reviewed before")[1].split("<h3>")[0]
+    assert suppressed_part.count("<tr><td>") == 3  # one row per closed outcome
+    for match, (outcome, _) in zip(closed, recorded, strict=False):
+        assert f'<tr><td>{match["rule"]}</td><td>{outcome}</td><td class="n">1</td></tr>' in (
+            suppressed_part
+        )
+    again_rows = {changing["rule"]: [1, 0]}
+    again_rows.setdefault(still_open["rule"], [0, 0])[1] = 1
+    again_part = report.split("<h3>Raised again</h3>")[1].split("<h3>")[0]
+    assert again_part.count("<tr><td>") == len(again_rows)
+    for rule, (n_changed, n_open) in again_rows.items():
+        assert (
+            f'<tr><td>{rule}</td><td class="n">{n_changed}</td><td class="n">{n_open}</td></tr>'
+            in again_part
+        )
+
+    # outcomes to date: the four alice recorded and bob's, valued at each rule's value per
+    # confirmed (fraud or error) case; 1,200 + 300 + 5,000 recorded
+    values = {r.name: r.value_per_case for r in load_rules(RULES)}
+    entered = [*zip(picks, recorded, strict=True), (changing, ("fraud", 5000.0))]
+    outcomes_part = report.split("Outcomes and estimated savings")[1].split("<h2>")[0]
+    total_saving = 0.0
+    for rule in sorted({m["rule"] for m, _ in entered}):
+        mine = [(m, o, a) for m, (o, a) in entered if m["rule"] == rule]
+        counts = [sum(o == k for _, o, _ in mine) for k in _KINDS]
+        confirmed = len({m["case_id"] for m, o, _ in mine if o in ("fraud", "error")})
+        value = values[rule]
+        saving = None if value is None else float(value * confirmed)
+        total_saving += saving or 0.0
+        amounts = sum(a or 0.0 for _, _, a in mine)
+        cells = [f"<td>{rule}</td>", *[f'<td class="n">{n}</td>' for n in (*counts, confirmed)]]
+        cells += ["<td></td>" if value is None else f'<td class="n">{float(value):,.2f}</td>']
+        cells += ["<td></td>" if saving is None else f'<td class="n">{saving:,.2f}</td>']
+        cells += [f'<td class="n">{amounts:,.2f}</td>']
+        assert "<tr>" + "".join(cells) + "</tr>" in outcomes_part, rule
+    assert total_saving > 0
+    total_row = f'<td class="n">{total_saving:,.2f}</td><td class="n">6,500.00</td></tr>'
+    assert "<tr><td>total</td>" + "<td></td>" * 6 + total_row in outcomes_part
     assert "__tok" not in report and "https://" not in report
