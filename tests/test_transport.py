@@ -124,18 +124,14 @@ def test_transport_config_is_checked(tmp_path: Path) -> None:
         parse_partnership(data)
 
 
-def test_collect_fetches_from_the_remote_drop(drop: str, tmp_path: Path) -> None:
-    spec = load_spec()
-    parties = make_parties(tmp_path, ["northmoor", "eastvale"], list(spec.datasets))
+def _sealed_payroll(parties, transport_config: dict, rows: str, tmp_path: Path):
+    """The partnership with ``transport_config``, and northmoor's payroll of ``rows`` sealed."""
     data = yaml.safe_load(parties.partnership_path.read_text())
-    data["transport"] = {"inbox": drop}
+    data["transport"] = transport_config
     parties.partnership_path.write_text(yaml.safe_dump(data, sort_keys=False, width=1000))
     partnership = load_partnership(parties.partnership_path)
     extract = tmp_path / "payroll.csv"
-    extract.write_text(
-        "record_id,surname,forenames,date_of_birth\nE1,Okafor,Chidi,1981-05-05\n"
-        "E2,Lindqvist,Astrid,1990-12-24\n"
-    )
+    extract.write_text("record_id,surname,forenames,date_of_birth\n" + rows)
     staged = prepare_extract(
         extract,
         dataset="payroll",
@@ -144,6 +140,18 @@ def test_collect_fetches_from_the_remote_drop(drop: str, tmp_path: Path) -> None
         partnership=partnership,
         linkage_key=load_partnership_key(parties.linkage_key_path),
         out_dir=tmp_path / "staged",
+    )
+    return partnership, staged
+
+
+def test_collect_fetches_from_the_remote_drop(drop: str, tmp_path: Path) -> None:
+    spec = load_spec()
+    parties = make_parties(tmp_path, ["northmoor", "eastvale"], list(spec.datasets))
+    partnership, staged = _sealed_payroll(
+        parties,
+        {"inbox": drop},
+        "E1,Okafor,Chidi,1981-05-05\nE2,Lindqvist,Astrid,1990-12-24\n",
+        tmp_path,
     )
     fs = fsspec.filesystem("memory")
     root = transport.location(drop, "northmoor").removeprefix("memory://")
@@ -185,20 +193,11 @@ def test_collect_carries_on_when_a_remote_drop_fails(
 ) -> None:
     spec = load_spec()
     parties = make_parties(tmp_path, ["northmoor", "eastvale"], list(spec.datasets))
-    data = yaml.safe_load(parties.partnership_path.read_text())
-    data["transport"] = {"inbox": "nosuchproto://hub:hunter2@drop.example/{partner}?key=k3y"}
-    parties.partnership_path.write_text(yaml.safe_dump(data, sort_keys=False, width=1000))
-    partnership = load_partnership(parties.partnership_path)
-    extract = tmp_path / "payroll.csv"
-    extract.write_text("record_id,surname,forenames,date_of_birth\nE1,Okafor,Chidi,1981-05-05\n")
-    staged = prepare_extract(
-        extract,
-        dataset="payroll",
-        period="2026-11",
-        partner=parties.partner_keys("northmoor"),
-        partnership=partnership,
-        linkage_key=load_partnership_key(parties.linkage_key_path),
-        out_dir=tmp_path / "staged",
+    partnership, staged = _sealed_payroll(
+        parties,
+        {"inbox": "nosuchproto://hub:hunter2@drop.example/{partner}?key=k3y"},
+        "E1,Okafor,Chidi,1981-05-05\n",
+        tmp_path,
     )
     workspace = open_workspace(tmp_path / "ws", partnership)
     inbox = workspace.inbox("northmoor")
