@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m fraudmatch.demo
+	$(BIN)/python -m fraudmatch.synth.demo
 
 # Debian's chromium for the review app's browser tests (Playwright drives it; no
 # `playwright install`). A no-op when present; CI runs as root on Debian.

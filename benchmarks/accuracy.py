@@ -20,10 +20,10 @@ from pathlib import Path
 
 import polars as pl
 
-from fraudmatch.engine import run_rules
-from fraudmatch.hubdata import accuracy, pseudonymised_frames, truth_pairs
-from fraudmatch.rules import lint_rules, load_rules
-from fraudmatch.specs import load_spec
+from fraudmatch.library import accuracy, pseudonymised_frames, truth_pairs
+from fraudmatch.matching.engine import run_rules
+from fraudmatch.matching.rules import lint_rules, load_rules
+from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import generate
 
 RULES = Path(__file__).resolve().parent.parent / "rules"

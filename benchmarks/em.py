@@ -17,7 +17,7 @@ import time
 import numpy as np
 import polars as pl
 
-from fraudmatch.score import _patterns, estimate_m_em, estimate_u, fit, score
+from fraudmatch.matching.score import _patterns, estimate_m_em, estimate_u, fit, score
 
 TRUE_M = {
     "ni": (0.05, 0.95),

@@ -38,11 +38,11 @@ from typing import Any
 
 import polars as pl
 
-from fraudmatch.engine import RuleResult, run_rule
-from fraudmatch.ingest import ROW, validate
-from fraudmatch.pseudonymise import pseudonymise
-from fraudmatch.rules import lint_rules, load_rule
-from fraudmatch.specs import load_spec
+from fraudmatch.council.ingest import ROW, validate
+from fraudmatch.council.pseudonymise import pseudonymise
+from fraudmatch.matching.engine import RuleResult, run_rule
+from fraudmatch.matching.rules import lint_rules, load_rule
+from fraudmatch.spec.specs import load_spec
 
 HERE = Path(__file__).resolve().parent / "febrl"
 SPEC = HERE / "datasets.yaml"
@@ -211,7 +211,7 @@ def blocked_links(rule, frames: dict[str, pl.DataFrame], truth: pl.DataFrame) ->
 
     Re-runs the blocking alone (outside the timed match) to list the pairs.
     """
-    from fraudmatch.blocking import candidate_pairs
+    from fraudmatch.matching.blocking import candidate_pairs
 
     pairs, plan = candidate_pairs(rule, frames[rule.left], frames[rule.right])
     ids = pairs.select(

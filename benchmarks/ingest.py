@@ -20,8 +20,8 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from fraudmatch.ingest import ingest, read_extract
-from fraudmatch.specs import load_spec
+from fraudmatch.council.ingest import ingest, read_extract
+from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import generate
 
 

@@ -104,8 +104,8 @@ def run_fraudmatch(folder: Path, seed: int) -> dict:
     else:
         from scale import CYCLE, RULE, prepare
 
-        from fraudmatch.engine import run_rule
-        from fraudmatch.rules import load_rule
+        from fraudmatch.matching.engine import run_rule
+        from fraudmatch.matching.rules import load_rule
 
         rule = load_rule(RULE)
         key = secrets.token_bytes(32)

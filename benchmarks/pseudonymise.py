@@ -33,15 +33,15 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fraudmatch import pseudonymise as ps  # noqa: E402
-from fraudmatch.bloom import (  # noqa: E402
+from fraudmatch.council import pseudonymise as ps  # noqa: E402
+from fraudmatch.spec.bloom import (  # noqa: E402
     BloomParams,
     _bigram_masks,
     bloom_encode,
     dice_expr,
     word_names,
 )
-from fraudmatch.specs import load_spec  # noqa: E402
+from fraudmatch.spec.specs import load_spec  # noqa: E402
 
 VOWELS = "AEIOU"
 ONSETS = ["B", "BR", "C", "CH", "CL", "D", "F", "G", "GR", "H", "J", "K", "L", "M", "N", "P"]

@@ -352,10 +352,10 @@ def generate(n: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFram
 
 def rule_spec(dataset: str, rule) -> Any:
     """The dataset's specification trimmed to the columns the rule reads (minimum data)."""
-    from fraudmatch.blocking import blocking_columns
-    from fraudmatch.compare import side_columns
-    from fraudmatch.conditions import condition_columns
-    from fraudmatch.specs import load_spec
+    from fraudmatch.matching.blocking import blocking_columns
+    from fraudmatch.matching.compare import side_columns
+    from fraudmatch.matching.conditions import condition_columns
+    from fraudmatch.spec.specs import load_spec
 
     ds = load_spec().dataset(dataset)
     side = 0 if dataset == rule.left else 1
@@ -370,8 +370,8 @@ def rule_spec(dataset: str, rule) -> Any:
 
 def prepare(raw: pl.DataFrame, dataset: str, rule, key: bytes) -> tuple[pl.DataFrame, int]:
     """What the partner sends: validated, normalised, pseudonymised; and rows rejected."""
-    from fraudmatch.ingest import ROW, validate
-    from fraudmatch.pseudonymise import pseudonymise
+    from fraudmatch.council.ingest import ROW, validate
+    from fraudmatch.council.pseudonymise import pseudonymise
 
     ds = rule_spec(dataset, rule)
     text = raw.drop("person").with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
@@ -410,8 +410,8 @@ def _scan(folder: Path, dataset: str) -> pl.LazyFrame:
 
 def hub_run(folder: Path, rule_path: Path) -> dict:
     """Read the two pseudonymised frames, run the rule, score against the truth (in a child)."""
-    from fraudmatch.engine import run_rule
-    from fraudmatch.rules import load_rule
+    from fraudmatch.matching.engine import run_rule
+    from fraudmatch.matching.rules import load_rule
 
     rule = load_rule(rule_path)
     t = time.perf_counter()
@@ -432,7 +432,7 @@ def hub_run(folder: Path, rule_path: Path) -> dict:
     stats = result.stats
     model = stats.get("model") or {}
     # recall's ceiling: true pairs among the candidate pairs (blocking re-run, after the peak)
-    from fraudmatch.blocking import candidate_pairs
+    from fraudmatch.matching.blocking import candidate_pairs
 
     pairs, plan = candidate_pairs(rule, frames[rule.left], frames[rule.right])
     ids = pairs.select(
@@ -475,7 +475,7 @@ def _gb(n_bytes: float) -> str:
 
 def partner_run(n: int, seed: int, rule_path: Path, folder: Path) -> dict:
     """Generate and prepare both extracts into ``folder`` (in a child: its memory is freed)."""
-    from fraudmatch.rules import load_rule
+    from fraudmatch.matching.rules import load_rule
 
     rule = load_rule(rule_path)
     out: dict[str, Any] = {"size": n}
@@ -518,7 +518,7 @@ def one_size(n: int, seed: int, rule_path: Path, folder: Path, say) -> dict:
     Separate processes so each peak RSS is that side's own, and so the generator's memory
     (9 GB at 10M a side) is given back before the hub starts.
     """
-    from fraudmatch.rules import load_rule
+    from fraudmatch.matching.rules import load_rule
 
     folder.mkdir(parents=True, exist_ok=True)
     columns = _spec_columns(load_rule(rule_path))

@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fraudmatch.keys import generate_party
-from fraudmatch.seal import DEFAULT_CHUNK_SIZE, open_file, seal_file
+from fraudmatch.sealing.keys import generate_party
+from fraudmatch.sealing.seal import DEFAULT_CHUNK_SIZE, open_file, seal_file
 
 MIB = 1 << 20
 

@@ -12,14 +12,10 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from fraudmatch import catalogue
-from fraudmatch.collect import collect, load_current
-from fraudmatch.distributed import executor_from_config
-from fraudmatch.keys import load_partnership_key, load_private
-from fraudmatch.partnership import load_partnership
-from fraudmatch.prepare import submit_folder
-from fraudmatch.rules import load_rules
-from fraudmatch.runs import (
+from fraudmatch.council.prepare import submit_folder
+from fraudmatch.hub import catalogue
+from fraudmatch.hub.collect import collect, load_current
+from fraudmatch.hub.runs import (
     RuleOutcome,
     distribute,
     match_rule,
@@ -29,7 +25,11 @@ from fraudmatch.runs import (
     write_run_report,
     write_summary,
 )
-from fraudmatch.workspace import open_workspace
+from fraudmatch.hub.workspace import open_workspace
+from fraudmatch.matching.distributed import executor_from_config
+from fraudmatch.matching.rules import load_rules
+from fraudmatch.sealing.keys import load_partnership_key, load_private
+from fraudmatch.spec.partnership import load_partnership
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import polars as pl
 
-from fraudmatch.bundles import read_bundle
 from fraudmatch.cli import main
-from fraudmatch.demo import DemoParties
-from fraudmatch.partnership import load_partnership
+from fraudmatch.sealing.bundles import read_bundle
+from fraudmatch.spec.partnership import load_partnership
+from fraudmatch.synth.demo import DemoParties
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from fraudmatch.blocking import (
+from fraudmatch.matching.blocking import (
     HOT_DETAIL,
     _scope_join,
     block_col,
@@ -18,7 +18,7 @@ from fraudmatch.blocking import (
     prepare_pair,
     sample_pairs,
 )
-from fraudmatch.rules import Rule, parse_rule
+from fraudmatch.matching.rules import Rule, parse_rule
 
 
 def rule(blocking: list[dict], *, scope: str = "any", one: bool = True, **limits: int) -> Rule:

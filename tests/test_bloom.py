@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudmatch.bloom import BloomParams, bigrams, bloom_encode, dice_expr, word_names
+from fraudmatch.spec.bloom import BloomParams, bigrams, bloom_encode, dice_expr, word_names
 
 PARAMS = BloomParams()
 KEY_A = bytes(range(32))
@@ -280,7 +280,7 @@ def test_popcount_bounds_and_nulls(values: list[str | None], bits: int) -> None:
 def test_chunks_and_repeats_do_not_change_the_words(monkeypatch: pytest.MonkeyPatch) -> None:
     """Distinct values are encoded a chunk at a time with a growing bigram table; chunk
     boundaries (and values repeated across rows) must not show in the words."""
-    import fraudmatch.bloom as bloom
+    import fraudmatch.spec.bloom as bloom
 
     values = pl.Series(["SMITH", "OBRIEN SMITH", None, "A", "", "SMITH", "ZOË", "12 HIGH ST"] * 3)
     whole = bloom_encode(values, KEY_A, PARAMS)

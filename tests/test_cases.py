@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from fraudmatch.cases import _propagate, assign_cases, case_id, components
+from fraudmatch.matching.cases import _propagate, assign_cases, case_id, components
 
 
 def edges(rows: list[tuple[str, str, str, str]], dataset: str = "payroll") -> pl.DataFrame:

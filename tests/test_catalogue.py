@@ -14,10 +14,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from fraudmatch import catalogue
-from fraudmatch.keys import generate_party, public_identity_to_text
-from fraudmatch.partnership import Partnership, parse_partnership
-from fraudmatch.workspace import (
+from fraudmatch.hub import catalogue
+from fraudmatch.hub.workspace import (
     ENV_VAR,
     Workspace,
     default_root,
@@ -27,6 +25,8 @@ from fraudmatch.workspace import (
     open_workspace,
     take_file,
 )
+from fraudmatch.sealing.keys import generate_party, public_identity_to_text
+from fraudmatch.spec.partnership import Partnership, parse_partnership
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from fraudmatch import catalogue
-from fraudmatch.collect import (
+from fraudmatch.council.prepare import bloom_params, prepare_extract
+from fraudmatch.council.pseudonymise import output_columns
+from fraudmatch.hub import catalogue
+from fraudmatch.hub.collect import (
     ANY_DATASET,
     DUPLICATE,
     QUARANTINED,
@@ -23,13 +25,11 @@ from fraudmatch.collect import (
     load_current,
     store_submission,
 )
-from fraudmatch.keys import PartyKeys, load_private, new_party, public_identity_to_text
-from fraudmatch.partnership import Partnership, parse_partnership
-from fraudmatch.prepare import bloom_params, prepare_extract
-from fraudmatch.pseudonymise import output_columns
-from fraudmatch.seal import seal_file
-from fraudmatch.specs import load_spec
-from fraudmatch.workspace import Workspace, WorkspaceBusy, exclusive, open_workspace
+from fraudmatch.hub.workspace import Workspace, WorkspaceBusy, exclusive, open_workspace
+from fraudmatch.sealing.keys import PartyKeys, load_private, new_party, public_identity_to_text
+from fraudmatch.sealing.seal import seal_file
+from fraudmatch.spec.partnership import Partnership, parse_partnership
+from fraudmatch.spec.specs import load_spec
 
 SPEC = load_spec()
 PERIOD = "2026-10"
@@ -211,7 +211,7 @@ def test_a_submission_is_stored_recorded_and_archived(world: World, ws: Workspac
 
 
 def catalogue_sha(sealed: Path) -> str:
-    from fraudmatch.seal import read_header
+    from fraudmatch.sealing.seal import read_header
 
     return read_header(sealed).payload_sha256
 

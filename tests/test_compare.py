@@ -8,9 +8,9 @@ from datetime import date
 import polars as pl
 import pytest
 
-from fraudmatch.bloom import BloomParams, bloom_encode
-from fraudmatch.compare import Comparer, label_expr
-from fraudmatch.rules import Comparison, parse_rule
+from fraudmatch.matching.compare import Comparer, label_expr
+from fraudmatch.matching.rules import Comparison, parse_rule
+from fraudmatch.spec.bloom import BloomParams, bloom_encode
 
 KEY = b"k" * 32
 PARAMS = BloomParams()

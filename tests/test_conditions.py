@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from fraudmatch.conditions import (
+from fraudmatch.matching.conditions import (
     ConditionError,
     apply_conditions,
     apply_exclusions,

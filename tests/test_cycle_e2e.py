@@ -13,16 +13,16 @@ import polars as pl
 import pytest
 from cli_steps import RULES, cycle, deliver, open_bundle_rows, prepare
 
-from fraudmatch import catalogue
 from fraudmatch.cli import main
-from fraudmatch.collect import collect, load_current
-from fraudmatch.demo import make_parties
-from fraudmatch.partnership import load_partnership
-from fraudmatch.rules import load_rules
-from fraudmatch.runs import match_rule, reportable, run_id_for
-from fraudmatch.specs import load_spec
+from fraudmatch.hub import catalogue
+from fraudmatch.hub.collect import collect, load_current
+from fraudmatch.hub.runs import match_rule, reportable, run_id_for
+from fraudmatch.hub.workspace import open_workspace
+from fraudmatch.matching.rules import load_rules
+from fraudmatch.spec.partnership import load_partnership
+from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import generate
-from fraudmatch.workspace import open_workspace
+from fraudmatch.synth.demo import make_parties
 
 CYCLE = date(2026, 11, 1)
 

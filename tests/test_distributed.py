@@ -16,15 +16,15 @@ import pytest
 from polars.testing import assert_frame_equal
 from test_engine import people, pseudo
 
-from fraudmatch.distributed import (
+from fraudmatch.matching.distributed import (
     ENV_ADDRESS,
     DaskExecutor,
     EngineConfigError,
     LocalExecutor,
     executor_from_config,
 )
-from fraudmatch.engine import run_rule
-from fraudmatch.rules import load_rule
+from fraudmatch.matching.engine import run_rule
+from fraudmatch.matching.rules import load_rule
 
 RULES = Path(__file__).resolve().parent / "rules"
 SHIPPED = Path(__file__).resolve().parent.parent / "rules"
@@ -156,9 +156,9 @@ def test_portable_comparer_gives_the_same_gammas(hub: dict) -> None:
     """What is shipped to workers computes exactly what the driver's comparer does."""
     import pickle
 
-    from fraudmatch.blocking import candidate_pairs
-    from fraudmatch.compare import Comparer
-    from fraudmatch.engine import _n_words
+    from fraudmatch.matching.blocking import candidate_pairs
+    from fraudmatch.matching.compare import Comparer
+    from fraudmatch.matching.engine import _n_words
 
     rule = hub["rules"]["payroll_to_housing_benefit"]
     left, right = hub["frames"][rule.left], hub["frames"][rule.right]

@@ -10,10 +10,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from fraudmatch.engine import match_columns, run_rule, run_rules
-from fraudmatch.pseudonymise import pseudonymise
-from fraudmatch.rules import RuleError, load_rule, parse_rule
-from fraudmatch.specs import load_spec
+from fraudmatch.council.pseudonymise import pseudonymise
+from fraudmatch.matching.engine import match_columns, run_rule, run_rules
+from fraudmatch.matching.rules import RuleError, load_rule, parse_rule
+from fraudmatch.spec.specs import load_spec
 
 RULES = Path(__file__).parent / "rules"
 KEY = bytes(range(32))

@@ -9,14 +9,14 @@ import pytest
 from test_review_support import review_world
 
 from fraudmatch.cli import main
-from fraudmatch.exports import (
+from fraudmatch.review.exports import (
     COLUMNS,
     case_list,
     export_case_lists,
     to_csv_bytes,
     to_xlsx_bytes,
 )
-from fraudmatch.review import Filters, Review
+from fraudmatch.review.review import Filters, Review
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from fraudmatch.ingest import (
+from fraudmatch.council.ingest import (
     MISSING_REQUIRED,
     ROW_REJECTED,
     VALUE_BLANKED,
@@ -17,7 +17,7 @@ from fraudmatch.ingest import (
     header_to_snake,
     ingest,
 )
-from fraudmatch.specs import load_spec
+from fraudmatch.spec.specs import load_spec
 
 SPEC = load_spec()
 PAYROLL = SPEC.dataset("payroll")
@@ -149,7 +149,7 @@ def test_normalising_per_distinct_cell_or_per_row_agree(
 ) -> None:
     """Columns with repeats are normalised once per distinct cell and gathered back, the
     others row by row; which one is chosen must never show in the accepted rows or rejects."""
-    import fraudmatch.ingest as ingest_module
+    import fraudmatch.council.ingest as ingest_module
 
     text = "\n".join([HEADER, *ROWS * copies, ",,,,,,,", "  ,,,,,,,"]) + "\n"
     path = write_csv(tmp_path / "p.csv", text, "utf-8")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fraudmatch.keys import (
+from fraudmatch.sealing.keys import (
     KeyFileError,
     KeyFilePermissionError,
     generate_party,

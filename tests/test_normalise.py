@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fraudmatch import normalise
-from fraudmatch.normalise import NORMALISERS, Normalised, normalise_column
+from fraudmatch.spec import normalise
+from fraudmatch.spec.normalise import NORMALISERS, Normalised, normalise_column
 
 # Every reason a normaliser may give. Reasons are grouped in the rejects summary, so they
 # must be a small fixed set that never embeds the value.

@@ -7,28 +7,28 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from fraudmatch.pseudonymise import pseudonymise
 
-from fraudmatch.bundles import (
-    bundle_name,
-    case_rows,
-    open_bundle,
-    partner_cases,
-    write_bundle,
-)
-from fraudmatch.demo import make_parties
-from fraudmatch.ingest import ingest
-from fraudmatch.keys import load_partnership_key
-from fraudmatch.partnership import load_partnership
-from fraudmatch.prepare import (
+from fraudmatch.council.ingest import ingest
+from fraudmatch.council.open import open_bundle
+from fraudmatch.council.prepare import (
     PrepareError,
     bloom_params,
     open_submission,
     prepare_extract,
     submit_folder,
 )
-from fraudmatch.seal import SealError
-from fraudmatch.specs import load_spec
+from fraudmatch.council.pseudonymise import pseudonymise
+from fraudmatch.sealing.bundles import (
+    bundle_name,
+    case_rows,
+    partner_cases,
+    write_bundle,
+)
+from fraudmatch.sealing.keys import load_partnership_key
+from fraudmatch.sealing.seal import SealError
+from fraudmatch.spec.partnership import load_partnership
+from fraudmatch.spec.specs import load_spec
+from fraudmatch.synth.demo import make_parties
 
 SPEC = load_spec()
 PAYROLL_CSV = """record_id,surname,forenames,date_of_birth,ni_number,address,postcode,sort_code,account_number,job_title,start_date

@@ -16,14 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudmatch.bloom import BloomParams
-from fraudmatch.pseudonymise import (
+from fraudmatch.council.pseudonymise import (
     field_key,
     output_columns,
     pseudonymise,
     token_series,
 )
-from fraudmatch.specs import DatasetSpec, load_spec, parse_spec
+from fraudmatch.spec.bloom import BloomParams
+from fraudmatch.spec.specs import DatasetSpec, load_spec, parse_spec
 
 SPEC = load_spec()
 PAYROLL = SPEC.dataset("payroll")
@@ -568,7 +568,7 @@ def repeated_frame(seed: int) -> pl.DataFrame:
 def test_per_row_and_per_distinct_work_agree(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Whether a column is worked per distinct value and gathered back or row by row (the
     choice follows its share of distinct values) changes the speed, never a token."""
-    import fraudmatch.pseudonymise as ps
+    import fraudmatch.council.pseudonymise as ps
 
     frame = repeated_frame(seed)
     monkeypatch.setattr(ps, "_PER_ROW_SHARE", 2.0)  # always per distinct value
@@ -585,7 +585,7 @@ def test_extras_that_are_not_a_function_of_the_value_are_keyed_with_it(
 ) -> None:
     """A frame may hold anything in an extra: rows with the same value but another first
     word must each get the tokens of their own extras."""
-    import fraudmatch.pseudonymise as ps
+    import fraudmatch.council.pseudonymise as ps
 
     frame = payroll_frame([PEOPLE[0], PEOPLE[0], PEOPLE[1]])
     frame = frame.with_columns(

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import polars as pl
 
-from fraudmatch.bundles import case_rows
-from fraudmatch.report import render_report
-from fraudmatch.tune import precision_recall
+from fraudmatch.matching.tune import precision_recall
+from fraudmatch.review.report import render_report
+from fraudmatch.sealing.bundles import case_rows
 
 GOLDEN = Path(__file__).parent / "golden" / "report_structure.txt"
 RUN = "run-20261101"

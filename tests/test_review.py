@@ -14,8 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from test_review_support import review_world
 
-from fraudmatch import outcomes as oc
-from fraudmatch.analysts import (
+from fraudmatch.cli import main
+from fraudmatch.review import outcomes as oc
+from fraudmatch.review.analysts import (
     AnalystError,
     add_analyst,
     hash_password,
@@ -23,9 +24,8 @@ from fraudmatch.analysts import (
     session_secret,
     verify_password,
 )
-from fraudmatch.cli import main
-from fraudmatch.review import Filters, Review, ReviewError
-from fraudmatch.webapp import COOKIE, create_app
+from fraudmatch.review.review import Filters, Review, ReviewError
+from fraudmatch.review.webapp import COOKIE, create_app
 
 PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-22"}
 

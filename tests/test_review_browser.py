@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from test_review_support import review_world
 
-from fraudmatch.analysts import add_analyst
+from fraudmatch.review.analysts import add_analyst
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -59,7 +59,7 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     import uvicorn
 
-    from fraudmatch.webapp import create_app
+    from fraudmatch.review.webapp import create_app
 
     world = review_world(tmp_path_factory, "browser")
     for name, password in PASSWORDS.items():

@@ -33,14 +33,10 @@ class World:
 
 
 def _build(target: Path) -> None:
-    from fraudmatch import catalogue
-    from fraudmatch.collect import collect, load_current
-    from fraudmatch.demo import make_parties
-    from fraudmatch.keys import load_partnership_key
-    from fraudmatch.partnership import load_partnership
-    from fraudmatch.prepare import prepare_extract
-    from fraudmatch.rules import load_rules
-    from fraudmatch.runs import (
+    from fraudmatch.council.prepare import prepare_extract
+    from fraudmatch.hub import catalogue
+    from fraudmatch.hub.collect import collect, load_current
+    from fraudmatch.hub.runs import (
         build_case_rows,
         match_rule,
         reportable,
@@ -48,9 +44,13 @@ def _build(target: Path) -> None:
         summary_document,
         write_summary,
     )
-    from fraudmatch.specs import load_spec
+    from fraudmatch.hub.workspace import open_workspace
+    from fraudmatch.matching.rules import load_rules
+    from fraudmatch.sealing.keys import load_partnership_key
+    from fraudmatch.spec.partnership import load_partnership
+    from fraudmatch.spec.specs import load_spec
     from fraudmatch.synth import generate
-    from fraudmatch.workspace import open_workspace
+    from fraudmatch.synth.demo import make_parties
 
     synth = generate(target / "councils", partners=3, people=3_000, seed=3, cycle_date=CYCLE)
     parties = make_parties(target, synth.partners, list(load_spec().datasets))

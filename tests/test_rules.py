@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fraudmatch.bloom import BloomParams
-from fraudmatch.rules import RuleError, lint_rules, load_rule, load_rules, parse_rule
-from fraudmatch.specs import load_spec
+from fraudmatch.matching.rules import RuleError, lint_rules, load_rule, load_rules, parse_rule
+from fraudmatch.spec.bloom import BloomParams
+from fraudmatch.spec.specs import load_spec
 
 RULES = Path(__file__).parent / "rules"
 SPEC = load_spec()
@@ -226,7 +226,7 @@ def test_lint_accepts_partner_and_record_id() -> None:
 def test_explain_blocking_from_a_rule() -> None:
     import polars as pl
 
-    from fraudmatch.rules import explain_blocking
+    from fraudmatch.matching.rules import explain_blocking
 
     rule = load_rule(RULES / "creditor_duplicate_payments.yaml")
     frame = pl.DataFrame(

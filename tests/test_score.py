@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from fraudmatch.score import (
+from fraudmatch.matching.score import (
     PROB_FLOOR,
     ComparisonModel,
     FSModel,

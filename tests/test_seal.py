@@ -13,10 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fraudmatch import seal
-from fraudmatch.fsutil import atomic_path, atomic_write, atomic_write_bytes, write_private_bytes
-from fraudmatch.keys import PartyKeys, PublicIdentity, generate_party
-from fraudmatch.seal import (
+from fraudmatch.common.fsutil import (
+    atomic_path,
+    atomic_write,
+    atomic_write_bytes,
+    write_private_bytes,
+)
+from fraudmatch.sealing import seal
+from fraudmatch.sealing.keys import PartyKeys, PublicIdentity, generate_party
+from fraudmatch.sealing.seal import (
     BadSignature,
     ChunkError,
     HeaderError,

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from flows.cycle import cycle_deployment
-from fraudmatch.demo import make_parties
+from fraudmatch.synth.demo import make_parties
 
 
 def test_deployment_follows_the_partnership_schedule(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fraudmatch.specs import DEFAULT_SPEC_PATH, SpecError, load_spec, parse_spec
+from fraudmatch.spec.specs import DEFAULT_SPEC_PATH, SpecError, load_spec, parse_spec
 
 DATASETS = {
     "payroll",

@@ -19,16 +19,16 @@ import polars as pl
 import pytest
 from cli_steps import RULES, cycle, deliver, open_bundle_rows, prepare
 
-from fraudmatch import outcomes as oc
 from fraudmatch.cli import main
-from fraudmatch.demo import make_parties
-from fraudmatch.ingest import header_to_snake, read_extract
-from fraudmatch.keys import new_partnership_key
-from fraudmatch.rules import load_rules
-from fraudmatch.runs import run_id_for
-from fraudmatch.specs import load_spec
-from fraudmatch.suppress import suppress
+from fraudmatch.council.ingest import header_to_snake, read_extract
+from fraudmatch.hub.runs import run_id_for
+from fraudmatch.matching.rules import load_rules
+from fraudmatch.review import outcomes as oc
+from fraudmatch.review.suppress import suppress
+from fraudmatch.sealing.keys import new_partnership_key
+from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import generate
+from fraudmatch.synth.demo import make_parties
 
 CYCLE1 = date(2026, 11, 1)
 CYCLE2 = date(2026, 12, 1)

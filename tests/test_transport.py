@@ -10,14 +10,14 @@ import fsspec
 import pytest
 import yaml
 
-from fraudmatch import transport
-from fraudmatch.collect import collect
-from fraudmatch.demo import make_parties
-from fraudmatch.keys import load_partnership_key
-from fraudmatch.partnership import PartnershipError, load_partnership, parse_partnership
-from fraudmatch.prepare import prepare_extract
-from fraudmatch.specs import load_spec
-from fraudmatch.workspace import open_workspace
+from fraudmatch.council.prepare import prepare_extract
+from fraudmatch.hub import transport
+from fraudmatch.hub.collect import collect
+from fraudmatch.hub.workspace import open_workspace
+from fraudmatch.sealing.keys import load_partnership_key
+from fraudmatch.spec.partnership import PartnershipError, load_partnership, parse_partnership
+from fraudmatch.spec.specs import load_spec
+from fraudmatch.synth.demo import make_parties
 
 
 @pytest.fixture()
@@ -165,8 +165,8 @@ def test_collect_fetches_from_the_remote_drop(drop: str, tmp_path: Path) -> None
 
 
 def test_distribute_pushes_bundles_to_the_remote_drop(tmp_path: Path) -> None:
-    from fraudmatch.bundles import read_bundle
-    from fraudmatch.runs import distribute
+    from fraudmatch.hub.runs import distribute
+    from fraudmatch.sealing.bundles import read_bundle
 
     parties = make_parties(tmp_path, ["northmoor", "eastvale"], ["payroll"])
     data = yaml.safe_load(parties.partnership_path.read_text())

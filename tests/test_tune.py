@@ -9,18 +9,18 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from fraudmatch import outcomes as oc
-from fraudmatch import runs
-from fraudmatch.rules import load_rule
-from fraudmatch.suppress import with_keys
-from fraudmatch.tune import (
+from fraudmatch.hub import runs
+from fraudmatch.hub.workspace import Workspace
+from fraudmatch.matching.rules import load_rule
+from fraudmatch.matching.tune import (
     TuneError,
     estimate_m,
     precision_recall,
     table_rows,
     tune,
 )
-from fraudmatch.workspace import Workspace
+from fraudmatch.review import outcomes as oc
+from fraudmatch.review.suppress import with_keys
 
 SHIPPED = Path(__file__).resolve().parent.parent / "rules"
 RULE = "payroll_to_housing_benefit"

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from fraudmatch.cli import main
-from fraudmatch.ingest import ROW_REJECTED, VALUE_BLANKED, ingest
-from fraudmatch.specs import load_spec
+from fraudmatch.council.ingest import ROW_REJECTED, VALUE_BLANKED, ingest
+from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import generate
 
 SPEC = load_spec()

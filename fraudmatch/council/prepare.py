@@ -1,0 +1,199 @@
+"""Partner side: turn a raw extract into a sealed submission for the hub.
+
+extract → validate and normalise → pseudonymise → Parquet → sealed and signed file.
+The clear extract and its rejects report never leave the council; only the sealed file
+goes to the hub, named so an operator can route it without opening it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from fraudmatch.common.fsutil import atomic_path
+from fraudmatch.council.ingest import Validation, ingest
+from fraudmatch.council.pseudonymise import pseudonymise
+from fraudmatch.sealing.keys import PartyKeys
+from fraudmatch.sealing.seal import Header, seal_file
+from fraudmatch.spec.bloom import BloomParams
+from fraudmatch.spec.partnership import Partnership
+from fraudmatch.spec.specs import Spec, load_spec
+
+log = logging.getLogger(__name__)
+
+SUBMISSION_SUFFIX = ".sealed"
+
+
+class PrepareError(ValueError):
+    """The extract is not fit to send; nothing was sent. The message says why."""
+
+
+@dataclass
+class PrepareResult:
+    validation: Validation
+    rejects_path: Path
+    sealed_path: Path
+    header: Header
+    rows_sent: int
+
+
+def submission_name(partner: str, dataset: str, period: str) -> str:
+    """``<partner>__<dataset>__<period>.sealed``: routable without decrypting."""
+    return f"{partner}__{dataset}__{period}{SUBMISSION_SUFFIX}"
+
+
+def bloom_params(partnership: Partnership) -> BloomParams:
+    """The partnership's Bloom settings: every partner must encode alike to compare."""
+    return BloomParams(**partnership.bloom) if partnership.bloom else BloomParams()
+
+
+def check_fit_to_send(result: Validation, max_rejected: float) -> None:
+    """Refuse an extract that is empty or mostly rejected: a broken export, not data."""
+    if result.accepted.height == 0:
+        raise PrepareError(
+            f"{result.source}: no rows accepted out of {result.rows_read}; "
+            "see the rejects report; nothing was sent"
+        )
+    share = result.rows_rejected / max(result.rows_read, 1)
+    if share > max_rejected:
+        raise PrepareError(
+            f"{result.source}: {result.rows_rejected} of {result.rows_read} rows rejected "
+            f"({share:.0%}, limit {max_rejected:.0%}); see the rejects report; nothing was sent"
+        )
+
+
+def prepare_extract(
+    extract: Path,
+    *,
+    dataset: str,
+    period: str,
+    partner: PartyKeys,
+    partnership: Partnership,
+    linkage_key: bytes,
+    out_dir: Path,
+    rejects_path: Path | None = None,
+    spec: Spec | None = None,
+    max_rejected: float = 0.25,
+) -> PrepareResult:
+    """Validate, pseudonymise and seal one extract to the hub.
+
+    The rejects report is written first (it is the partner's to act on even when the
+    extract is refused); the sealed file is written atomically into ``out_dir``.
+    """
+    spec = spec or load_spec()
+    me = partnership.partner(partner.name)
+    if me.datasets and dataset not in me.datasets:
+        raise PrepareError(
+            f"{partnership.source} says {me.name} submits {', '.join(me.datasets)}, "
+            f"not {dataset!r}; nothing was sent"
+        )
+    ds = spec.dataset(dataset)
+    result = ingest(extract, ds)
+    rejects_path = rejects_path or extract.with_name(f"{extract.stem}.rejects.csv")
+    rejects_path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(rejects_path) as tmp:
+        result.rejects.write_csv(tmp)
+    check_fit_to_send(result, max_rejected)
+    frame = pseudonymise(result.accepted, ds, linkage_key, bloom_params(partnership))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / submission_name(me.name, dataset, period)
+    with tempfile.TemporaryDirectory(prefix="fraudmatch-") as tmpdir:
+        os.chmod(tmpdir, 0o700)
+        parquet = Path(tmpdir) / "payload.parquet"
+        frame.write_parquet(parquet, compression="zstd", statistics=False)
+        header = seal_file(
+            parquet,
+            target,
+            sender=partner,
+            recipient=partnership.hub.public,
+            kind="submission",
+            dataset=dataset,
+            period=period,
+        )
+    log.info(
+        "sealed %s rows of %s for %s into %s", frame.height, dataset, partnership.hub.name, target
+    )
+    return PrepareResult(
+        validation=result,
+        rejects_path=rejects_path,
+        sealed_path=target,
+        header=header,
+        rows_sent=frame.height,
+    )
+
+
+def open_submission(
+    path: Path, *, hub: PartyKeys, partnership: Partnership, out: Path
+) -> tuple[Header, pl.DataFrame]:
+    """Hub side: verify and open a submission into Parquet at ``out`` and read it back."""
+    from fraudmatch.sealing.seal import open_file
+
+    header = open_file(
+        path, out, recipient=hub, senders=partnership.senders(), expected_kind="submission"
+    )
+    return header, pl.read_parquet(out)
+
+
+def extracts_in(folder: Path) -> list[Path]:
+    """Extract files in an export folder; the dataset is the file name (``payroll.csv``)."""
+    suffixes = {".csv", ".txt", ".xlsx", ".xlsm", ".parquet"}
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in suffixes and ".rejects" not in p.name
+    )
+
+
+def submit_folder(
+    export_dir: Path,
+    hub_inbox: Path,
+    *,
+    partnership: Partnership,
+    partner: PartyKeys,
+    linkage_key: bytes,
+    period: str,
+    spec: Spec | None = None,
+) -> dict[str, list[dict[str, str]]]:
+    """Prepare every extract in ``export_dir`` and deliver the sealed files to the hub.
+
+    An extract that cannot be sent is not sent: the reason goes in ``<extract>.not-sent.txt``
+    beside it, for the data officer. Sealed files are staged locally, then copied into the
+    hub's inbox atomically so the hub never collects half a file.
+    """
+    from fraudmatch.common.errors import USER_ERRORS
+
+    spec = spec or load_spec()
+    staging = export_dir / "sealed"
+    sent: list[dict[str, str]] = []
+    refused: list[dict[str, str]] = []
+    for extract in extracts_in(export_dir):
+        note = extract.with_name(f"{extract.name}.not-sent.txt")
+        try:
+            result = prepare_extract(
+                extract,
+                dataset=extract.stem,
+                period=period,
+                partner=partner,
+                partnership=partnership,
+                linkage_key=linkage_key,
+                out_dir=staging,
+                spec=spec,
+            )
+        except USER_ERRORS as exc:
+            with atomic_path(note) as tmp:
+                tmp.write_text(f"{extract.name} was not sent to the hub: {exc}\n")
+            refused.append({"extract": str(extract), "reason": str(exc)})
+            log.warning("not sent: %s: %s", extract.name, exc)
+            continue
+        note.unlink(missing_ok=True)
+        hub_inbox.mkdir(parents=True, exist_ok=True)
+        target = hub_inbox / result.sealed_path.name
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(result.sealed_path.read_bytes())
+        sent.append({"extract": str(extract), "sealed": str(target), "rows": str(result.rows_sent)})
+    return {"sent": sent, "refused": refused}

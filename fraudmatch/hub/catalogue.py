@@ -1,0 +1,664 @@
+"""The hub's catalogue: what was received, stored, refused and run, in one DuckDB file.
+
+Every function opens its own connection and, where it writes, one short transaction, so a
+cycle killed at any point leaves the catalogue consistent. Outside a :func:`session` nothing
+holds the file between operations (another process can get in between two steps); opening
+and closing the database costs tens of milliseconds, though, so a step that makes many
+calls (collection) wraps them in a session that keeps the database open and gives each
+operation a cheap cursor of its own. Writes are idempotent (insert-or-ignore, upserts keyed
+by what they describe): re-running a cycle after a crash never duplicates a row.
+
+Times are naive ``TIMESTAMP`` values in UTC. Periods are compared as strings, which orders
+the ``YYYY-MM`` (or ``YYYY-MM-DD``) periods partners use.
+
+The schema is versioned (``schema_version``); a later release adds tables by appending to
+:data:`MIGRATIONS`, applied in order the next time the catalogue is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from fraudmatch.hub.workspace import Workspace
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Accepted",
+    "CatalogueError",
+    "current_submissions",
+    "ensure_schema",
+    "finish_run",
+    "known_sha",
+    "latest_accepted",
+    "latest_period",
+    "mark_step",
+    "quarantined",
+    "record_quarantine",
+    "record_rule",
+    "record_submission",
+    "run_info",
+    "run_rules",
+    "run_steps",
+    "runs",
+    "schema_version",
+    "session",
+    "set_sealed_path",
+    "start_run",
+    "step_done",
+    "submission",
+    "submissions",
+]
+
+Connection = duckdb.DuckDBPyConnection
+Migration = Callable[[Connection], None]
+
+_LOCK_WAIT_SECONDS = 30.0
+
+
+class CatalogueError(RuntimeError):
+    """The catalogue cannot be used as it is; the message says what to do."""
+
+
+# --------------------------------------------------------------------------- schema
+
+_V1 = """
+CREATE TABLE submissions (
+    sha256 VARCHAR NOT NULL,             -- payload_sha256 from the sealed header
+    partner VARCHAR NOT NULL,
+    dataset VARCHAR NOT NULL,
+    period VARCHAR NOT NULL,
+    created TIMESTAMP NOT NULL,          -- sealed at (sender's clock, signed), UTC
+    received_at TIMESTAMP NOT NULL,      -- stored at the hub, UTC
+    inbox_name VARCHAR NOT NULL,
+    stored_path VARCHAR NOT NULL,
+    sealed_path VARCHAR NOT NULL,
+    rows BIGINT NOT NULL,
+    payload_size BIGINT,
+    sender_fingerprint VARCHAR,
+    status VARCHAR NOT NULL DEFAULT 'stored',  -- stored (retention will add deleted)
+    -- Not the hash alone: two datasets with one specification (housing benefit and council
+    -- tax reduction) can be byte-identical extracts, and each must be stored under its name.
+    PRIMARY KEY (partner, dataset, sha256)
+);
+CREATE TABLE quarantined (
+    path VARCHAR PRIMARY KEY,            -- where the refused file now is
+    inbox_name VARCHAR NOT NULL,
+    partner VARCHAR NOT NULL,            -- whose inbox it was in
+    reason VARCHAR NOT NULL,
+    "at" TIMESTAMP NOT NULL,
+    sender VARCHAR,                      -- from the clear header, when there was one
+    dataset VARCHAR,
+    period VARCHAR
+);
+CREATE TABLE runs (
+    run_id VARCHAR PRIMARY KEY,
+    cycle_date DATE NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    status VARCHAR NOT NULL,             -- running | finished | failed
+    attempts INTEGER NOT NULL DEFAULT 1,
+    summary VARCHAR                      -- JSON document
+);
+CREATE TABLE run_steps (
+    run_id VARCHAR NOT NULL,
+    step VARCHAR NOT NULL,               -- e.g. match, distribute
+    "key" VARCHAR NOT NULL,              -- e.g. the rule or partner name
+    status VARCHAR NOT NULL,             -- done (or failed)
+    path VARCHAR,
+    "at" TIMESTAMP NOT NULL,
+    PRIMARY KEY (run_id, step, "key")
+);
+CREATE TABLE run_rules (
+    run_id VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    matches BIGINT NOT NULL,
+    cases BIGINT NOT NULL,
+    path VARCHAR,
+    PRIMARY KEY (run_id, rule)
+);
+"""
+
+
+def _sql_migration(script: str) -> Migration:
+    def apply(con: Connection) -> None:
+        con.execute(script)
+
+    return apply
+
+
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "submissions, quarantine and runs", _sql_migration(_V1)),
+]
+"""(version, description, migration) in order. Append, never edit: shipped catalogues
+already carry the earlier versions."""
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _current_version(con: Connection) -> int:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        "version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP NOT NULL)"
+    )
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _migrate(con: Connection, source: object) -> int:
+    """Bring the schema up to :data:`SCHEMA_VERSION`, one transaction per migration."""
+    version = _current_version(con)
+    if version > SCHEMA_VERSION:
+        raise CatalogueError(
+            f"{source}: catalogue schema version {version} is newer than this fraudmatch "
+            f"understands ({SCHEMA_VERSION}); upgrade fraudmatch before running the hub"
+        )
+    for number, description, migration in MIGRATIONS:
+        if number <= version:
+            continue
+        con.begin()
+        try:
+            migration(con)
+            con.execute(
+                "INSERT INTO schema_version VALUES (?, ?, ?)", [number, description, _now()]
+            )
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        version = number
+    return version
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _utc(value: str | datetime) -> datetime:
+    """An ISO timestamp (``...Z``) or datetime as naive UTC, the catalogue's convention."""
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _open(workspace: Workspace) -> Connection:
+    """Connect, waiting a little while another process holds the write lock."""
+    path = workspace.catalogue_path
+    deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path))
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise CatalogueError(
+                    f"{path}: cannot open the catalogue: {exc} "
+                    "(is another fraudmatch cycle running on this workspace?)"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    if path.exists() and path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+    return con
+
+
+_sessions: dict[str, tuple[Connection, int]] = {}
+_sessions_lock = threading.Lock()
+
+
+def _key(workspace: Workspace) -> str:
+    return os.path.abspath(workspace.catalogue_path)
+
+
+@contextmanager
+def session(workspace: Workspace) -> Iterator[None]:
+    """Keep the catalogue open (and its file locked) for a batch of operations.
+
+    Sessions nest and may be shared by threads; the database closes when the outermost
+    one ends. Each operation inside still gets its own connection and transaction.
+    """
+    key = _key(workspace)
+    with _sessions_lock:
+        if key in _sessions:
+            anchor, depth = _sessions[key]
+        else:
+            anchor, depth = _open(workspace), 0
+            try:
+                _migrate(anchor, workspace.catalogue_path)
+            except BaseException:
+                anchor.close()
+                raise
+        _sessions[key] = (anchor, depth + 1)
+    try:
+        yield
+    finally:
+        with _sessions_lock:
+            anchor, depth = _sessions.pop(key)
+            if depth > 1:
+                _sessions[key] = (anchor, depth - 1)
+            else:
+                anchor.close()
+
+
+@contextmanager
+def _connect(workspace: Workspace) -> Iterator[Connection]:
+    with _sessions_lock:
+        open_session = _sessions.get(_key(workspace))
+        con = open_session[0].cursor() if open_session else None
+    if con is None:  # no session: open, check the schema, and close again afterwards
+        con = _open(workspace)
+        try:
+            _migrate(con, workspace.catalogue_path)
+        except BaseException:
+            con.close()
+            raise
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def _transaction(workspace: Workspace) -> Iterator[Connection]:
+    with _connect(workspace) as con:
+        con.begin()
+        try:
+            yield con
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+
+def _frame(
+    con: Connection, sql: str, params: Sequence[object], schema: Mapping[str, pl.DataType]
+) -> pl.DataFrame:
+    """Query results as a polars frame with a fixed schema (also when there are no rows)."""
+    rows = con.execute(sql, list(params)).fetchall()
+    return pl.DataFrame(rows, schema=dict(schema), orient="row")
+
+
+def ensure_schema(workspace: Workspace) -> int:
+    """Create or migrate the catalogue; returns its schema version."""
+    with _connect(workspace) as con:
+        return _current_version(con)
+
+
+def schema_version(workspace: Workspace) -> int:
+    return ensure_schema(workspace)
+
+
+# --------------------------------------------------------------------------- submissions
+
+_SUBMISSION_SCHEMA: dict[str, pl.DataType] = {
+    "sha256": pl.String(),
+    "partner": pl.String(),
+    "dataset": pl.String(),
+    "period": pl.String(),
+    "created": pl.Datetime("us"),
+    "received_at": pl.Datetime("us"),
+    "inbox_name": pl.String(),
+    "stored_path": pl.String(),
+    "sealed_path": pl.String(),
+    "rows": pl.Int64(),
+    "payload_size": pl.Int64(),
+    "sender_fingerprint": pl.String(),
+    "status": pl.String(),
+}
+_SUBMISSION_COLUMNS = ", ".join(_SUBMISSION_SCHEMA)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The newest submission accepted for a (partner, dataset): replay checks compare to it."""
+
+    period: str
+    created: datetime
+    sha256: str
+
+
+def record_submission(
+    workspace: Workspace,
+    *,
+    sha256: str,
+    partner: str,
+    dataset: str,
+    period: str,
+    created: str | datetime,
+    inbox_name: str,
+    stored_path: str,
+    sealed_path: str,
+    rows: int,
+    payload_size: int | None = None,
+    sender_fingerprint: str | None = None,
+    received_at: datetime | None = None,
+) -> bool:
+    """Record a stored submission; False (and no change) if this partner's payload is
+    already recorded for this dataset."""
+    values = [
+        sha256,
+        partner,
+        dataset,
+        period,
+        _utc(created),
+        _utc(received_at or _now()),
+        inbox_name,
+        stored_path,
+        sealed_path,
+        rows,
+        payload_size,
+        sender_fingerprint,
+        "stored",
+    ]
+    with _transaction(workspace) as con:
+        inserted = con.execute(
+            f"INSERT INTO submissions ({_SUBMISSION_COLUMNS}) "
+            f"VALUES ({', '.join('?' * len(values))}) "
+            "ON CONFLICT (partner, dataset, sha256) DO NOTHING RETURNING sha256",
+            values,
+        ).fetchall()
+    return bool(inserted)
+
+
+def set_sealed_path(
+    workspace: Workspace, partner: str, dataset: str, sha256: str, sealed_path: str
+) -> None:
+    """Where the sealed original ended up, when archiving had to pick another name."""
+    with _transaction(workspace) as con:
+        con.execute(
+            "UPDATE submissions SET sealed_path = ? "
+            "WHERE partner = ? AND dataset = ? AND sha256 = ?",
+            [sealed_path, partner, dataset, sha256],
+        )
+
+
+def known_sha(
+    workspace: Workspace, sha256: str, partner: str | None = None, dataset: str | None = None
+) -> bool:
+    """Whether this payload is recorded (for this partner and dataset, when given)."""
+    with _connect(workspace) as con:
+        row = con.execute(
+            "SELECT 1 FROM submissions WHERE sha256 = ? "
+            "AND partner = coalesce(?, partner) AND dataset = coalesce(?, dataset) LIMIT 1",
+            [sha256, partner, dataset],
+        ).fetchone()
+    return row is not None
+
+
+def submission(
+    workspace: Workspace, sha256: str, *, partner: str, dataset: str
+) -> dict[str, Any] | None:
+    """The catalogue row of one partner's payload for one dataset, or None."""
+    with _connect(workspace) as con:
+        frame = _frame(
+            con,
+            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions "
+            "WHERE sha256 = ? AND partner = ? AND dataset = ?",
+            [sha256, partner, dataset],
+            _SUBMISSION_SCHEMA,
+        )
+    return frame.row(0, named=True) if frame.height else None
+
+
+def latest_accepted(workspace: Workspace, partner: str, dataset: str) -> Accepted | None:
+    """Newest period (then newest sealing time) ever accepted, whatever its status now:
+    a submission deleted under retention still makes older periods replays."""
+    with _connect(workspace) as con:
+        row = con.execute(
+            "SELECT period, created, sha256 FROM submissions WHERE partner = ? AND dataset = ? "
+            "ORDER BY period DESC, created DESC LIMIT 1",
+            [partner, dataset],
+        ).fetchone()
+    return Accepted(period=row[0], created=row[1], sha256=row[2]) if row else None
+
+
+def latest_period(workspace: Workspace, partner: str, dataset: str) -> str | None:
+    accepted = latest_accepted(workspace, partner, dataset)
+    return accepted.period if accepted else None
+
+
+def submissions(workspace: Workspace) -> pl.DataFrame:
+    """Every recorded submission, oldest first."""
+    with _connect(workspace) as con:
+        return _frame(
+            con,
+            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions ORDER BY received_at, sha256",
+            [],
+            _SUBMISSION_SCHEMA,
+        )
+
+
+def current_submissions(workspace: Workspace) -> pl.DataFrame:
+    """The submission each (partner, dataset) is matched on: latest period, then latest
+    received (then latest sealed), among those still stored."""
+    sql = (
+        f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE status = 'stored' "
+        "QUALIFY row_number() OVER (PARTITION BY partner, dataset "
+        "ORDER BY period DESC, received_at DESC, created DESC) = 1 "
+        "ORDER BY partner, dataset"
+    )
+    with _connect(workspace) as con:
+        return _frame(con, sql, [], _SUBMISSION_SCHEMA)
+
+
+# --------------------------------------------------------------------------- quarantine
+
+_QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "path": pl.String(),
+    "inbox_name": pl.String(),
+    "partner": pl.String(),
+    "reason": pl.String(),
+    "at": pl.Datetime("us"),
+    "sender": pl.String(),
+    "dataset": pl.String(),
+    "period": pl.String(),
+}
+
+
+def record_quarantine(
+    workspace: Workspace,
+    *,
+    inbox_name: str,
+    partner: str,
+    reason: str,
+    path: str,
+    sender: str | None = None,
+    dataset: str | None = None,
+    period: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Record a refused file; keyed by its quarantine path, so a retry updates, not adds."""
+    with _transaction(workspace) as con:
+        con.execute(
+            'INSERT INTO quarantined (path, inbox_name, partner, reason, "at", sender, dataset, '
+            "period) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
+            'reason = excluded.reason, "at" = excluded."at", sender = excluded.sender, '
+            "dataset = excluded.dataset, period = excluded.period",
+            [path, inbox_name, partner, reason, _utc(at or _now()), sender, dataset, period],
+        )
+
+
+def quarantined(workspace: Workspace) -> pl.DataFrame:
+    with _connect(workspace) as con:
+        return _frame(
+            con,
+            'SELECT path, inbox_name, partner, reason, "at", sender, dataset, period '
+            'FROM quarantined ORDER BY "at", path',
+            [],
+            _QUARANTINE_SCHEMA,
+        )
+
+
+# --------------------------------------------------------------------------- runs
+
+_RUN_SCHEMA: dict[str, pl.DataType] = {
+    "run_id": pl.String(),
+    "cycle_date": pl.Date(),
+    "started_at": pl.Datetime("us"),
+    "finished_at": pl.Datetime("us"),
+    "status": pl.String(),
+    "attempts": pl.Int32(),
+    "summary": pl.String(),
+}
+_STEP_SCHEMA: dict[str, pl.DataType] = {
+    "run_id": pl.String(),
+    "step": pl.String(),
+    "key": pl.String(),
+    "status": pl.String(),
+    "path": pl.String(),
+    "at": pl.Datetime("us"),
+}
+_RULE_SCHEMA: dict[str, pl.DataType] = {
+    "run_id": pl.String(),
+    "rule": pl.String(),
+    "matches": pl.Int64(),
+    "cases": pl.Int64(),
+    "path": pl.String(),
+}
+
+
+def start_run(workspace: Workspace, run_id: str, cycle_date: date) -> int:
+    """Open a run, or resume it (same run id) after a failure; returns the attempt number.
+
+    A run id belongs to one cycle date: resuming it with another date would mix two
+    cycles' matches, so that is refused.
+    """
+    with _transaction(workspace) as con:
+        row = con.execute(
+            "SELECT cycle_date, attempts FROM runs WHERE run_id = ?", [run_id]
+        ).fetchone()
+        if row is None:
+            con.execute(
+                "INSERT INTO runs (run_id, cycle_date, started_at, status, attempts) "
+                "VALUES (?, ?, ?, 'running', 1)",
+                [run_id, cycle_date, _now()],
+            )
+            return 1
+        if row[0] != cycle_date:
+            raise CatalogueError(
+                f"run {run_id} is for cycle date {row[0]}, not {cycle_date}; "
+                "use another run id for another cycle date"
+            )
+        con.execute(
+            "UPDATE runs SET status = 'running', finished_at = NULL, attempts = attempts + 1 "
+            "WHERE run_id = ?",
+            [run_id],
+        )
+        return int(row[1]) + 1
+
+
+def finish_run(
+    workspace: Workspace, run_id: str, summary: Mapping[str, Any], status: str = "finished"
+) -> None:
+    """Close a run with its summary (``status='failed'`` for a run that gave up)."""
+    document = json.dumps(summary, default=str, sort_keys=True)
+    with _transaction(workspace) as con:
+        con.execute(
+            "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE run_id = ?",
+            [status, _now(), document, run_id],
+        )
+
+
+def run_info(workspace: Workspace, run_id: str) -> dict[str, Any] | None:
+    """A run's row, with its summary parsed back into a dict."""
+    with _connect(workspace) as con:
+        frame = _frame(
+            con,
+            f"SELECT {', '.join(_RUN_SCHEMA)} FROM runs WHERE run_id = ?",
+            [run_id],
+            _RUN_SCHEMA,
+        )
+    if not frame.height:
+        return None
+    row = frame.row(0, named=True)
+    row["summary"] = json.loads(row["summary"]) if row["summary"] else None
+    return row
+
+
+def runs(workspace: Workspace) -> pl.DataFrame:
+    with _connect(workspace) as con:
+        return _frame(
+            con,
+            f"SELECT {', '.join(_RUN_SCHEMA)} FROM runs ORDER BY started_at, run_id",
+            [],
+            _RUN_SCHEMA,
+        )
+
+
+def step_done(workspace: Workspace, run_id: str, step: str, key: str) -> bool:
+    """Whether a re-run may skip this step: it finished and was recorded."""
+    with _connect(workspace) as con:
+        row = con.execute(
+            'SELECT status FROM run_steps WHERE run_id = ? AND step = ? AND "key" = ?',
+            [run_id, step, key],
+        ).fetchone()
+    return row is not None and row[0] == "done"
+
+
+def mark_step(
+    workspace: Workspace,
+    run_id: str,
+    step: str,
+    key: str,
+    status: str = "done",
+    path: str | None = None,
+) -> None:
+    """Record a step's state; call it only after the step's output is safely written."""
+    with _transaction(workspace) as con:
+        con.execute(
+            'INSERT INTO run_steps (run_id, step, "key", status, path, "at") '
+            'VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step, "key") DO UPDATE SET '
+            'status = excluded.status, path = excluded.path, "at" = excluded."at"',
+            [run_id, step, key, status, path, _now()],
+        )
+
+
+def run_steps(workspace: Workspace, run_id: str) -> pl.DataFrame:
+    with _connect(workspace) as con:
+        return _frame(
+            con,
+            'SELECT run_id, step, "key", status, path, "at" FROM run_steps WHERE run_id = ? '
+            'ORDER BY "at", step, "key"',
+            [run_id],
+            _STEP_SCHEMA,
+        )
+
+
+def record_rule(
+    workspace: Workspace, run_id: str, rule: str, matches: int, cases: int, path: str | None
+) -> None:
+    """Matches and cases one rule produced in a run (replaced if the rule is re-run)."""
+    with _transaction(workspace) as con:
+        con.execute(
+            "INSERT INTO run_rules (run_id, rule, matches, cases, path) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (run_id, rule) DO UPDATE SET matches = excluded.matches, "
+            "cases = excluded.cases, path = excluded.path",
+            [run_id, rule, matches, cases, path],
+        )
+
+
+def run_rules(workspace: Workspace, run_id: str) -> pl.DataFrame:
+    with _connect(workspace) as con:
+        return _frame(
+            con,
+            "SELECT run_id, rule, matches, cases, path FROM run_rules WHERE run_id = ? "
+            "ORDER BY rule",
+            [run_id],
+            _RULE_SCHEMA,
+        )

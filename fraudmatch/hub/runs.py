@@ -1,0 +1,344 @@
+"""Hub side of a cycle after collection: match every rule, then distribute bundles.
+
+Each step writes its output atomically and records it in the catalogue as done, so a
+cycle that died half-way, run again under the same run id, skips what is finished and
+produces the same matches and bundles — never a second copy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from fraudmatch.common.fsutil import atomic_path
+from fraudmatch.hub import catalogue, transport
+from fraudmatch.hub.workspace import Workspace
+from fraudmatch.matching.distributed import Executor
+from fraudmatch.matching.engine import run_rule
+from fraudmatch.matching.rules import Rule, order_rules
+from fraudmatch.review.outcomes import default_url
+from fraudmatch.review.suppress import (
+    SUPPRESSED_DIR,
+    load_outcomes,
+    read_suppressed,
+    suppress,
+)
+from fraudmatch.sealing.bundles import bundle_name, case_rows, partner_cases, write_bundle
+from fraudmatch.sealing.keys import PartyKeys
+from fraudmatch.spec.partnership import Partnership
+
+log = logging.getLogger(__name__)
+
+MATCHES_DIR = "matches"
+MODELS_DIR = "models"
+CASE_ROWS = "case_rows.parquet"
+
+
+@dataclass
+class RuleOutcome:
+    rule: str
+    status: str  # matched | skipped | reused
+    matches: int = 0
+    cases: int = 0
+    path: Path | None = None
+    reason: str = ""
+    stats: dict = field(default_factory=dict)
+    suppressed: int = 0  # reviewed before, evidence unchanged: not raised again
+    suppressed_by: dict[str, int] = field(default_factory=dict)  # per recorded outcome
+    evidence_changed: int = 0  # reviewed before, raised again with a note
+    still_open: int = 0  # under investigation: raised again with a note
+
+
+@dataclass
+class BundleOutcome:
+    partner: str
+    status: str  # written | reused
+    rows: int
+    cases: int
+    path: Path
+
+
+def run_id_for(cycle_date: date) -> str:
+    """One run per cycle date: re-running the cycle resumes it instead of starting anew."""
+    return f"run-{cycle_date:%Y%m%d}"
+
+
+def rule_datasets(rule: Rule, rules_by_name: Mapping[str, Rule]) -> list[str]:
+    """Every dataset a rule reads, including those of the rules it excludes by."""
+    found = [rule.left, rule.right]
+    for ex in rule.exclude:
+        if ex.rule in rules_by_name:
+            found += rule_datasets(rules_by_name[ex.rule], rules_by_name)
+    return list(dict.fromkeys(d for d in found if d))
+
+
+def reportable(rules: Sequence[Rule]) -> list[Rule]:
+    """Rules whose matches are reported, in run order; internal helpers run inside them."""
+    return [r for r in order_rules(rules) if not r.internal]
+
+
+def match_rule(
+    workspace: Workspace,
+    run_id: str,
+    rule: Rule,
+    frames: Mapping[str, pl.LazyFrame | pl.DataFrame],
+    *,
+    cycle_date: date,
+    rules_by_name: Mapping[str, Rule],
+    progress: Callable[[str], None] | None = None,
+    outcomes_url: str | None = None,
+    executor: Executor | None = None,
+) -> RuleOutcome:
+    """Run one rule unless it already ran in this run; write its matches atomically.
+
+    Matches whose outcome an analyst already recorded (evidence unchanged) are suppressed:
+    written to ``suppressed/<rule>.parquet`` with the reason instead of the matches.
+    ``outcomes_url`` defaults to the workspace's outcomes database.
+    """
+    run_dir = workspace.run_dir(run_id)
+    out = run_dir / MATCHES_DIR / f"{rule.name}.parquet"
+    if catalogue.step_done(workspace, run_id, "match", rule.name) and out.exists():
+        matches = pl.read_parquet(out)
+        return _reused(run_dir, rule.name, matches, out)
+    missing = [d for d in rule_datasets(rule, rules_by_name) if d not in frames]
+    if missing:
+        return RuleOutcome(rule.name, "skipped", reason=f"no submissions of {', '.join(missing)}")
+    result = run_rule(
+        rule,
+        frames,
+        cycle_date=cycle_date,
+        rules_by_name=rules_by_name,
+        progress=progress,
+        executor=executor,
+    )
+    known = load_outcomes(outcomes_url or default_url(workspace.root))
+    known = known.filter(pl.col("rule") == rule.name)
+    split = suppress(result.matches, known, one_dataset=rule.one_dataset)
+    stats = (
+        result.stats if isinstance(result.stats, dict) else getattr(result.stats, "__dict__", {})
+    )
+    # suppressed and the fitted model first, the matches last: the matches file marks
+    # the rule as matched when a killed run is resumed
+    _write(run_dir / SUPPRESSED_DIR / f"{rule.name}.parquet", split.suppressed)
+    _write(run_dir / MODELS_DIR / f"{rule.name}.json", stats)
+    _write(out, split.raised)
+    raised = split.raised
+    cases = raised["case_id"].n_unique() if raised.height else 0
+    catalogue.mark_step(workspace, run_id, "match", rule.name, "done", str(out))
+    catalogue.record_rule(workspace, run_id, rule.name, raised.height, cases, str(out))
+    if split.count or split.evidence_changed:
+        log.info(
+            "%s: %s reviewed matches suppressed %s, %s raised again (evidence changed)",
+            rule.name,
+            split.count,
+            split.by_outcome,
+            split.evidence_changed,
+        )
+    return RuleOutcome(
+        rule.name,
+        "matched",
+        raised.height,
+        cases,
+        out,
+        stats=stats,
+        suppressed=split.count,
+        suppressed_by=split.by_outcome,
+        evidence_changed=split.evidence_changed,
+        still_open=split.still_open,
+    )
+
+
+def _write(path: Path, content: pl.DataFrame | dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        if isinstance(content, pl.DataFrame):
+            content.write_parquet(tmp)
+        else:
+            tmp.write_text(json.dumps(content, indent=1, default=str))
+
+
+def _reused(run_dir: Path, rule: str, matches: pl.DataFrame, out: Path) -> RuleOutcome:
+    """A rule finished in an earlier attempt of this run: its counts from its files."""
+    gone = read_suppressed(run_dir, rule)
+    by_outcome = (
+        {str(k): int(v) for k, v in gone.group_by("outcome").len().sort("outcome").iter_rows()}
+        if gone.height
+        else {}
+    )
+    notes = matches["note"] if "note" in matches.columns else pl.Series([], dtype=pl.String)
+    return RuleOutcome(
+        rule,
+        "reused",
+        matches.height,
+        matches["case_id"].n_unique() if matches.height else 0,
+        out,
+        suppressed=gone.height,
+        suppressed_by=by_outcome,
+        evidence_changed=int(notes.str.starts_with("evidence changed").sum() or 0),
+        still_open=int(notes.str.ends_with("still open").sum() or 0),
+    )
+
+
+def load_matches(workspace: Workspace, run_id: str, rules: Sequence[Rule]) -> pl.DataFrame:
+    """All reportable matches of a run (internal helper rules are never reported)."""
+    names = {r.name for r in reportable(rules)}
+    folder = workspace.run_dir(run_id) / MATCHES_DIR
+    frames = [pl.read_parquet(p) for p in sorted(folder.glob("*.parquet")) if p.stem in names]
+    frames = [f for f in frames if f.height]
+    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+
+
+def build_case_rows(workspace: Workspace, run_id: str, rules: Sequence[Rule]) -> pl.DataFrame:
+    """Every match as two case rows (one per side), saved beside the run's matches."""
+    matches = load_matches(workspace, run_id, rules)
+    rows = case_rows(matches, run_id=run_id, risk={r.name: r.risk for r in rules})
+    with atomic_path(workspace.run_dir(run_id) / CASE_ROWS) as tmp:
+        rows.write_parquet(tmp)
+    return rows
+
+
+def distribute(
+    workspace: Workspace,
+    partnership: Partnership,
+    hub: PartyKeys,
+    run_id: str,
+    rules: Sequence[Rule],
+    *,
+    period: str,
+) -> list[BundleOutcome]:
+    """One sealed bundle per partner with only its own case rows, written to its outbox.
+
+    A partner with no cases still gets an (empty) bundle: silence would be ambiguous.
+    When the partnership names a remote outbox (``transport.outbox``), each partner's
+    bundles are then copied to its drop (a bundle already there is not copied again).
+    """
+    rows = build_case_rows(workspace, run_id, rules)
+    outcomes = []
+    for partner in partnership.partners.values():
+        target = workspace.outbox(partner.name) / bundle_name(partner.name, period, run_id)
+        mine = partner_cases(rows, partner.name)
+        cases = mine["case_id"].n_unique() if mine.height else 0
+        if catalogue.step_done(workspace, run_id, "distribute", partner.name) and target.exists():
+            outcomes.append(BundleOutcome(partner.name, "reused", mine.height, cases, target))
+            continue
+        write_bundle(mine, target, hub=hub, recipient=partner.public, period=period)
+        catalogue.mark_step(workspace, run_id, "distribute", partner.name, "done", str(target))
+        outcomes.append(BundleOutcome(partner.name, "written", mine.height, cases, target))
+        log.info("bundle for %s: %s case rows -> %s", partner.name, mine.height, target)
+    remote = partnership.transport.get("outbox")
+    if remote:
+        for partner in partnership.partners:
+            pushed = transport.push(workspace.outbox(partner), remote, partner)
+            for name, reason in pushed.failed:
+                log.warning("bundle %s not delivered to %s's drop: %s", name, partner, reason)
+    return outcomes
+
+
+def summary_document(
+    run_id: str,
+    cycle_date: date,
+    collected: object,
+    rule_outcomes: Sequence[RuleOutcome],
+    bundles: Sequence[BundleOutcome],
+) -> dict:
+    """The run summary kept in the catalogue and shown at the end of a cycle."""
+    return {
+        "run_id": run_id,
+        "cycle_date": cycle_date.isoformat(),
+        "collected": collected,
+        "rules": [
+            {
+                "rule": r.rule,
+                "status": r.status,
+                "matches": r.matches,
+                "cases": r.cases,
+                "reason": r.reason,
+                "suppressed": r.suppressed,
+                "suppressed_by": r.suppressed_by,
+                "evidence_changed": r.evidence_changed,
+                "still_open": r.still_open,
+            }
+            for r in rule_outcomes
+        ],
+        "bundles": [
+            {
+                "partner": b.partner,
+                "status": b.status,
+                "rows": b.rows,
+                "cases": b.cases,
+                "path": str(b.path),
+            }
+            for b in bundles
+        ],
+    }
+
+
+def write_summary(workspace: Workspace, run_id: str, summary: dict) -> Path:
+    path = workspace.run_dir(run_id) / "summary.json"
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, default=str))
+    return path
+
+
+def fitted_model(workspace: Workspace, run_id: str, rule: str) -> dict:
+    """The model a rule fitted in a run (``runs/<run_id>/models/<rule>.json``, its
+    ``model``); empty if it fitted none. Reads only: creates no run folder."""
+    path = workspace.runs / run_id / MODELS_DIR / f"{rule}.json"
+    if not path.exists():
+        return {}
+    return (json.loads(path.read_text()) or {}).get("model") or {}
+
+
+def prior_weight(workspace: Workspace, run_id: str, rule: str) -> float | None:
+    """log2 of the prior odds of the model a rule fitted in a run (None: no model)."""
+    model = fitted_model(workspace, run_id, rule)
+    prior = model.get("prior")
+    if prior is None or not 0 < float(prior) < 1:
+        return None
+    return math.log2(float(prior) / (1 - float(prior)))
+
+
+def write_run_report(
+    workspace: Workspace,
+    run_id: str,
+    rules: Sequence[Rule],
+    summary: Mapping,
+    *,
+    outcomes_url: str | None = None,
+) -> Path:
+    """Render ``runs/<run_id>/report.html`` from the run's matches, summary and outcomes."""
+    from fraudmatch.matching.tune import curves_for_report
+    from fraudmatch.review.report import render_report, write_report
+
+    matches = load_matches(workspace, run_id, rules)
+    rows_path = workspace.run_dir(run_id) / CASE_ROWS
+    rows = pl.read_parquet(rows_path) if rows_path.exists() else pl.DataFrame()
+    thresholds = {
+        r.name: r.scoring.threshold
+        for r in rules
+        if r.scoring.threshold is not None and r.scoring.threshold_kind == "match_weight"
+    }
+    known = load_outcomes(outcomes_url or default_url(workspace.root))
+    values = {r.name: r.value_per_case for r in rules if r.value_per_case is not None}
+    tuning = curves_for_report(workspace, run_id, list(rules), known)
+    priors = {
+        r.name: w for r in rules if (w := prior_weight(workspace, run_id, r.name)) is not None
+    }
+    document = render_report(
+        summary,
+        matches,
+        rows,
+        thresholds=thresholds,
+        priors=priors,
+        outcomes=known,
+        values=values,
+        tuning=tuning,
+    )
+    return write_report(workspace.run_dir(run_id) / "report.html", document)

@@ -1,0 +1,177 @@
+"""The partnership: who takes part, their public keys, what each submits, and when.
+
+Every party holds the same ``partnership.yaml``. It carries only public keys, so it can
+be mailed around; the hub uses it to check that a file comes from a known partner for a
+dataset that partner submits, and partners use it to check the hub's bundles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fraudmatch.common.hints import did_you_mean
+from fraudmatch.sealing.keys import PublicIdentity, load_public
+
+_TOP_KEYS = {
+    "name",
+    "hub",
+    "partners",
+    "schedule",
+    "retention_days",
+    "bloom",
+    "engine",
+    "transport",
+}
+_PARTY_KEYS = {"name", "public_key", "public_key_file", "datasets", "description"}
+
+
+class PartnershipError(ValueError):
+    """The partnership file is invalid; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    public: PublicIdentity
+    datasets: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Partnership:
+    """A parsed ``partnership.yaml``."""
+
+    name: str
+    hub: Party
+    partners: Mapping[str, Party]
+    schedule_cron: str = "0 6 1 * *"
+    timezone: str = "Europe/London"
+    retention_days: int = 400
+    bloom: Mapping[str, int] = field(default_factory=dict)
+    engine: Mapping[str, Any] = field(default_factory=dict)
+    # fsspec URLs with {partner}: where councils drop submissions and pick up bundles
+    transport: Mapping[str, str] = field(default_factory=dict)
+    source: str = "<memory>"
+
+    def partner(self, name: str) -> Party:
+        try:
+            return self.partners[name]
+        except KeyError:
+            hint = did_you_mean(name, self.partners)
+            raise KeyError(
+                f"{name!r} is not a partner in {self.source}{hint} "
+                f"(partners: {', '.join(self.partners)})"
+            ) from None
+
+    def senders(self) -> dict[str, PublicIdentity]:
+        """Public identities of everyone who may sign a file, by name."""
+        out = {p.name: p.public for p in self.partners.values()}
+        out[self.hub.name] = self.hub.public
+        return out
+
+
+def _party(raw: Any, path: str, source: str, base: Path) -> Party:
+    if not isinstance(raw, dict):
+        raise PartnershipError(f"{source}: {path}: expected a mapping with name and public_key")
+    unknown = set(raw) - _PARTY_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise PartnershipError(
+            f"{source}: {path}.{key}: unknown key{did_you_mean(key, _PARTY_KEYS)}"
+        )
+    if "name" not in raw:
+        raise PartnershipError(f"{source}: {path}.name: missing")
+    if "public_key" in raw:
+        text = raw["public_key"]
+    elif "public_key_file" in raw:
+        key_path = Path(raw["public_key_file"])
+        key_path = key_path if key_path.is_absolute() else base / key_path
+        try:
+            text = key_path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PartnershipError(f"{source}: {path}.public_key_file: {exc}") from None
+    else:
+        raise PartnershipError(f"{source}: {path}: needs public_key or public_key_file")
+    try:
+        public = load_public(text)
+    except ValueError as exc:
+        raise PartnershipError(f"{source}: {path}.public_key: {exc}") from None
+    if public.name != raw["name"]:
+        raise PartnershipError(
+            f"{source}: {path}.public_key: the key belongs to {public.name!r}, not {raw['name']!r}"
+        )
+    datasets = raw.get("datasets", [])
+    if not isinstance(datasets, list):
+        raise PartnershipError(f"{source}: {path}.datasets: expected a list of dataset names")
+    return Party(
+        name=raw["name"],
+        public=public,
+        datasets=tuple(datasets),
+        description=str(raw.get("description", "")),
+    )
+
+
+def _transport(raw: Any, source: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or set(raw) - {"inbox", "outbox"}:
+        raise PartnershipError(
+            f"{source}: transport: expected inbox and/or outbox URLs, e.g. "
+            "inbox: sftp://host/drop/{partner}"
+        )
+    return {k: str(v) for k, v in raw.items()}
+
+
+def parse_partnership(data: Any, source: str = "<memory>", base: Path | None = None) -> Partnership:
+    """Validate a parsed YAML document into a :class:`Partnership`."""
+    base = base or Path.cwd()
+    if not isinstance(data, dict):
+        raise PartnershipError(f"{source}: expected a mapping with hub and partners")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise PartnershipError(f"{source}: {key}: unknown key{did_you_mean(key, _TOP_KEYS)}")
+    if "hub" not in data:
+        raise PartnershipError(f"{source}: hub: missing")
+    hub = _party(data["hub"], "hub", source, base)
+    partners: dict[str, Party] = {}
+    for i, raw in enumerate(data.get("partners") or []):
+        party = _party(raw, f"partners[{i}]", source, base)
+        if party.name in partners or party.name == hub.name:
+            raise PartnershipError(f"{source}: partners[{i}].name: {party.name!r} appears twice")
+        partners[party.name] = party
+    if not partners:
+        raise PartnershipError(f"{source}: partners: at least one partner is needed")
+    schedule = data.get("schedule") or {}
+    retention = data.get("retention_days", 400)
+    if not isinstance(retention, int) or retention < 1:
+        raise PartnershipError(f"{source}: retention_days: expected a positive whole number")
+    return Partnership(
+        name=str(data.get("name", "partnership")),
+        hub=hub,
+        partners=partners,
+        schedule_cron=str(schedule.get("cron", "0 6 1 * *")),
+        timezone=str(schedule.get("timezone", "Europe/London")),
+        retention_days=retention,
+        bloom=dict(data.get("bloom") or {}),
+        engine=dict(data.get("engine") or {}),
+        transport=_transport(data.get("transport"), source),
+        source=source,
+    )
+
+
+def load_partnership(path: Path | str) -> Partnership:
+    """Load ``partnership.yaml``; relative key-file paths resolve next to it."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PartnershipError(f"{path}: partnership file not found") from None
+    except yaml.YAMLError as exc:
+        raise PartnershipError(f"{path}: not valid YAML: {exc}") from None
+    return parse_partnership(data, source=str(path), base=path.parent)

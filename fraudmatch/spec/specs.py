@@ -1,0 +1,217 @@
+"""The standard data specification: which datasets exist and what each column is.
+
+The specification lives in YAML (``config/datasets.yaml``) so a partnership can add a
+dataset or a column without touching code. Loading validates it strictly and names the
+file and key path of every problem, because a mistake here silently changes what leaves a
+partner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fraudmatch.common.hints import did_you_mean
+
+TYPES = ("string", "date", "number")
+NORMALISERS = (
+    "record_id",
+    "name",
+    "ni_number",
+    "postcode",
+    "date",
+    "sort_code",
+    "account_number",
+    "address",
+    "text",
+    "code",
+    "uprn",
+    "amount",
+)
+PSEUDONYMISE = ("clear", "token", "bloom", "phonetic", "date_parts", "withheld")
+# Extra columns each normaliser adds next to the value (``{col}__{suffix}``).
+NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
+    "name": ("first", "last", "initial", "formal"),
+    "postcode": ("sector", "district"),
+    "address": ("line", "number"),
+}
+# Which pseudonymisation methods make sense for which normalised type.
+_METHODS_FOR_TYPE = {
+    "string": {"clear", "token", "bloom", "phonetic", "withheld"},
+    "date": {"clear", "date_parts", "token", "withheld"},
+    "number": {"clear", "withheld"},
+}
+_COLUMN_KEYS = {"type", "required", "normaliser", "pseudonymise", "description"}
+_DATASET_KEYS = {"description", "columns"}
+
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[2] / "config" / "datasets.yaml"
+
+
+class SpecError(ValueError):
+    """The data specification file is invalid; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a dataset: how it is normalised and what leaves the partner."""
+
+    name: str
+    type: str
+    required: bool
+    normaliser: str
+    pseudonymise: tuple[str, ...]
+    description: str = ""
+
+    @property
+    def extras(self) -> tuple[str, ...]:
+        """Suffixes of the extra normalised columns (e.g. ``first``, ``last``)."""
+        return NORMALISER_EXTRAS.get(self.normaliser, ())
+
+    @property
+    def withheld(self) -> bool:
+        return "withheld" in self.pseudonymise
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset a partner can submit, with its columns in order."""
+
+    name: str
+    description: str
+    columns: tuple[ColumnSpec, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(_unknown("column", name, self.column_names, f"dataset {self.name!r}"))
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The whole data specification."""
+
+    datasets: Mapping[str, DatasetSpec]
+    source: str = field(default="<memory>")
+
+    def dataset(self, name: str) -> DatasetSpec:
+        try:
+            return self.datasets[name]
+        except KeyError:
+            raise KeyError(
+                _unknown("dataset", name, list(self.datasets), f"the specification {self.source}")
+            ) from None
+
+
+def _unknown(kind: str, name: str, known: list[str], where: str) -> str:
+    hint = did_you_mean(name, known)
+    return f"unknown {kind} {name!r} in {where}{hint} (known: {', '.join(known)})"
+
+
+def _fail(source: str, path: str, message: str) -> SpecError:
+    return SpecError(f"{source}: {path}: {message}")
+
+
+def _parse_column(source: str, ds: str, name: str, raw: Any) -> ColumnSpec:
+    path = f"datasets.{ds}.columns.{name}"
+    if not isinstance(raw, dict):
+        raise _fail(source, path, "expected a mapping with type, normaliser, pseudonymise")
+    unknown = set(raw) - _COLUMN_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise _fail(source, f"{path}.{key}", f"unknown key{did_you_mean(key, _COLUMN_KEYS)}")
+    for key in ("type", "normaliser", "pseudonymise"):
+        if key not in raw:
+            raise _fail(source, f"{path}.{key}", "missing")
+    col_type = raw["type"]
+    if col_type not in TYPES:
+        raise _fail(source, f"{path}.type", f"expected one of {', '.join(TYPES)}, got {col_type!r}")
+    normaliser = raw["normaliser"]
+    if normaliser not in NORMALISERS:
+        raise _fail(
+            source,
+            f"{path}.normaliser",
+            f"expected one of {', '.join(NORMALISERS)}, got {normaliser!r}",
+        )
+    methods = raw["pseudonymise"]
+    if isinstance(methods, str):
+        methods = [methods]
+    if not isinstance(methods, list) or not methods:
+        raise _fail(source, f"{path}.pseudonymise", "expected a non-empty list of methods")
+    for m in methods:
+        if m not in PSEUDONYMISE:
+            raise _fail(
+                source,
+                f"{path}.pseudonymise",
+                f"expected methods from {', '.join(PSEUDONYMISE)}, got {m!r}",
+            )
+        if m not in _METHODS_FOR_TYPE[col_type]:
+            raise _fail(source, f"{path}.pseudonymise", f"{m!r} does not apply to a {col_type}")
+    if "withheld" in methods and len(methods) > 1:
+        raise _fail(source, f"{path}.pseudonymise", "'withheld' cannot be combined with others")
+    required = raw.get("required", False)
+    if not isinstance(required, bool):
+        raise _fail(source, f"{path}.required", f"expected true or false, got {required!r}")
+    return ColumnSpec(
+        name=name,
+        type=col_type,
+        required=required,
+        normaliser=normaliser,
+        pseudonymise=tuple(methods),
+        description=str(raw.get("description", "")),
+    )
+
+
+def parse_spec(data: Any, source: str = "<memory>") -> Spec:
+    """Validate a parsed YAML document and build the typed specification."""
+    if not isinstance(data, dict) or "datasets" not in data:
+        raise _fail(source, "datasets", "missing: expected a mapping of dataset names")
+    if data.get("version", 1) != 1:
+        raise _fail(source, "version", f"expected 1, got {data.get('version')!r}")
+    datasets: dict[str, DatasetSpec] = {}
+    for ds, raw in (data["datasets"] or {}).items():
+        path = f"datasets.{ds}"
+        if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict):
+            raise _fail(source, f"{path}.columns", "missing: expected a mapping of columns")
+        unknown = set(raw) - _DATASET_KEYS
+        if unknown:
+            raise _fail(source, f"{path}.{sorted(unknown)[0]}", "unknown key")
+        columns = tuple(_parse_column(source, ds, n, c) for n, c in raw["columns"].items())
+        spec = DatasetSpec(name=ds, description=str(raw.get("description", "")), columns=columns)
+        if "record_id" not in spec.column_names:
+            raise _fail(source, f"{path}.columns", "every dataset needs a record_id column")
+        rid = spec.column("record_id")
+        if not rid.required or rid.pseudonymise != ("clear",):
+            raise _fail(
+                source,
+                f"{path}.columns.record_id",
+                "record_id must be required and clear (partners re-identify by it)",
+            )
+        datasets[ds] = spec
+    if not datasets:
+        raise _fail(source, "datasets", "no datasets defined")
+    return Spec(datasets=datasets, source=source)
+
+
+def load_spec(path: Path | str | None = None) -> Spec:
+    """Load and validate the data specification (the shipped one by default)."""
+    path = Path(path) if path is not None else DEFAULT_SPEC_PATH
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError(f"{path}: data specification not found") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+    return parse_spec(data, source=str(path))
