@@ -1,0 +1,169 @@
+"""At a council: validate, keys, prepare, open, and synthetic extracts to try them on."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from fraudmatch.cli.common import console, current_period, parse_date
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from fraudmatch.cli.tables import validation_tables
+    from fraudmatch.council.ingest import ingest
+    from fraudmatch.spec.specs import load_spec
+
+    spec = load_spec(args.spec)
+    dataset = spec.dataset(args.dataset)
+    result = ingest(args.file, dataset)
+    rejects_path = args.rejects or Path(args.file).with_suffix(".rejects.csv")
+    result.rejects.write_csv(rejects_path)
+    for t in validation_tables(result):
+        console.print(t)
+    for w in result.warnings:
+        console.print(f"[yellow]warning[/]: {w}")
+    console.print(f"rejects report: {rejects_path}")
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from fraudmatch.synth import generate
+
+    result = generate(
+        Path(args.out),
+        partners=args.partners,
+        people=args.people,
+        seed=args.seed,
+        cycle_date=args.cycle_date,
+    )
+    console.print(f"wrote {len(result.partners)} councils to {result.out_dir}")
+    console.print(f"ground truth: {result.out_dir / 'truth'}")
+    return 0
+
+
+def cmd_keys_new(args: argparse.Namespace) -> int:
+    from fraudmatch.sealing.keys import load_public, new_party
+
+    private, public = new_party(args.name, Path(args.out))
+    identity = load_public(public)
+    console.print(f"private keys (keep, mode 0600): {private}")
+    console.print(f"public keys (send to the partnership): {public}")
+    console.print(f"fingerprint: {identity.fingerprint}")
+    return 0
+
+
+def cmd_keys_partnership(args: argparse.Namespace) -> int:
+    from fraudmatch.sealing.keys import new_partnership_key
+
+    path = new_partnership_key(args.out)
+    console.print(f"partnership linkage key (share with partners only, never the hub): {path}")
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from fraudmatch.cli.tables import prepare_table, validation_tables
+    from fraudmatch.council.prepare import prepare_extract
+    from fraudmatch.sealing.keys import load_partnership_key, load_private
+    from fraudmatch.spec.partnership import load_partnership
+
+    partnership = load_partnership(args.partnership)
+    keys = load_private(args.key)
+    linkage = load_partnership_key(args.linkage_key)
+    results = []
+    for extract in args.extracts:
+        dataset = args.dataset or Path(extract).stem
+        result = prepare_extract(
+            Path(extract),
+            dataset=dataset,
+            period=args.period,
+            partner=keys,
+            partnership=partnership,
+            linkage_key=linkage,
+            out_dir=Path(args.out),
+            max_rejected=args.max_rejected,
+        )
+        for t in validation_tables(result.validation):
+            console.print(t)
+        results.append(result)
+    console.print(prepare_table(results))
+    return 0
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    from fraudmatch.cli.tables import table
+    from fraudmatch.council.open import find_extracts, open_bundle
+    from fraudmatch.sealing.keys import load_private
+    from fraudmatch.spec.partnership import load_partnership
+
+    partnership = load_partnership(args.partnership)
+    keys = load_private(args.key)
+    extracts = find_extracts(Path(args.extracts))
+    for bundle in args.bundles:
+        cases = open_bundle(
+            Path(bundle),
+            partner=keys,
+            senders={partnership.hub.name: partnership.hub.public},
+            extracts=extracts,
+            out_dir=Path(args.out),
+        )
+        console.print(
+            table(
+                f"{keys.name}: cases in {Path(bundle).name}",
+                cases.summary.columns,
+                cases.summary.rows(),
+            )
+        )
+        console.print(f"case list: {cases.csv_path}")
+        console.print(f"           {cases.xlsx_path}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this group's subcommands to the ``fraudmatch`` parser."""
+
+    p = sub.add_parser("validate", help="check an extract against the data specification")
+    p.add_argument("--dataset", required=True, help="dataset name, e.g. payroll")
+    p.add_argument("file", type=Path, help="the extract (CSV, XLSX or Parquet)")
+    p.add_argument("--rejects", type=Path, help="where to write the rejects CSV")
+    p.add_argument("--spec", type=Path, help="data specification (default: shipped)")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("synth", help="write synthetic council extracts with planted cases")
+    p.add_argument("--partners", type=int, default=4)
+    p.add_argument("--people", type=int, default=20_000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--cycle-date", type=parse_date, default=date(2026, 11, 1))
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(handler=cmd_synth)
+
+    p = sub.add_parser("keys", help="make key pairs and the partnership linkage key")
+    keys_sub = p.add_subparsers(dest="keys_command", required=True, metavar="KEYS_COMMAND")
+    k = keys_sub.add_parser("new", help="a party's encryption and signing key pairs")
+    k.add_argument("name", help="the party's name as in partnership.yaml, e.g. northmoor")
+    k.add_argument("--out", type=Path, required=True, help="folder for NAME.private/.public")
+    k.set_defaults(handler=cmd_keys_new)
+    k = keys_sub.add_parser("partnership", help="the partners' shared linkage key")
+    k.add_argument("--out", type=Path, required=True, help="file to write (mode 0600)")
+    k.set_defaults(handler=cmd_keys_partnership)
+
+    p = sub.add_parser("prepare", help="validate, pseudonymise and seal extracts for the hub")
+    p.add_argument("extracts", nargs="+", type=Path, help="extract files (dataset from name)")
+    p.add_argument("--dataset", help="dataset name (default: each file's name, e.g. payroll)")
+    p.add_argument("--period", default=current_period(), help="YYYY-MM (default: this month)")
+    p.add_argument("--partnership", type=Path, required=True, help="partnership.yaml")
+    p.add_argument("--key", type=Path, required=True, help="this council's .private key file")
+    p.add_argument("--linkage-key", type=Path, required=True, help="partnership linkage key")
+    p.add_argument("--out", type=Path, required=True, help="folder for the sealed submissions")
+    p.add_argument(
+        "--max-rejected", type=float, default=0.25, help="refuse above this share of rejects"
+    )
+    p.set_defaults(handler=cmd_prepare)
+
+    p = sub.add_parser("open", help="verify, decrypt and re-identify a bundle from the hub")
+    p.add_argument("bundles", nargs="+", type=Path, help="bundle files from the hub")
+    p.add_argument("--partnership", type=Path, required=True, help="partnership.yaml")
+    p.add_argument("--key", type=Path, required=True, help="this council's .private key file")
+    p.add_argument("--extracts", type=Path, required=True, help="folder with the own extracts")
+    p.add_argument("--out", type=Path, required=True, help="folder for the case lists")
+    p.set_defaults(handler=cmd_open)

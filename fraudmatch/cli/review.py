@@ -1,0 +1,100 @@
+"""The analysts' side: the review app, analysts, and case-list exports."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fraudmatch.cli.common import DEFAULT_RULES, console, err_console, workspace_root
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from fraudmatch.review.analysts import load_analysts
+    from fraudmatch.review.webapp import create_app
+
+    root = workspace_root(args)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such workspace folder")
+    if not load_analysts(root):
+        raise ValueError(
+            f"no analysts in {root / 'analysts.yaml'}: add one with "
+            "'fraudmatch review add-analyst NAME' first"
+        )
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(
+            f"[yellow]warning[/]: serving on {args.host}, not only this machine; put it "
+            "behind HTTPS before anyone else connects"
+        )
+    app = create_app(root, args.rules, users=None)
+    console.print(f"review app for {root}: http://{args.host}:{args.port}/  (Ctrl-C to stop)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_review_add_analyst(args: argparse.Namespace) -> int:
+    import getpass
+
+    from fraudmatch.review.analysts import add_analyst
+
+    root = workspace_root(args)
+    if args.password_file:
+        lines = Path(args.password_file).read_text().splitlines()
+        password = lines[0] if lines else ""
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise ValueError("the two passwords differ; nothing changed")
+    path = add_analyst(root, args.name, password)
+    console.print(f"analyst {args.name} can sign in to the review app ({path})")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from fraudmatch.cli.tables import table
+    from fraudmatch.review.exports import export_case_lists
+    from fraudmatch.review.review import Review
+
+    review = Review(workspace_root(args), args.rules)
+    files = export_case_lists(
+        review, args.run, args.out, rule=args.rule, partner=args.partner, by=args.by
+    )
+    console.print(
+        table(
+            f"case lists of {args.run}",
+            [args.by, "matches", "csv", "xlsx"],
+            [[f.group, f.rows, str(f.csv), str(f.xlsx)] for f in files],
+        )
+    )
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this group's subcommands to the ``fraudmatch`` parser."""
+    p = sub.add_parser("review", help="serve the analysts' review app (127.0.0.1)")
+    p.add_argument(
+        "--workspace", help="hub workspace (default ./workspace or $FRAUDMATCH_WORKSPACE)"
+    )
+    p.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765)
+    p.set_defaults(handler=cmd_review)
+    review_sub = p.add_subparsers(dest="review_command", metavar="REVIEW_COMMAND")
+    r = review_sub.add_parser("add-analyst", help="add an analyst or set their password")
+    r.add_argument("name", help="the analyst's name, e.g. asmith")
+    r.add_argument("--workspace", default=argparse.SUPPRESS, help="hub workspace")
+    r.add_argument("--password-file", type=Path, help="read the password from this file")
+    r.set_defaults(handler=cmd_review_add_analyst)
+
+    p = sub.add_parser("export", help="case lists of a run as CSV and XLSX")
+    p.add_argument(
+        "--workspace", help="hub workspace (default ./workspace or $FRAUDMATCH_WORKSPACE)"
+    )
+    p.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder")
+    p.add_argument("--run", required=True, help="run id, e.g. run-20261101")
+    p.add_argument("--rule", help="only this rule")
+    p.add_argument("--partner", help="only cases involving this partner")
+    p.add_argument("--by", choices=("rule", "partner"), default="rule", help="one file per")
+    p.add_argument("--out", type=Path, required=True, help="folder for the files")
+    p.set_defaults(handler=cmd_export)
