@@ -13,8 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from fraudmatch.council.prepare import bloom_params, prepare_extract
-from fraudmatch.council.pseudonymise import output_columns
+from fraudmatch.council.prepare import prepare_extract
 from fraudmatch.hub import catalogue
 from fraudmatch.hub.collect import (
     ANY_DATASET,
@@ -28,7 +27,8 @@ from fraudmatch.hub.collect import (
 from fraudmatch.hub.workspace import Workspace, WorkspaceBusy, exclusive, open_workspace
 from fraudmatch.sealing.keys import PartyKeys, load_private, new_party, public_identity_to_text
 from fraudmatch.sealing.seal import seal_file
-from fraudmatch.spec.partnership import Partnership, parse_partnership
+from fraudmatch.spec.outputs import output_columns
+from fraudmatch.spec.partnership import Partnership, bloom_params, parse_partnership
 from fraudmatch.spec.specs import load_spec
 
 SPEC = load_spec()

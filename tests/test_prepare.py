@@ -12,7 +12,6 @@ from fraudmatch.council.ingest import ingest
 from fraudmatch.council.open import open_bundle
 from fraudmatch.council.prepare import (
     PrepareError,
-    bloom_params,
     open_submission,
     prepare_extract,
     submit_folder,
@@ -26,7 +25,7 @@ from fraudmatch.sealing.bundles import (
 )
 from fraudmatch.sealing.keys import load_partnership_key
 from fraudmatch.sealing.seal import SealError
-from fraudmatch.spec.partnership import load_partnership
+from fraudmatch.spec.partnership import bloom_params, load_partnership
 from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth.demo import make_parties
 

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from fraudmatch.council.pseudonymise import (
     field_key,
-    output_columns,
     pseudonymise,
     token_series,
 )
 from fraudmatch.spec.bloom import BloomParams
+from fraudmatch.spec.outputs import output_columns
 from fraudmatch.spec.specs import DatasetSpec, load_spec, parse_spec
 
 SPEC = load_spec()

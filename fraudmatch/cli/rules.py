@@ -10,9 +10,8 @@ from fraudmatch.cli.common import DEFAULT_RULES, console, err_console, hub_optio
 
 def cmd_rules_check(args: argparse.Namespace) -> int:
     from fraudmatch.cli.tables import table
-    from fraudmatch.council.prepare import bloom_params
     from fraudmatch.matching.rules import lint_rules, load_rules
-    from fraudmatch.spec.partnership import load_partnership
+    from fraudmatch.spec.partnership import bloom_params, load_partnership
     from fraudmatch.spec.specs import load_spec
 
     bloom = bloom_params(load_partnership(args.partnership)) if args.partnership else None

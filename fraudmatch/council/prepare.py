@@ -20,8 +20,7 @@ from fraudmatch.council.ingest import Validation, ingest
 from fraudmatch.council.pseudonymise import pseudonymise
 from fraudmatch.sealing.keys import PartyKeys
 from fraudmatch.sealing.seal import Header, seal_file
-from fraudmatch.spec.bloom import BloomParams
-from fraudmatch.spec.partnership import Partnership
+from fraudmatch.spec.partnership import Partnership, bloom_params
 from fraudmatch.spec.specs import Spec, load_spec
 
 log = logging.getLogger(__name__)
@@ -45,11 +44,6 @@ class PrepareResult:
 def submission_name(partner: str, dataset: str, period: str) -> str:
     """``<partner>__<dataset>__<period>.sealed``: routable without decrypting."""
     return f"{partner}__{dataset}__{period}{SUBMISSION_SUFFIX}"
-
-
-def bloom_params(partnership: Partnership) -> BloomParams:
-    """The partnership's Bloom settings: every partner must encode alike to compare."""
-    return BloomParams(**partnership.bloom) if partnership.bloom else BloomParams()
 
 
 def check_fit_to_send(result: Validation, max_rejected: float) -> None:

@@ -41,9 +41,8 @@ more than hashing the few repeats.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import jellyfish
 import numpy as np
 import polars as pl
 from cryptography.hazmat.primitives import hashes
@@ -51,6 +50,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from fraudmatch.spec.bloom import DEFAULT_BLOOM, BloomParams, bloom_encode
 from fraudmatch.spec.normalise import address_line, address_number, formal_name
+from fraudmatch.spec.outputs import (
+    CLEAR_TYPES,
+    DATE_PARTS,
+    PHONETIC,
+    TOKEN,
+    method_columns,
+    output_columns,
+    string_extras,
+)
 from fraudmatch.spec.specs import ColumnSpec, DatasetSpec
 
 __all__ = [
@@ -63,23 +71,11 @@ __all__ = [
 ]
 
 KEY_BYTES = 32
-TOKEN = pl.UInt64
 _PURPOSES = ("token", "bloom")
-_CLEAR_TYPES: dict[str, pl.DataType] = {
-    "string": pl.String(),
-    "date": pl.Date(),
-    "number": pl.Float64(),
-}
 # Extras that share the whole value's key domain: first and last word of a name are names.
 # The initial and the formal first name too: a record showing only "S" (first word S) meets
 # SOPHIE's initial S, and JIMMY's formal name JAMES meets a first word JAMES.
 _SHARED_DOMAIN_EXTRAS = {"name": frozenset({"first", "last", "initial", "formal"})}
-PHONETIC: dict[str, Callable[[str], str]] = {
-    "metaphone": jellyfish.metaphone,
-    "nysiis": jellyfish.nysiis,
-    "soundex": jellyfish.soundex,
-}
-_DATE_PARTS = {"y": "%Y", "m": "%m", "d": "%d"}
 _ISO = "%Y-%m-%d"
 _VALUE = "__value"
 _CODE = "__code"
@@ -186,47 +182,6 @@ def token_series(values: pl.Series, key: bytes) -> pl.Series:
 # --------------------------------------------------------------------------------------------
 
 
-def _string_extras(col: ColumnSpec) -> tuple[str, ...]:
-    return col.extras if col.type == "string" else ()
-
-
-def _method_columns(col: ColumnSpec, method: str, bloom: BloomParams) -> dict[str, pl.DataType]:
-    name = col.name
-    if method == "clear":
-        return {name: _CLEAR_TYPES[col.type]}
-    if method == "token":
-        names = [f"{name}__tok"] + [f"{name}__{x}__tok" for x in _string_extras(col)]
-        return dict.fromkeys(names, TOKEN())
-    if method == "bloom":
-        words = {f"{name}__bf{i}": pl.UInt64() for i in range(bloom.words)}
-        return {**words, f"{name}__bfn": pl.UInt16()}
-    if method == "phonetic":
-        return {f"{name}__{algo}": TOKEN() for algo in PHONETIC}
-    if method == "date_parts":
-        parts = [f"{name}__{p}" for p in ("tok", *_DATE_PARTS, "dmswap")]
-        return {**dict.fromkeys(parts, TOKEN()), f"{name}__year": pl.Int16()}
-    if method == "withheld":
-        return {}
-    raise ValueError(f"column {name!r}: unknown pseudonymisation method {method!r}")
-
-
-def output_columns(
-    dataset: DatasetSpec, bloom: BloomParams = DEFAULT_BLOOM
-) -> dict[str, pl.DataType]:
-    """The exact schema :func:`pseudonymise` returns for a dataset, in order, without data.
-
-    Columns follow the specification's column order and, within a column, its method order.
-    """
-    schema: dict[str, pl.DataType] = {}
-    for col in dataset.columns:
-        for method in col.pseudonymise:
-            for name, dtype in _method_columns(col, method, bloom).items():
-                if name in schema:
-                    raise ValueError(f"dataset {dataset.name!r}: output column {name!r} twice")
-                schema[name] = dtype
-    return schema
-
-
 # --------------------------------------------------------------------------------------------
 # Reading the normalised frame
 # --------------------------------------------------------------------------------------------
@@ -235,7 +190,7 @@ def output_columns(
 def _value(frame: pl.DataFrame, col: ColumnSpec) -> pl.Series:
     """The normalised column, checked against its spec type (an all-null column is fine)."""
     series = frame.get_column(col.name)
-    expected = _CLEAR_TYPES[col.type]
+    expected = CLEAR_TYPES[col.type]
     if series.dtype == expected:
         return series
     if series.dtype == pl.Null or (col.type == "number" and series.dtype.is_numeric()):
@@ -375,7 +330,7 @@ def _token_columns(
         return [_hash(value.dt.to_string(_ISO), whole).alias(tok)]
     value = _as_strings(value.rename(col.name)).rename(_VALUE)  # an error names the column
     tokens = _hash(value, whole)
-    extras = {x: _extra(table, x) for x in _string_extras(col)}
+    extras = {x: _extra(table, x) for x in string_extras(col)}
     shared = [x for x in extras if x in _SHARED_DOMAIN_EXTRAS.get(col.normaliser, ())]
     known = (value, tokens) if distinct else None
     shared_tokens = _mapped_tokens([extras[x] for x in shared], whole, known) if shared else []
@@ -429,22 +384,22 @@ def _date_part_columns(table: pl.DataFrame, col: ColumnSpec, key: bytes) -> list
     swapped = pl.date(d.dt.year(), pl.min_horizontal(day, 12), month)
     text = table.select(
         d.dt.to_string(_ISO).alias("tok"),
-        *(d.dt.to_string(fmt).alias(part) for part, fmt in _DATE_PARTS.items()),
+        *(d.dt.to_string(fmt).alias(part) for part, fmt in DATE_PARTS.items()),
         pl.when(swappable).then(swapped).dt.to_string(_ISO).alias("dmswap"),
         d.dt.year().cast(pl.Int16).alias("year"),
     )
     whole = field_key(key, name)
     out = {"tok": _hash(text.get_column("tok"), whole)}
-    for part in _DATE_PARTS:
+    for part in DATE_PARTS:
         (out[part],) = _mapped_tokens([text.get_column(part)], field_key(key, f"{name}__{part}"))
     (out["dmswap"],) = _mapped_tokens([text.get_column("dmswap")], whole)
     out["year"] = text.get_column("year")
-    return [out[p].alias(f"{name}__{p}") for p in ("tok", *_DATE_PARTS, "dmswap", "year")]
+    return [out[p].alias(f"{name}__{p}") for p in ("tok", *DATE_PARTS, "dmswap", "year")]
 
 
 def _needed_extras(col: ColumnSpec) -> list[str]:
     """Extras a column's methods read: the token extras, and the first word for phonetics."""
-    needed = list(_string_extras(col)) if "token" in col.pseudonymise else []
+    needed = list(string_extras(col)) if "token" in col.pseudonymise else []
     if "phonetic" in col.pseudonymise and "first" not in needed:
         needed.append("first")
     return needed
@@ -459,7 +414,7 @@ def _column_outputs(
     joined back to the rows once, instead of one join over every row per method.
     """
     for method in col.pseudonymise:
-        _method_columns(col, method, bloom)  # refuses an unknown method before any work
+        method_columns(col, method, bloom)  # refuses an unknown method before any work
     worked = [m for m in col.pseudonymise if m not in ("clear", "withheld")]
     outputs: dict[str, list[pl.Series]] = {}
     if worked:

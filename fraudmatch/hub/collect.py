@@ -25,8 +25,6 @@ from typing import Any
 import polars as pl
 
 from fraudmatch.common.fsutil import PRIVATE_MODE, atomic_path, atomic_write_bytes
-from fraudmatch.council.prepare import bloom_params
-from fraudmatch.council.pseudonymise import output_columns
 from fraudmatch.hub import catalogue, transport
 from fraudmatch.hub.workspace import (
     Workspace,
@@ -39,7 +37,8 @@ from fraudmatch.hub.workspace import (
 from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
 from fraudmatch.sealing.seal import Header, SealError, open_file, read_header
 from fraudmatch.spec.bloom import BloomParams
-from fraudmatch.spec.partnership import Partnership
+from fraudmatch.spec.outputs import output_columns
+from fraudmatch.spec.partnership import Partnership, bloom_params
 from fraudmatch.spec.specs import Spec, load_spec
 
 __all__ = [

@@ -780,9 +780,9 @@ def order_rules(rules: Sequence[Rule]) -> list[Rule]:
 
 def dataset_columns(ds: DatasetSpec, bloom: BloomParams) -> dict[str, pl.DataType]:
     """The hub-side schema of a dataset: pseudonymised columns plus partner and record_id."""
-    from fraudmatch.council import pseudonymise
+    from fraudmatch.spec.outputs import output_columns
 
-    cols = dict(pseudonymise.output_columns(ds, bloom))
+    cols = dict(output_columns(ds, bloom))
     cols.setdefault("partner", pl.String())
     cols.setdefault("record_id", pl.String())
     return cols

@@ -16,6 +16,7 @@ import yaml
 
 from fraudmatch.common.hints import did_you_mean
 from fraudmatch.sealing.keys import PublicIdentity, load_public
+from fraudmatch.spec.bloom import BloomParams
 
 _TOP_KEYS = {
     "name",
@@ -175,3 +176,8 @@ def load_partnership(path: Path | str) -> Partnership:
     except yaml.YAMLError as exc:
         raise PartnershipError(f"{path}: not valid YAML: {exc}") from None
     return parse_partnership(data, source=str(path), base=path.parent)
+
+
+def bloom_params(partnership: Partnership) -> BloomParams:
+    """The partnership's Bloom settings: every partner must encode alike to compare."""
+    return BloomParams(**partnership.bloom) if partnership.bloom else BloomParams()
