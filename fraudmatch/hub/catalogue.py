@@ -25,12 +25,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import duckdb
 import polars as pl
-
-from fraudmatch.hub.workspace import Workspace
 
 __all__ = [
     "MIGRATIONS",
@@ -65,6 +64,18 @@ Connection = duckdb.DuckDBPyConnection
 Migration = Callable[[Connection], None]
 
 _LOCK_WAIT_SECONDS = 30.0
+
+
+class Workspace(Protocol):
+    """What the catalogue needs of a workspace: where its file is, and the root that stored
+    paths are relative to. A protocol, not :class:`fraudmatch.hub.workspace.Workspace`
+    itself, so that the workspace may create the catalogue without an import cycle."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def catalogue_path(self) -> Path: ...
 
 
 class CatalogueError(RuntimeError):

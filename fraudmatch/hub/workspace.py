@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fraudmatch.common.fsutil import fsync_dir
+from fraudmatch.hub import catalogue
 from fraudmatch.spec.partnership import Partnership
 
 __all__ = [
@@ -132,8 +133,6 @@ def open_workspace(root: Path | str | None, partnership: Partnership) -> Workspa
     for partner in partnership.partners:
         ensure_private_dir(workspace.inbox(partner))
         ensure_private_dir(workspace.outbox(partner))
-    from fraudmatch.hub import catalogue  # late: catalogue imports this module
-
     catalogue.ensure_schema(workspace)
     return workspace
 
