@@ -15,7 +15,7 @@ what a Splink or recordlinkage user writes before linking (their normal use: cle
   (``benchmarks/scale_rule.yaml``, ``benchmarks/febrl/febrl4.yaml``), key for key, as
   ``(name, [(left column, right column), ...])``.
 
-The formal-name table is fraudmatch's (``fraudmatch.spec.normalise.NICKNAMES``, 60-odd common
+The formal-name table is fraudmatch's (``fraudmatch.spec.normalisers.NICKNAMES``, 60-odd common
 English short forms): a public list any user could paste in, given to the peers so that the
 comparison of F1 is about the method, not about who knew SUE is SUSAN.
 """
@@ -98,7 +98,7 @@ def _dob(col: str, formats: tuple[str, ...]) -> pl.Expr:
 
 def clean_synthetic(raw: pl.DataFrame) -> pl.DataFrame:
     """A payroll or housing-benefit extract (``scale.generate``'s text) as the peers link it."""
-    from fraudmatch.spec.normalise import NICKNAMES
+    from fraudmatch.spec.normalisers import NICKNAMES
 
     df = raw.select(
         "record_id",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from fraudmatch.spec.normalise import normalise_column
+from fraudmatch.spec.normalisers import normalise_column
 from fraudmatch.spec.specs import ColumnSpec, DatasetSpec
 
 ROW = "__row"

@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from fraudmatch.spec.bloom import DEFAULT_BLOOM, BloomParams, bloom_encode
-from fraudmatch.spec.normalise import address_line, address_number, formal_name
+from fraudmatch.spec.normalisers import address_line, address_number, formal_name
 from fraudmatch.spec.outputs import (
     CLEAR_TYPES,
     DATE_PARTS,

@@ -1,0 +1,64 @@
+"""Column normalisers: raw cell text -> typed, comparable values plus a reason when invalid.
+
+Every partner must turn the same person, address or bank account into the same bytes before
+pseudonymisation, or keyed tokens never meet at the hub. So each normaliser is strict about
+what it accepts, canonical in what it returns, idempotent, and never guesses (an impossible
+date is rejected, not rolled over). Everything is a polars expression so a million-row extract
+normalises without Python per row. The contract is in :mod:`.core`; one module per kind of
+value; this package's ``__init__`` is the registry the data specification names.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fraudmatch.spec.normalisers.addresses import address_line, address_number, normalise_address
+from fraudmatch.spec.normalisers.amounts import normalise_amount
+from fraudmatch.spec.normalisers.core import Normalised, Normaliser
+from fraudmatch.spec.normalisers.dates import normalise_date
+from fraudmatch.spec.normalisers.identifiers import (
+    normalise_account_number,
+    normalise_code,
+    normalise_ni_number,
+    normalise_record_id,
+    normalise_sort_code,
+    normalise_text,
+    normalise_uprn,
+)
+from fraudmatch.spec.normalisers.names import NICKNAMES, formal_name, normalise_name
+from fraudmatch.spec.normalisers.postcodes import normalise_postcode
+
+__all__ = [
+    "NICKNAMES",
+    "NORMALISERS",
+    "Normalised",
+    "address_line",
+    "address_number",
+    "formal_name",
+    "normalise_column",
+]
+
+NORMALISERS: dict[str, Normaliser] = {
+    "record_id": normalise_record_id,
+    "name": normalise_name,
+    "ni_number": normalise_ni_number,
+    "postcode": normalise_postcode,
+    "date": normalise_date,
+    "sort_code": normalise_sort_code,
+    "account_number": normalise_account_number,
+    "address": normalise_address,
+    "text": normalise_text,
+    "code": normalise_code,
+    "uprn": normalise_uprn,
+    "amount": normalise_amount,
+}
+
+
+def normalise_column(raw: pl.Expr, normaliser: str) -> Normalised:
+    """Normalise a raw string column with the normaliser named in the data specification."""
+    try:
+        fn = NORMALISERS[normaliser]
+    except KeyError:
+        valid = ", ".join(sorted(NORMALISERS))
+        raise KeyError(f"unknown normaliser {normaliser!r}; valid names: {valid}") from None
+    return fn(raw)

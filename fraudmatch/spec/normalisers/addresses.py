@@ -1,0 +1,130 @@
+"""Addresses: folded words, abbreviations written out, postcode removed; line and number."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fraudmatch.spec.normalisers.core import (
+    F,
+    Normalised,
+    bind,
+    drop_words,
+    finish,
+    fold,
+    let,
+    replace_words,
+)
+
+# --------------------------------------------------------------------------------------------
+
+# Whole-word abbreviations written out, so "12 High St." meets "12 HIGH STREET". ST itself is
+# handled by _saint_or_street, since it is also SAINT.
+ADDRESS_ABBREVIATIONS: dict[str, str] = {
+    "RD": "ROAD", "STR": "STREET", "AVE": "AVENUE", "AV": "AVENUE", "AVN": "AVENUE",
+    "LN": "LANE", "DR": "DRIVE", "DRV": "DRIVE", "CL": "CLOSE", "CT": "COURT", "CRT": "COURT",
+    "CRES": "CRESCENT", "CRESC": "CRESCENT", "CRS": "CRESCENT", "PL": "PLACE", "SQ": "SQUARE",
+    "GDNS": "GARDENS", "GDN": "GARDEN", "TER": "TERRACE", "TERR": "TERRACE", "TCE": "TERRACE",
+    "GRN": "GREEN", "GR": "GROVE", "PK": "PARK", "HSE": "HOUSE", "FLT": "FLAT", "APT": "FLAT",
+    "APARTMENT": "FLAT", "NTH": "NORTH", "STH": "SOUTH", "GRO": "GROVE", "GRV": "GROVE",
+    "HTS": "HEIGHTS", "PDE": "PARADE", "WLK": "WALK", "MWS": "MEWS", "EST": "ESTATE",
+    "BLDG": "BUILDING", "BLDGS": "BUILDINGS", "CNR": "CORNER", "UPR": "UPPER", "LWR": "LOWER",
+    "GT": "GREAT", "MT": "MOUNT", "BLVD": "BOULEVARD", "HWY": "HIGHWAY", "PKWY": "PARKWAY",
+    "ST": "STREET",
+}  # fmt: skip
+
+# Postcode shape (letter rules not needed: this only recognises a pasted-in postcode).
+_LOOSE_POSTCODE = r"(?:[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|GIR ?0AA)"
+# Words that may come before the street name at the start of an address line.
+_LINE_PREFIX_WORD = r"(?:FLAT|FLT|APT|APARTMENT|UNIT|NO|[^ ,]*[0-9][^ ,]*)"
+# Thoroughfare words after which "ST <word>" starts a place name ("HIGH ST ST ALBANS"). Words
+# that also name streets (PARK, GREEN, HILL, CHURCH...) are left out: "PARK ST LONDON".
+_THOROUGHFARES = r"(?:ROAD|RD|STREET|ST|LANE|LN|AVENUE|AVE|DRIVE|CLOSE|CRESCENT|WAY)"
+_NO_ADDRESS = "no address left after removing the postcode and punctuation"
+
+
+def _saint_or_street(lines: pl.Expr) -> pl.Expr:
+    """Read ST as SAINT where it opens a street or place name, else (later) as STREET.
+
+    ST followed by another word is SAINT when it starts an address line, optionally after a
+    flat or house number ("4 St Mary's Rd" -> 4 SAINT MARYS ROAD), or comes straight after a
+    thoroughfare word ("High St St Albans" -> HIGH STREET SAINT ALBANS). Anywhere else, after
+    a street name or last, it is STREET: "12 High St London" -> 12 HIGH STREET LONDON.
+    """
+    return lines.str.replace_all(
+        rf"(^|,|\b{_THOROUGHFARES} )((?:{_LINE_PREFIX_WORD} )*)ST ([^ ,])", "${1}${2}SAINT ${3}"
+    )
+
+
+def _clean_address(raw: pl.Expr) -> pl.Expr:
+    # Commas, semicolons and line breaks separate address lines; the ST rule needs them.
+    lines = fold(raw).str.replace_all(r"[,;\r\n\u2028\u2029]", ",")
+    lines = lines.str.replace_all(r"[^\p{L}\p{N},]+", " ")
+    lines = lines.str.replace_all(r" *(?:, *)+", ",").str.strip_chars(" ,")
+    # Councils paste the postcode into the last line; it is matched on its own column.
+    lines = lines.str.replace(rf"(?:(?:^|[ ,]){_LOOSE_POSTCODE})+$", "").str.strip_chars(" ,")
+    lines = _saint_or_street(lines)
+    return replace_words(lines.str.replace_all(",", " ", literal=True), ADDRESS_ABBREVIATIONS)
+
+
+# Words that end a street name ("12 ELM ROAD"), after abbreviations are written out. The street
+# ends at the first of them that follows at least one word of its name, or at the last of a run
+# ("12 PARK ROAD", "3 COURT LANE"); what follows is the locality.
+STREET_TYPES: tuple[str, ...] = (
+    "ROAD", "STREET", "LANE", "AVENUE", "DRIVE", "CLOSE", "COURT", "CRESCENT", "PLACE",
+    "SQUARE", "GARDENS", "GARDEN", "TERRACE", "GREEN", "PARK", "WAY", "GROVE", "HILL", "ROW",
+    "WALK", "MEWS", "VIEW", "PARADE", "RISE", "VALE", "END", "YARD", "WHARF", "QUAY",
+    "BOULEVARD", "HIGHWAY", "PARKWAY", "CIRCUS", "GATE", "HEIGHTS", "ESTATE", "MOUNT",
+)  # fmt: skip
+# Words that only say "a sub-premises number follows": FLAT 3 12 ELM ROAD is 3 12 ELM ROAD.
+_SUBPREMISES_WORDS = ("FLAT", "UNIT")
+_TYPES = "|".join(STREET_TYPES)
+# The premises-and-street part: anything up to the LAST house-number word (so a building name
+# with its own number before it stays), then the street name up to its run of street-type
+# words. Groups: 1 = the line, 2 = the house number.
+_ADDRESS_LINE = rf"^((?:.* )?(\d[^ ]*)(?: [^ ]+)+? (?:{_TYPES})(?: (?:{_TYPES}))*)(?: .*)?$"
+
+
+def address_line(address: pl.Expr) -> pl.Expr:
+    """The premises and street of a normalised address: no FLAT/UNIT word, no locality.
+
+    "FLAT 3 12 ELM ROAD NORTHMOOR", "3 12 ELM ROAD" -> "3 12 ELM ROAD"; an address without a
+    house number and street-type word keeps all its words (only FLAT/UNIT dropped).
+    """
+    words = _premises_words(address)
+    return words.str.extract(_ADDRESS_LINE, 1).fill_null(words)
+
+
+def address_number(address: pl.Expr) -> pl.Expr:
+    """The house number of a normalised address (the number before the street), or null.
+
+    "FLAT 3 12 ELM ROAD" -> "12": with the postcode it names the building, however the flat,
+    the street or the locality are written.
+    """
+    return _premises_words(address).str.extract(_ADDRESS_LINE, 2)
+
+
+def _premises_words(address: pl.Expr) -> pl.Expr:
+    """The address without FLAT/UNIT words (the address itself if nothing else is left)."""
+    words = drop_words(address, _SUBPREMISES_WORDS)
+    return pl.when(words != "").then(words).otherwise(address)
+
+
+def normalise_address(raw: pl.Expr) -> Normalised:
+    """Address as upper-case words with common abbreviations written out and no postcode.
+
+    Extras: ``line`` (premises and street, see :func:`address_line`) and ``number`` (the
+    house number, see :func:`address_number`), so that the same home written with or without
+    "Flat" or a trailing town still meets, and a next-door number never does.
+    """
+    state = bind(raw, address=_clean_address(F("raw")))
+    address = F("address")
+    state = let(state, _words=_premises_words(address))
+    state = let(state, _parts=F("_words").str.extract_groups(_ADDRESS_LINE))
+    extras = {
+        "line": F("_parts").struct.field("1").fill_null(F("_words")),
+        "number": F("_parts").struct.field("2"),
+    }
+    return finish(state, address, [(address == "", _NO_ADDRESS)], extras)
+
+
+# --------------------------------------------------------------------------------------------
