@@ -30,15 +30,25 @@ from fraudmatch.matching.distributed import executor_from_config
 from fraudmatch.matching.rules import load_rules
 from fraudmatch.sealing.keys import load_partnership_key, load_private
 from fraudmatch.spec.partnership import load_partnership
+from fraudmatch.spec.specs import resolve_spec
 
-DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules"
+
+def rule_folders(partnership_path: str, rules_dir: str | list[str] | None) -> list[str]:
+    """The folders given, else the partnership's ``rules:`` (the shipped rules by default)."""
+    if rules_dir is None:
+        return [str(p) for p in load_partnership(partnership_path).rules]
+    return [rules_dir] if isinstance(rules_dir, str) else list(rules_dir)
 
 
 @task(name="collect", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
-def collect_task(workspace_root: str, partnership_path: str, hub_key: str) -> dict:
+def collect_task(
+    workspace_root: str, partnership_path: str, hub_key: str, spec: str | None = None
+) -> dict:
     partnership = load_partnership(partnership_path)
     workspace = open_workspace(Path(workspace_root), partnership)
-    result = collect(workspace, partnership, load_private(hub_key))
+    result = collect(
+        workspace, partnership, load_private(hub_key), spec=resolve_spec(partnership, spec)
+    )
     logger = get_run_logger()
     for item in result.files:
         logger.info("%s %s: %s %s", item.outcome, item.file, item.dataset or "", item.reason)
@@ -51,14 +61,14 @@ def collect_task(workspace_root: str, partnership_path: str, hub_key: str) -> di
 def match_rule_task(
     workspace_root: str,
     partnership_path: str,
-    rules_dir: str,
+    rules_dir: list[str],
     rule_name: str,
     run_id: str,
     cycle_date: date,
 ) -> RuleOutcome:
     partnership = load_partnership(partnership_path)
     workspace = open_workspace(Path(workspace_root), partnership)
-    rules = {r.name: r for r in load_rules(Path(rules_dir))}
+    rules = {r.name: r for r in load_rules(rules_dir)}
     frames = load_current(workspace)
     logger = get_run_logger()
     outcome = match_rule(
@@ -90,7 +100,7 @@ def distribute_task(
     workspace_root: str,
     partnership_path: str,
     hub_key: str,
-    rules_dir: str,
+    rules_dir: list[str],
     run_id: str,
     period: str,
 ) -> list:
@@ -101,7 +111,7 @@ def distribute_task(
         partnership,
         load_private(hub_key),
         run_id,
-        load_rules(Path(rules_dir)),
+        load_rules(rules_dir),
         period=period,
     )
 
@@ -111,25 +121,30 @@ def cycle_flow(
     workspace: str,
     partnership: str,
     hub_key: str,
-    rules_dir: str = str(DEFAULT_RULES),
+    rules_dir: str | list[str] | None = None,
     cycle_date: date | None = None,
+    spec: str | None = None,
 ) -> dict:
-    """Collect → match (one task per rule) → distribute, under one resumable run id."""
+    """Collect → match (one task per rule) → distribute, under one resumable run id.
+
+    ``rules_dir`` and ``spec`` override the partnership file's ``rules:`` and ``spec:``.
+    """
     cycle_date = cycle_date or date.today()
+    folders = rule_folders(partnership, rules_dir)
     run_id = run_id_for(cycle_date)
     ws = open_workspace(Path(workspace), load_partnership(partnership))
     catalogue.start_run(ws, run_id, cycle_date)
-    collected = collect_task(workspace, partnership, hub_key)
+    collected = collect_task(workspace, partnership, hub_key, spec)
     outcomes = [
-        match_rule_task(workspace, partnership, rules_dir, rule.name, run_id, cycle_date)
-        for rule in reportable(load_rules(Path(rules_dir)))
+        match_rule_task(workspace, partnership, folders, rule.name, run_id, cycle_date)
+        for rule in reportable(load_rules(folders))
     ]
     bundles = distribute_task(
-        workspace, partnership, hub_key, rules_dir, run_id, cycle_date.strftime("%Y-%m")
+        workspace, partnership, hub_key, folders, run_id, cycle_date.strftime("%Y-%m")
     )
     summary = summary_document(run_id, cycle_date, collected, outcomes, bundles)
     write_summary(ws, run_id, summary)
-    report = write_run_report(ws, run_id, load_rules(Path(rules_dir)), summary)
+    report = write_run_report(ws, run_id, load_rules(folders), summary)
     summary["report"] = str(report)
     catalogue.finish_run(ws, run_id, summary)
     get_run_logger().info("run %s finished; report: %s", run_id, report)
@@ -161,7 +176,11 @@ def submit_flow(
 
 
 def cycle_deployment(
-    workspace: str, partnership: str, hub_key: str, rules_dir: str = str(DEFAULT_RULES)
+    workspace: str,
+    partnership: str,
+    hub_key: str,
+    rules_dir: str | list[str] | None = None,
+    spec: str | None = None,
 ):
     """The cycle as a deployment on the partnership's cron schedule, in its time zone.
 
@@ -179,6 +198,7 @@ def cycle_deployment(
             "partnership": partnership,
             "hub_key": hub_key,
             "rules_dir": rules_dir,
+            "spec": spec,
         },
         description=f"Collect, match and distribute for {config.name}",
         tags=["fraudmatch"],

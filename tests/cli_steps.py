@@ -14,10 +14,11 @@ import polars as pl
 
 from fraudmatch.cli import main
 from fraudmatch.sealing.bundles import read_bundle
+from fraudmatch.shipped import shipped_rules_dir
 from fraudmatch.spec.partnership import load_partnership
 from fraudmatch.synth.demo import DemoParties
 
-RULES = Path(__file__).resolve().parent.parent / "rules"
+RULES = shipped_rules_dir()
 
 
 def prepare(

@@ -29,7 +29,7 @@ from fraudmatch.sealing.keys import PartyKeys, load_private, new_party, public_i
 from fraudmatch.sealing.seal import seal_file
 from fraudmatch.spec.outputs import output_columns
 from fraudmatch.spec.partnership import Partnership, bloom_params, parse_partnership
-from fraudmatch.spec.specs import load_spec
+from fraudmatch.spec.specs import load_spec, parse_spec
 
 SPEC = load_spec()
 PERIOD = "2026-10"
@@ -489,6 +489,50 @@ def test_a_payload_with_the_wrong_columns_is_quarantined(world: World, ws: Works
     assert item.outcome == QUARANTINED
     assert "missing columns: surname__tok" in item.reason
     assert "unexpected columns: surname" in item.reason
+    assert store_files(ws, "northmoor", "payroll") == []
+
+
+def test_a_submission_prepared_under_another_specification_is_quarantined(
+    world: World, ws: Workspace, tmp_path
+):
+    # the partner's specification adds a column to payroll that the hub's does not have
+    partner_spec = parse_spec(
+        {
+            "extends": "shipped",
+            "datasets": {
+                "payroll": {
+                    "columns": {
+                        "staff_badge": {
+                            "type": "string",
+                            "normaliser": "code",
+                            "pseudonymise": "token",
+                        }
+                    }
+                }
+            },
+        },
+        source="partner/spec.yaml",
+    )
+    extract = tmp_path / "payroll.csv"
+    extract.write_text(PAYROLL_CSV)
+    sealed = prepare_extract(
+        extract,
+        dataset="payroll",
+        period=PERIOD,
+        partner=world.keys["northmoor"],
+        partnership=world.partnership,
+        linkage_key=world.linkage,
+        out_dir=ws.inbox("northmoor"),
+        spec=partner_spec,
+    ).sealed_path
+
+    result = collect(ws, world.partnership, world.hub, spec=SPEC)
+
+    item = outcome_of(result, sealed.name)
+    assert item.outcome == QUARANTINED
+    assert partner_spec.fingerprint != SPEC.fingerprint
+    assert f"prepared under data specification {partner_spec.fingerprint}" in item.reason
+    assert f"the hub runs under {SPEC.fingerprint}" in item.reason
     assert store_files(ws, "northmoor", "payroll") == []
 
 

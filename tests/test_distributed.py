@@ -25,9 +25,10 @@ from fraudmatch.matching.distributed import (
 )
 from fraudmatch.matching.engine import run_rule
 from fraudmatch.matching.rules import load_rule
+from fraudmatch.shipped import shipped_rules_dir
 
 RULES = Path(__file__).resolve().parent / "rules"
-SHIPPED = Path(__file__).resolve().parent.parent / "rules"
+SHIPPED = shipped_rules_dir()
 CYCLE = date(2026, 11, 1)
 # a person rule (two datasets, Fellegi-Sunter: EM sees the gammas in partition order) and
 # a one-dataset rule, each cut into several partitions

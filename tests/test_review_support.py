@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from fraudmatch.shipped import shipped_rules_dir
+
 CYCLE = date(2026, 11, 1)
-RULES = Path(__file__).resolve().parent.parent / "rules"
+RULES = shipped_rules_dir()
 RUN_ID = "run-20261101"
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from flows.cycle import cycle_deployment
+from flows.cycle import cycle_deployment, rule_folders
+from fraudmatch.shipped import shipped_rules_dir
 from fraudmatch.synth.demo import make_parties
 
 
@@ -24,5 +25,7 @@ def test_deployment_follows_the_partnership_schedule(tmp_path: Path) -> None:
     assert (schedule.cron, schedule.timezone) == ("30 5 3 * *", "Europe/London")
     assert deployment.parameters["workspace"] == str(tmp_path / "hub")
     assert deployment.parameters["hub_key"] == str(parties.hub_key_path)
-    assert Path(deployment.parameters["rules_dir"]).name == "rules"
+    # no --rules or --spec: each run reads the partnership file's rules: and spec:
+    assert deployment.parameters["rules_dir"] is None and deployment.parameters["spec"] is None
+    assert rule_folders(str(parties.partnership_path), None) == [str(shipped_rules_dir())]
     assert deployment.name == "fraudmatch-cycle"

@@ -9,7 +9,6 @@ would, every shipped rule runs through the engine, and each rule's pairs are com
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -17,11 +16,12 @@ import pytest
 from fraudmatch.library import accuracy, pseudonymised_frames, truth_pairs
 from fraudmatch.matching.engine import RuleResult, run_rules
 from fraudmatch.matching.rules import lint_rules, load_rules
+from fraudmatch.shipped import shipped_rules_dir
 from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import RULES as RULE_NAMES
 from fraudmatch.synth import generate
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+RULES_DIR = shipped_rules_dir()
 CYCLE = date(2026, 11, 1)
 PEOPLE, PARTNERS, SEED = 6_000, 4, 3
 #: A fixed linkage key, so the run (and any strict xfail) is reproducible.

@@ -116,3 +116,87 @@ def test_errors_name_file_and_key_path(mutate, message: str) -> None:
 def test_unknown_dataset_suggests_the_nearest() -> None:
     with pytest.raises(KeyError, match="did you mean 'housing_tenants'"):
         load_spec().dataset("housing_tenant")
+
+
+# --------------------------------------------------------------------------- extending
+
+
+RID = {"type": "string", "required": True, "normaliser": "record_id", "pseudonymise": ["clear"]}
+
+
+def extension(**datasets: dict) -> dict:
+    return {"version": 1, "extends": "shipped", "datasets": datasets}
+
+
+def test_an_extension_adds_datasets_and_columns_to_the_shipped_spec() -> None:
+    spec = parse_spec(
+        extension(
+            parking_permits={
+                "description": "Residents' parking permits.",
+                "columns": {
+                    "record_id": RID,
+                    "surname": {"type": "string", "normaliser": "name", "pseudonymise": ["token"]},
+                },
+            },
+            electoral_register={
+                "columns": {
+                    "phone": {"type": "string", "normaliser": "code", "pseudonymise": ["token"]}
+                }
+            },
+        ),
+        source="p/spec.yaml",
+    )
+    shipped = load_spec()
+    assert set(spec.datasets) == DATASETS | {"parking_permits"}
+    register = spec.dataset("electoral_register")
+    assert register.column_names == [*shipped.dataset("electoral_register").column_names, "phone"]
+    assert register.description == shipped.dataset("electoral_register").description
+    assert spec.dataset("payroll") == shipped.dataset("payroll")
+    assert spec.fingerprint != shipped.fingerprint
+
+
+def test_an_extension_cannot_redefine_a_shipped_column() -> None:
+    surname = {"type": "string", "normaliser": "text", "pseudonymise": ["clear"]}
+    with pytest.raises(SpecError, match="p/spec.yaml: datasets.payroll.columns.surname: already"):
+        parse_spec(extension(payroll={"columns": {"surname": surname}}), source="p/spec.yaml")
+
+
+def test_extends_names_only_the_shipped_spec() -> None:
+    data = extension(x={"columns": {"record_id": RID}})
+    data["extends"] = "./other.yaml"
+    with pytest.raises(SpecError, match="extends: expected 'shipped'"):
+        parse_spec(data, source="p/spec.yaml")
+
+
+def test_the_fingerprint_ignores_descriptions_but_not_meaning() -> None:
+    data = copy.deepcopy(raw())
+    base = parse_spec(data).fingerprint
+    data["datasets"]["payroll"]["description"] = "reworded"
+    assert parse_spec(data).fingerprint == base == load_spec().fingerprint
+    data["datasets"]["payroll"]["columns"]["job_title"]["pseudonymise"] = ["withheld"]
+    assert parse_spec(data).fingerprint != base
+    assert base.startswith("sha256:") and len(base) == len("sha256:") + 16
+
+
+def test_the_partnership_names_its_spec_and_rule_folders(tmp_path: Path) -> None:
+    from fraudmatch.shipped import shipped_rules_dir
+    from fraudmatch.spec.partnership import PartnershipError, parse_partnership
+    from fraudmatch.spec.specs import resolve_spec
+    from fraudmatch.synth.demo import make_parties
+
+    parties = make_parties(tmp_path / "p", ["northmoor"], ["payroll"])
+    data = yaml.safe_load(parties.partnership_path.read_text())
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "spec.yaml").write_text(
+        yaml.safe_dump(extension(parking_permits={"columns": {"record_id": RID}}))
+    )
+    partnership = parse_partnership(
+        {**data, "spec": "spec.yaml", "rules": ["shipped", "./rules"]}, base=tmp_path
+    )
+    assert partnership.spec == tmp_path / "spec.yaml"
+    assert partnership.rules == (shipped_rules_dir(), tmp_path / "rules")
+    assert "parking_permits" in resolve_spec(partnership).datasets
+    assert "parking_permits" not in resolve_spec(partnership, DEFAULT_SPEC_PATH).datasets
+    assert parse_partnership(data, base=tmp_path).rules == (shipped_rules_dir(),)
+    with pytest.raises(PartnershipError, match=r"rules\[1\]: .*nope is not a folder of rules"):
+        parse_partnership({**data, "rules": ["shipped", "nope"]}, base=tmp_path)

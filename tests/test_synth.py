@@ -16,10 +16,10 @@ import polars as pl
 import pytest
 import yaml
 
+from fraudmatch.shipped import shipped_spec_path
 from fraudmatch.synth import RULES, generate
 
-ROOT = Path(__file__).resolve().parents[1]
-SPEC = yaml.safe_load((ROOT / "config" / "datasets.yaml").read_text())["datasets"]
+SPEC = yaml.safe_load(shipped_spec_path().read_text())["datasets"]
 POSTCODE = re.compile(r"^[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-Z]? ?[0-9][ABD-HJLNP-UW-Z]{2}$")
 NI = re.compile(r"^(?![DFIQUV])[A-Z](?![DFIQUVO])[A-Z](?<!BG|GB|NK|KN|TN|NT|ZZ)[0-9]{6}[A-D]$")
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")

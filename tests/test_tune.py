@@ -21,8 +21,9 @@ from fraudmatch.matching.tune import (
 )
 from fraudmatch.review import outcomes as oc
 from fraudmatch.review.suppress import with_keys
+from fraudmatch.shipped import shipped_rules_dir
 
-SHIPPED = Path(__file__).resolve().parent.parent / "rules"
+SHIPPED = shipped_rules_dir()
 RULE = "payroll_to_housing_benefit"
 RUN = "run-20261101"
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules"
+from fraudmatch.shipped import shipped_rules_dir
+
+DEFAULT_RULES = shipped_rules_dir()
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -24,16 +26,21 @@ def current_period() -> str:
     return date.today().strftime("%Y-%m")
 
 
+RULES_HELP = "rules folder (default: the partnership's rules:, else the shipped rules)"
+SPEC_HELP = "data specification (default: the partnership's spec:, else the shipped one)"
+
+
 def hub_options(p: argparse.ArgumentParser) -> None:
-    """The options every hub command takes: workspace, partnership, rules."""
+    """The options every hub command takes: workspace, partnership, rules, specification."""
     p.add_argument(
         "--workspace", help="hub workspace (default ./workspace or $FRAUDMATCH_WORKSPACE)"
     )
     p.add_argument("--partnership", type=Path, required=True, help="partnership.yaml")
-    p.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder")
+    p.add_argument("--rules", type=Path, help=RULES_HELP)
+    p.add_argument("--spec", type=Path, help=SPEC_HELP)
 
 
-def hub_paths(args: argparse.Namespace) -> dict[str, str]:
+def hub_paths(args: argparse.Namespace) -> dict[str, str | None]:
     from fraudmatch.hub.workspace import default_root
 
     workspace = Path(args.workspace) if args.workspace else default_root()
@@ -41,8 +48,29 @@ def hub_paths(args: argparse.Namespace) -> dict[str, str]:
         "workspace": str(workspace),
         "partnership": str(args.partnership),
         "hub_key": str(args.hub_key),
-        "rules_dir": str(args.rules),
+        "rules_dir": str(args.rules) if args.rules else None,
+        "spec": str(args.spec) if args.spec else None,
     }
+
+
+def rule_folders(args: argparse.Namespace) -> list[Path]:
+    """``--rules`` if given, else the partnership's ``rules:``, else the shipped rules."""
+    from fraudmatch.spec.partnership import load_partnership
+
+    if getattr(args, "rules", None):
+        return [args.rules]
+    if getattr(args, "partnership", None):
+        return list(load_partnership(args.partnership).rules)
+    return [DEFAULT_RULES]
+
+
+def command_spec(args: argparse.Namespace):  # -> Spec (imported lazily: the CLI starts fast)
+    """``--spec`` if given, else the partnership's ``spec:``, else the shipped one."""
+    from fraudmatch.spec.partnership import load_partnership
+    from fraudmatch.spec.specs import resolve_spec
+
+    partnership = load_partnership(args.partnership) if getattr(args, "partnership", None) else None
+    return resolve_spec(partnership, getattr(args, "spec", None))
 
 
 def workspace_root(args: argparse.Namespace) -> Path:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fraudmatch.cli.common import DEFAULT_RULES, console, err_console, workspace_root
+from fraudmatch.cli.common import (
+    RULES_HELP,
+    console,
+    err_console,
+    rule_folders,
+    workspace_root,
+)
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -27,7 +33,7 @@ def cmd_review(args: argparse.Namespace) -> int:
             f"[yellow]warning[/]: serving on {args.host}, not only this machine; put it "
             "behind HTTPS before anyone else connects"
         )
-    app = create_app(root, args.rules, users=None)
+    app = create_app(root, rule_folders(args), users=None)
     console.print(f"review app for {root}: http://{args.host}:{args.port}/  (Ctrl-C to stop)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
@@ -56,7 +62,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from fraudmatch.review.exports import export_case_lists
     from fraudmatch.review.review import Review
 
-    review = Review(workspace_root(args), args.rules)
+    review = Review(workspace_root(args), rule_folders(args))
     files = export_case_lists(
         review, args.run, args.out, rule=args.rule, partner=args.partner, by=args.by
     )
@@ -76,7 +82,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workspace", help="hub workspace (default ./workspace or $FRAUDMATCH_WORKSPACE)"
     )
-    p.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder")
+    p.add_argument("--rules", type=Path, help=RULES_HELP)
+    p.add_argument("--partnership", type=Path, help="partnership.yaml (for its rules:)")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765)
     p.set_defaults(handler=cmd_review)
@@ -91,7 +98,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workspace", help="hub workspace (default ./workspace or $FRAUDMATCH_WORKSPACE)"
     )
-    p.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder")
+    p.add_argument("--rules", type=Path, help=RULES_HELP)
+    p.add_argument("--partnership", type=Path, help="partnership.yaml (for its rules:)")
     p.add_argument("--run", required=True, help="run id, e.g. run-20261101")
     p.add_argument("--rule", help="only this rule")
     p.add_argument("--partner", help="only cases involving this partner")

@@ -5,21 +5,29 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fraudmatch.cli.common import DEFAULT_RULES, console, err_console, hub_options
+from fraudmatch.cli.common import (
+    RULES_HELP,
+    SPEC_HELP,
+    command_spec,
+    console,
+    err_console,
+    hub_options,
+    rule_folders,
+)
 
 
 def cmd_rules_check(args: argparse.Namespace) -> int:
     from fraudmatch.cli.tables import table
     from fraudmatch.matching.rules import lint_rules, load_rules
     from fraudmatch.spec.partnership import bloom_params, load_partnership
-    from fraudmatch.spec.specs import load_spec
 
     bloom = bloom_params(load_partnership(args.partnership)) if args.partnership else None
-    rules = load_rules(args.rules)
-    problems = lint_rules(rules, load_spec(args.spec), bloom)
+    folders = rule_folders(args)
+    rules = load_rules(folders)
+    problems = lint_rules(rules, command_spec(args), bloom)
     console.print(
         table(
-            f"{len(rules)} rules in {args.rules}",
+            f"{len(rules)} rules in {', '.join(map(str, folders))}",
             ["rule", "datasets", "scope", "model", "risk"],
             [[r.name, f"{r.left} / {r.right}", r.scope, r.scoring.model, r.risk] for r in rules],
         )
@@ -44,9 +52,11 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     from fraudmatch.matching.rules import explain_blocking, load_rules
     from fraudmatch.spec.partnership import load_partnership
 
-    rules = {r.name: r for r in load_rules(args.rules)}
+    folders = rule_folders(args)
+    rules = {r.name: r for r in load_rules(folders)}
     if args.rule not in rules:
-        raise KeyError(f"no rule {args.rule!r} in {args.rules} (rules: {', '.join(rules)})")
+        where = ", ".join(map(str, folders))
+        raise KeyError(f"no rule {args.rule!r} in {where} (rules: {', '.join(rules)})")
     rule = rules[args.rule]
     workspace = open_workspace(
         Path(args.workspace) if args.workspace else default_root(),
@@ -81,7 +91,7 @@ def cmd_rules_tune(args: argparse.Namespace) -> int:
         result = tune(
             workspace,
             args.rule,
-            Path(args.rules),
+            rule_folders(args),
             run_id=args.run,
             min_labels=MIN_LABELS if args.min_labels is None else args.min_labels,
         )
@@ -119,9 +129,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rules", help="check and explain match rules")
     rules_sub = p.add_subparsers(dest="rules_command", required=True, metavar="RULES_COMMAND")
     r = rules_sub.add_parser("check", help="lint every rule against the data specification")
-    r.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder")
-    r.add_argument("--spec", type=Path, help="data specification (default: shipped)")
-    r.add_argument("--partnership", type=Path, help="partnership.yaml (for Bloom settings)")
+    r.add_argument("--rules", type=Path, help=RULES_HELP)
+    r.add_argument("--spec", type=Path, help=SPEC_HELP)
+    r.add_argument(
+        "--partnership", type=Path, help="partnership.yaml (its rules, spec and Bloom settings)"
+    )
     r.set_defaults(handler=cmd_rules_check)
     r = rules_sub.add_parser("explain", help="candidate pairs each blocking rule makes")
     r.add_argument("rule", help="rule name, e.g. payroll_to_payroll")

@@ -21,7 +21,7 @@ from fraudmatch.council.pseudonymise import pseudonymise
 from fraudmatch.sealing.keys import PartyKeys
 from fraudmatch.sealing.seal import Header, seal_file
 from fraudmatch.spec.partnership import Partnership, bloom_params
-from fraudmatch.spec.specs import Spec, load_spec
+from fraudmatch.spec.specs import SPEC_FINGERPRINT_KEY, Spec, resolve_spec
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def prepare_extract(
     The rejects report is written first (it is the partner's to act on even when the
     extract is refused); the sealed file is written atomically into ``out_dir``.
     """
-    spec = spec or load_spec()
+    spec = spec or resolve_spec(partnership)
     me = partnership.partner(partner.name)
     if me.datasets and dataset not in me.datasets:
         raise PrepareError(
@@ -99,7 +99,12 @@ def prepare_extract(
     with tempfile.TemporaryDirectory(prefix="fraudmatch-") as tmpdir:
         os.chmod(tmpdir, 0o700)
         parquet = Path(tmpdir) / "payload.parquet"
-        frame.write_parquet(parquet, compression="zstd", statistics=False)
+        frame.write_parquet(
+            parquet,
+            compression="zstd",
+            statistics=False,
+            metadata={SPEC_FINGERPRINT_KEY: spec.fingerprint},
+        )
         header = seal_file(
             parquet,
             target,
@@ -161,7 +166,7 @@ def submit_folder(
     """
     from fraudmatch.common.errors import USER_ERRORS
 
-    spec = spec or load_spec()
+    spec = spec or resolve_spec(partnership)
     staging = export_dir / "sealed"
     sent: list[dict[str, str]] = []
     refused: list[dict[str, str]] = []

@@ -201,7 +201,7 @@ def _value(frame: pl.DataFrame, col: ColumnSpec) -> pl.Series:
 
 
 def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
-    """An extra the frame lacks, derived exactly as documented in config/datasets.yaml."""
+    """An extra the frame lacks, derived exactly as documented in the shipped datasets.yaml."""
     words = value.str.split(" ")
     if suffix == "first":
         return words.list.first()

@@ -39,7 +39,7 @@ from fraudmatch.sealing.seal import Header, SealError, open_file, read_header
 from fraudmatch.spec.bloom import BloomParams
 from fraudmatch.spec.outputs import output_columns
 from fraudmatch.spec.partnership import Partnership, bloom_params
-from fraudmatch.spec.specs import Spec, load_spec
+from fraudmatch.spec.specs import SPEC_FINGERPRINT_KEY, Spec, resolve_spec
 
 __all__ = [
     "DUPLICATE",
@@ -300,7 +300,7 @@ def _context(
         workspace=workspace,
         partnership=partnership,
         hub=hub,
-        spec=spec or load_spec(),
+        spec=spec or resolve_spec(partnership),
         bloom=bloom or bloom_params(partnership),
     )
 
@@ -430,6 +430,7 @@ def _store(ctx: _Context, partner: str, path: Path, header: Header) -> StoredSub
             open_file(path, tmp, recipient=ctx.hub, senders=ctx.senders, expected_kind="submission")
         except SealError as exc:
             raise Refusal(str(exc), header) from None
+        _check_spec_fingerprint(tmp, header, ctx.spec)
         rows = _check_payload(tmp, header, output_columns(dataset, ctx.bloom))
     sealed = ctx.workspace.sealed_dir(partner, dataset.name) / f"{name}.sealed"
     catalogue.record_submission(
@@ -447,6 +448,22 @@ def _store(ctx: _Context, partner: str, path: Path, header: Header) -> StoredSub
         sender_fingerprint=header.sender_fingerprint,
     )
     return StoredSubmission(header=header, stored_path=target, sealed_path=sealed, rows=rows)
+
+
+def _check_spec_fingerprint(parquet: Path, header: Header, spec: Spec) -> None:
+    """A submission prepared under another specification means something else by its
+    columns: refuse it, naming both fingerprints (files from before fingerprints pass)."""
+    try:
+        theirs = pl.read_parquet_metadata(parquet).get(SPEC_FINGERPRINT_KEY)
+    except (pl.exceptions.PolarsError, OSError):
+        return  # not Parquet: _check_payload gives the reason
+    if theirs is not None and theirs != spec.fingerprint:
+        raise Refusal(
+            f"prepared under data specification {theirs}, but the hub runs under "
+            f"{spec.fingerprint} ({spec.source}): the partnership's spec: must be the same "
+            "file at every partner and at the hub",
+            header,
+        )
 
 
 def _check_payload(parquet: Path, header: Header, expected: Mapping[str, pl.DataType]) -> int:

@@ -722,16 +722,19 @@ def load_rule(path: Path | str) -> Rule:
     return parse_rule(data, source=str(path))
 
 
-def load_rules(directory: Path | str) -> list[Rule]:
-    """Load every ``*.yaml``/``*.yml`` rule in a directory, sorted by file name.
+def load_rules(directories: Path | str | Sequence[Path | str]) -> list[Rule]:
+    """Load every ``*.yaml``/``*.yml`` rule in one or more folders, sorted by file name.
 
-    Names must be unique and every ``exclude`` must name a rule in the set, because a
+    Several folders are one set (a partnership's own rules beside the shipped ones): names
+    must be unique across them and every ``exclude`` must name a rule in the set, because a
     missing helper rule would silently stop excluding legitimate cases.
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise RuleError(f"{directory}: not a directory of rules")
-    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    folders = [directories] if isinstance(directories, Path | str) else list(directories)
+    files: list[Path] = []
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            raise RuleError(f"{folder}: not a directory of rules")
+        files += sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
     rules = [load_rule(p) for p in files]
     by_name: dict[str, Rule] = {}
     for rule in rules:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -244,7 +245,7 @@ def chart_page(result: TuneResult, current: float | None) -> str:
 def tune(
     workspace: Workspace,
     rule_name: str,
-    rules_dir: Path,
+    rules_dir: Path | Sequence[Path],
     *,
     run_id: str | None = None,
     outcomes_url: str | None = None,

@@ -203,7 +203,7 @@ class Review:
     def __init__(
         self,
         workspace_root: Path | str,
-        rules_dir: Path | str | None = None,
+        rules_dir: Path | str | Sequence[Path | str] | None = None,
         *,
         outcomes_url: str | None = None,
         rules: Sequence[Rule] | None = None,

@@ -20,7 +20,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -347,7 +347,7 @@ def _safe_next(target: str | None) -> str:
 
 def create_app(
     workspace_root: Path | str,
-    rules_dir: Path | str,
+    rules_dir: Path | str | Sequence[Path | str],
     *,
     users: Mapping[str, str] | None = None,
     outcomes_url: str | None = None,

@@ -9,7 +9,7 @@ Every party (the hub and each partner council) holds:
 
 ``<name>.private`` holds both private keys (mode 0600, never leaves the party);
 ``<name>.public`` is the one small file a party sends to the others, and its
-text can be pasted inline into ``config/partnership.yaml``. A short fingerprint
+text can be pasted inline into ``partnership.yaml``. A short fingerprint
 lets two officers confirm over the phone that they hold the same public file.
 
 The partnership linkage key (32 random bytes) is shared by the partners only,

@@ -16,6 +16,7 @@ import yaml
 
 from fraudmatch.common.hints import did_you_mean
 from fraudmatch.sealing.keys import PublicIdentity, load_public
+from fraudmatch.shipped import SHIPPED, shipped_rules_dir
 from fraudmatch.spec.bloom import BloomParams
 
 _TOP_KEYS = {
@@ -27,6 +28,8 @@ _TOP_KEYS = {
     "bloom",
     "engine",
     "transport",
+    "spec",
+    "rules",
 }
 _PARTY_KEYS = {"name", "public_key", "public_key_file", "datasets", "description"}
 
@@ -58,6 +61,10 @@ class Partnership:
     # fsspec URLs with {partner}: where councils drop submissions and pick up bundles
     transport: Mapping[str, str] = field(default_factory=dict)
     source: str = "<memory>"
+    # the partnership's data specification (extends the shipped one); None: the shipped one
+    spec: Path | None = None
+    # rule folders, in order; the shipped rules unless the file says otherwise
+    rules: tuple[Path, ...] = field(default_factory=lambda: (shipped_rules_dir(),))
 
     def partner(self, name: str) -> Party:
         try:
@@ -128,6 +135,34 @@ def _transport(raw: Any, source: str) -> dict[str, str]:
     return {k: str(v) for k, v in raw.items()}
 
 
+def _spec_path(raw: Any, source: str, base: Path) -> Path | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        raise PartnershipError(f"{source}: spec: expected the path of a specification file")
+    path = Path(raw)
+    return path if path.is_absolute() else base / path
+
+
+def _rule_folders(raw: Any, source: str, base: Path) -> tuple[Path, ...]:
+    """``rules: [shipped, ./rules]``: the shipped rules and/or the partnership's own."""
+    if raw is None:
+        return (shipped_rules_dir(),)
+    entries = [raw] if isinstance(raw, str) else raw
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, str) for e in entries):
+        raise PartnershipError(
+            f"{source}: rules: expected a list of rule folders, e.g. [{SHIPPED}, ./rules]"
+        )
+    folders = []
+    for i, entry in enumerate(entries):
+        path = shipped_rules_dir() if entry == SHIPPED else Path(entry)
+        path = path if path.is_absolute() else base / path
+        if not path.is_dir():
+            raise PartnershipError(f"{source}: rules[{i}]: {path} is not a folder of rules")
+        folders.append(path)
+    return tuple(folders)
+
+
 def parse_partnership(data: Any, source: str = "<memory>", base: Path | None = None) -> Partnership:
     """Validate a parsed YAML document into a :class:`Partnership`."""
     base = base or Path.cwd()
@@ -163,6 +198,8 @@ def parse_partnership(data: Any, source: str = "<memory>", base: Path | None = N
         engine=dict(data.get("engine") or {}),
         transport=_transport(data.get("transport"), source),
         source=source,
+        spec=_spec_path(data.get("spec"), source, base),
+        rules=_rule_folders(data.get("rules"), source, base),
     )
 
 

@@ -1,21 +1,29 @@
 """The standard data specification: which datasets exist and what each column is.
 
-The specification lives in YAML (``config/datasets.yaml``) so a partnership can add a
-dataset or a column without touching code. Loading validates it strictly and names the
-file and key path of every problem, because a mistake here silently changes what leaves a
-partner.
+The shipped specification lives in YAML (``fraudmatch/shipped/config/datasets.yaml``). A
+partnership extends it without touching code: its own file (``spec:`` in the partnership
+file) says ``extends: shipped`` and adds datasets, or columns to shipped datasets. Loading
+validates strictly and names the file and key path of every problem, because a mistake here
+silently changes what leaves a partner. Every party must run under the same specification,
+so each has a :attr:`Spec.fingerprint` that submissions carry and the hub checks.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from fraudmatch.common.hints import did_you_mean
+from fraudmatch.shipped import SHIPPED, shipped_spec_path
+
+if TYPE_CHECKING:
+    from fraudmatch.spec.partnership import Partnership
 
 TYPES = ("string", "date", "number")
 NORMALISERS = (
@@ -48,7 +56,9 @@ _METHODS_FOR_TYPE = {
 _COLUMN_KEYS = {"type", "required", "normaliser", "pseudonymise", "description"}
 _DATASET_KEYS = {"description", "columns"}
 
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[2] / "config" / "datasets.yaml"
+DEFAULT_SPEC_PATH = shipped_spec_path()
+#: Key of the payload's Parquet metadata that holds the specification's fingerprint.
+SPEC_FINGERPRINT_KEY = "fraudmatch.spec_fingerprint"
 
 
 class SpecError(ValueError):
@@ -74,6 +84,10 @@ class ColumnSpec:
     @property
     def withheld(self) -> bool:
         return "withheld" in self.pseudonymise
+
+    def meaning(self) -> list[Any]:
+        """What the column means for the data that leaves (descriptions left out)."""
+        return [self.type, self.required, self.normaliser, list(self.pseudonymise)]
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,16 @@ class Spec:
 
     datasets: Mapping[str, DatasetSpec]
     source: str = field(default="<memory>")
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of what every column means, so two parties can tell that they run
+        under the same specification (descriptions and comments do not count)."""
+        meaning = {
+            ds.name: {c.name: c.meaning() for c in ds.columns} for ds in self.datasets.values()
+        }
+        canonical = json.dumps(meaning, sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def dataset(self, name: str) -> DatasetSpec:
         try:
@@ -174,32 +198,67 @@ def _parse_column(source: str, ds: str, name: str, raw: Any) -> ColumnSpec:
     )
 
 
+def _parse_dataset(source: str, ds: str, raw: Any, base: DatasetSpec | None) -> DatasetSpec:
+    """One dataset; with ``base`` (a shipped dataset) its columns are added to the base's."""
+    path = f"datasets.{ds}"
+    if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict):
+        raise _fail(source, f"{path}.columns", "missing: expected a mapping of columns")
+    unknown = set(raw) - _DATASET_KEYS
+    if unknown:
+        raise _fail(source, f"{path}.{sorted(unknown)[0]}", "unknown key")
+    columns = tuple(_parse_column(source, ds, n, c) for n, c in raw["columns"].items())
+    if base is not None:
+        for col in columns:
+            if col.name in base.column_names:
+                raise _fail(
+                    source,
+                    f"{path}.columns.{col.name}",
+                    "already a column of the shipped dataset: an extension adds columns, it "
+                    "does not redefine them (choose another name)",
+                )
+        columns = base.columns + columns
+    description = str(raw.get("description", base.description if base else ""))
+    spec = DatasetSpec(name=ds, description=description, columns=columns)
+    if "record_id" not in spec.column_names:
+        raise _fail(source, f"{path}.columns", "every dataset needs a record_id column")
+    rid = spec.column("record_id")
+    if not rid.required or rid.pseudonymise != ("clear",):
+        raise _fail(
+            source,
+            f"{path}.columns.record_id",
+            "record_id must be required and clear (partners re-identify by it)",
+        )
+    return spec
+
+
+def _base_spec(source: str, extends: Any) -> Spec | None:
+    if extends is None or extends == "none":
+        return None
+    if extends != SHIPPED:
+        raise _fail(source, "extends", f"expected {SHIPPED!r} (or none), got {extends!r}")
+    return load_spec(shipped_spec_path())
+
+
 def parse_spec(data: Any, source: str = "<memory>") -> Spec:
-    """Validate a parsed YAML document and build the typed specification."""
+    """Validate a parsed YAML document and build the typed specification.
+
+    With ``extends: shipped`` the document's datasets are added to the shipped ones, and
+    a shipped dataset it names gets the extra columns it lists.
+    """
     if not isinstance(data, dict) or "datasets" not in data:
         raise _fail(source, "datasets", "missing: expected a mapping of dataset names")
+    unknown = set(data) - {"version", "extends", "datasets"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise _fail(source, key, f"unknown key{did_you_mean(key, ['version', 'extends'])}")
     if data.get("version", 1) != 1:
         raise _fail(source, "version", f"expected 1, got {data.get('version')!r}")
-    datasets: dict[str, DatasetSpec] = {}
+    base = _base_spec(source, data.get("extends"))
+    datasets: dict[str, DatasetSpec] = dict(base.datasets) if base else {}
+    if not isinstance(data["datasets"] or {}, dict):
+        raise _fail(source, "datasets", "expected a mapping of dataset names")
     for ds, raw in (data["datasets"] or {}).items():
-        path = f"datasets.{ds}"
-        if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict):
-            raise _fail(source, f"{path}.columns", "missing: expected a mapping of columns")
-        unknown = set(raw) - _DATASET_KEYS
-        if unknown:
-            raise _fail(source, f"{path}.{sorted(unknown)[0]}", "unknown key")
-        columns = tuple(_parse_column(source, ds, n, c) for n, c in raw["columns"].items())
-        spec = DatasetSpec(name=ds, description=str(raw.get("description", "")), columns=columns)
-        if "record_id" not in spec.column_names:
-            raise _fail(source, f"{path}.columns", "every dataset needs a record_id column")
-        rid = spec.column("record_id")
-        if not rid.required or rid.pseudonymise != ("clear",):
-            raise _fail(
-                source,
-                f"{path}.columns.record_id",
-                "record_id must be required and clear (partners re-identify by it)",
-            )
-        datasets[ds] = spec
+        datasets[ds] = _parse_dataset(source, ds, raw, base.datasets.get(ds) if base else None)
     if not datasets:
         raise _fail(source, "datasets", "no datasets defined")
     return Spec(datasets=datasets, source=source)
@@ -215,3 +274,15 @@ def load_spec(path: Path | str | None = None) -> Spec:
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML: {exc}") from None
     return parse_spec(data, source=str(path))
+
+
+def resolve_spec(
+    partnership: Partnership | None = None, override: Path | str | None = None
+) -> Spec:
+    """The specification a command runs under: ``--spec`` if given, else the partnership's
+    ``spec:``, else the shipped one."""
+    if override is not None:
+        return load_spec(override)
+    if partnership is not None and partnership.spec is not None:
+        return load_spec(partnership.spec)
+    return load_spec()

@@ -19,11 +19,12 @@ import yaml
 from rich.console import Console
 
 from fraudmatch.sealing.keys import PartyKeys, load_private, new_partnership_key, new_party
+from fraudmatch.shipped import shipped_rules_dir
 from fraudmatch.spec.specs import load_spec
 
 console = Console(highlight=False)
 HUB = "hub"
-DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules"
+DEFAULT_RULES = shipped_rules_dir()
 
 
 @dataclass
