@@ -180,7 +180,7 @@ def _column_fields(col: ColumnSpec) -> tuple[list[pl.Expr], list[pl.Expr]]:
     comes along so the rejects need not strip a million cells again per check.
     """
     raw = pl.col(col.name)
-    norm = normalise_column(raw, col.normaliser)
+    norm = normalise_column(raw, col.normaliser, col.options_dict)
     states: list[pl.Expr] = [raw.alias(f"{col.name}__raw"), _blank(raw).alias(f"{col.name}__blank")]
     state = f"{col.name}__state"
     states.append(norm.state.alias(state))

@@ -39,6 +39,10 @@ NORMALISERS = (
     "code",
     "uprn",
     "amount",
+    # declared with options: normaliser: {kind: identifier, pattern: ..., check_digit: luhn}
+    "identifier",
+    "postal_code",
+    "phone",
 )
 PSEUDONYMISE = ("clear", "token", "bloom", "phonetic", "date_parts", "withheld")
 # Extra columns each normaliser adds next to the value (``{col}__{suffix}``).
@@ -75,6 +79,12 @@ class ColumnSpec:
     normaliser: str
     pseudonymise: tuple[str, ...]
     description: str = ""
+    # a declared normaliser's options (pattern, check_digit, country ...), sorted by name
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def options_dict(self) -> dict[str, Any]:
+        return dict(self.options)
 
     @property
     def extras(self) -> tuple[str, ...]:
@@ -87,7 +97,8 @@ class ColumnSpec:
 
     def meaning(self) -> list[Any]:
         """What the column means for the data that leaves (descriptions left out)."""
-        return [self.type, self.required, self.normaliser, list(self.pseudonymise)]
+        options = [[k, v] for k, v in self.options]
+        return [self.type, self.required, self.normaliser, options, list(self.pseudonymise)]
 
 
 @dataclass(frozen=True)
@@ -148,6 +159,26 @@ def _fail(source: str, path: str, message: str) -> SpecError:
     return SpecError(f"{source}: {path}: {message}")
 
 
+def _parse_normaliser(source: str, path: str, raw: Any) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """``name`` or ``{kind: name, option: value, ...}``; options are checked (a pattern is
+    compiled) now, so a mistake names its column before any extract is read."""
+    from fraudmatch.spec.normalisers import OptionError, build_normaliser
+
+    options: dict[str, Any] = {}
+    if isinstance(raw, dict):
+        if "kind" not in raw:
+            raise _fail(source, f"{path}.kind", "missing: which normaliser (e.g. identifier)")
+        options = {k: v for k, v in raw.items() if k != "kind"}
+        raw = raw["kind"]
+    if raw not in NORMALISERS:
+        raise _fail(source, path, f"expected one of {', '.join(NORMALISERS)}, got {raw!r}")
+    try:
+        build_normaliser(raw, options)
+    except OptionError as exc:
+        raise _fail(source, f"{path}.{exc.key}", str(exc)) from None
+    return raw, tuple(sorted(options.items()))
+
+
 def _parse_column(source: str, ds: str, name: str, raw: Any) -> ColumnSpec:
     path = f"datasets.{ds}.columns.{name}"
     if not isinstance(raw, dict):
@@ -162,13 +193,7 @@ def _parse_column(source: str, ds: str, name: str, raw: Any) -> ColumnSpec:
     col_type = raw["type"]
     if col_type not in TYPES:
         raise _fail(source, f"{path}.type", f"expected one of {', '.join(TYPES)}, got {col_type!r}")
-    normaliser = raw["normaliser"]
-    if normaliser not in NORMALISERS:
-        raise _fail(
-            source,
-            f"{path}.normaliser",
-            f"expected one of {', '.join(NORMALISERS)}, got {normaliser!r}",
-        )
+    normaliser, options = _parse_normaliser(source, f"{path}.normaliser", raw["normaliser"])
     methods = raw["pseudonymise"]
     if isinstance(methods, str):
         methods = [methods]
@@ -193,6 +218,7 @@ def _parse_column(source: str, ds: str, name: str, raw: Any) -> ColumnSpec:
         type=col_type,
         required=required,
         normaliser=normaliser,
+        options=options,
         pseudonymise=tuple(methods),
         description=str(raw.get("description", "")),
     )

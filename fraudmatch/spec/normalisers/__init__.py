@@ -10,12 +10,16 @@ value; this package's ``__init__`` is the registry the data specification names.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import polars as pl
 
 from fraudmatch.spec.normalisers.addresses import address_line, address_number, normalise_address
 from fraudmatch.spec.normalisers.amounts import normalise_amount
 from fraudmatch.spec.normalisers.core import Normalised, Normaliser
 from fraudmatch.spec.normalisers.dates import normalise_date
+from fraudmatch.spec.normalisers.declared import OptionError, identifier_normaliser
 from fraudmatch.spec.normalisers.identifiers import (
     normalise_account_number,
     normalise_code,
@@ -25,13 +29,17 @@ from fraudmatch.spec.normalisers.identifiers import (
     normalise_text,
     normalise_uprn,
 )
+from fraudmatch.spec.normalisers.international import phone_normaliser, postal_code_normaliser
 from fraudmatch.spec.normalisers.names import NICKNAMES, formal_name, normalise_name
 from fraudmatch.spec.normalisers.postcodes import normalise_postcode
 
 __all__ = [
+    "DECLARED",
     "NICKNAMES",
     "NORMALISERS",
     "Normalised",
+    "OptionError",
+    "build_normaliser",
     "address_line",
     "address_number",
     "formal_name",
@@ -54,11 +62,30 @@ NORMALISERS: dict[str, Normaliser] = {
 }
 
 
-def normalise_column(raw: pl.Expr, normaliser: str) -> Normalised:
-    """Normalise a raw string column with the normaliser named in the data specification."""
+# Normalisers a specification declares with options (``normaliser: {kind: ..., ...}``):
+# each builds the normaliser from its options, or raises OptionError naming the bad one.
+DECLARED: dict[str, Callable[[Mapping[str, Any]], Normaliser]] = {
+    "identifier": identifier_normaliser,
+    "postal_code": postal_code_normaliser,
+    "phone": phone_normaliser,
+}
+
+
+def build_normaliser(normaliser: str, options: Mapping[str, Any] | None = None) -> Normaliser:
+    """The normaliser a specification names, built from its options when it declares some."""
+    if normaliser in DECLARED:
+        return DECLARED[normaliser](options or {})
+    if options:
+        raise OptionError(sorted(options)[0], f"the {normaliser} normaliser takes no options")
     try:
-        fn = NORMALISERS[normaliser]
+        return NORMALISERS[normaliser]
     except KeyError:
-        valid = ", ".join(sorted(NORMALISERS))
+        valid = ", ".join(sorted([*NORMALISERS, *DECLARED]))
         raise KeyError(f"unknown normaliser {normaliser!r}; valid names: {valid}") from None
-    return fn(raw)
+
+
+def normalise_column(
+    raw: pl.Expr, normaliser: str, options: Mapping[str, Any] | None = None
+) -> Normalised:
+    """Normalise a raw string column with the normaliser named in the data specification."""
+    return build_normaliser(normaliser, options)(raw)
