@@ -6,16 +6,14 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from fraudmatch.cli.common import console, current_period, parse_date
+from fraudmatch.cli.common import SPEC_HELP, command_spec, console, current_period, parse_date
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from fraudmatch.cli.tables import validation_tables
     from fraudmatch.council.ingest import ingest
-    from fraudmatch.spec.specs import load_spec
 
-    spec = load_spec(args.spec)
-    dataset = spec.dataset(args.dataset)
+    dataset = command_spec(args).dataset(args.dataset)
     result = ingest(args.file, dataset)
     rejects_path = args.rejects or Path(args.file).with_suffix(".rejects.csv")
     result.rejects.write_csv(rejects_path)
@@ -68,6 +66,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     from fraudmatch.spec.partnership import load_partnership
 
     partnership = load_partnership(args.partnership)
+    spec = command_spec(args)
     keys = load_private(args.key)
     linkage = load_partnership_key(args.linkage_key)
     results = []
@@ -81,6 +80,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
             partnership=partnership,
             linkage_key=linkage,
             out_dir=Path(args.out),
+            spec=spec,
             max_rejected=args.max_rejected,
         )
         for t in validation_tables(result.validation):
@@ -126,7 +126,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, help="dataset name, e.g. payroll")
     p.add_argument("file", type=Path, help="the extract (CSV, XLSX or Parquet)")
     p.add_argument("--rejects", type=Path, help="where to write the rejects CSV")
-    p.add_argument("--spec", type=Path, help="data specification (default: shipped)")
+    p.add_argument("--spec", type=Path, help=SPEC_HELP)
+    p.add_argument("--partnership", type=Path, help="partnership.yaml (for its spec:)")
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("synth", help="write synthetic council extracts with planted cases")
@@ -155,6 +156,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--key", type=Path, required=True, help="this council's .private key file")
     p.add_argument("--linkage-key", type=Path, required=True, help="partnership linkage key")
     p.add_argument("--out", type=Path, required=True, help="folder for the sealed submissions")
+    p.add_argument("--spec", type=Path, help=SPEC_HELP)
     p.add_argument(
         "--max-rejected", type=float, default=0.25, help="refuse above this share of rejects"
     )
