@@ -11,7 +11,7 @@ side in under 5 minutes without running out of memory). For each size this:
    nicknames, middle names shown or not, a married surname, day-month swaps and other date
    slips, missing or mistyped NI numbers, moves to another postcode, untidy case and
    spacing. Excluded from every timing;
-2. on the "partner" side, validates each extract against ``fraudmatch/shipped/config/datasets.yaml`` (only the
+2. on the "partner" side, validates each extract against the shipped ``datasets.yaml`` (only the
    columns the rule reads leave: the minimum-data principle) and pseudonymises it with a
    random key, a million rows at a time, each chunk streamed to its own Parquet part;
    timed, but not part of the hub's job. A record validation rejects (a typo can leave a
