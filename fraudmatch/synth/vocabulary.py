@@ -28,7 +28,7 @@ INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """Column order and required columns of one dataset, mirroring config/datasets.yaml."""
+    """Column order and required columns of one dataset, mirroring the shipped datasets.yaml."""
 
     code: str
     columns: tuple[str, ...]
