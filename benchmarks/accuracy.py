@@ -23,10 +23,11 @@ import polars as pl
 from fraudmatch.library import accuracy, pseudonymised_frames, truth_pairs
 from fraudmatch.matching.engine import run_rules
 from fraudmatch.matching.rules import lint_rules, load_rules
+from fraudmatch.shipped import shipped_rules_dir
 from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import generate
 
-RULES = Path(__file__).resolve().parent.parent / "rules"
+RULES = shipped_rules_dir()
 CYCLE = date(2026, 11, 1)
 
 
