@@ -172,6 +172,8 @@ PAYLOAD = st.text(alphabet="0123456789", min_size=1, max_size=15)
 @PROPERTY
 @given(PAYLOAD, st.sampled_from(["luhn", "mod11"]), st.data())
 def test_a_valid_number_passes_and_any_one_digit_changed_fails(payload, scheme, data) -> None:
+    if scheme == "mod11":
+        payload = payload[:9]  # weight 11 is 0 mod 11: mod 11 guards numbers up to 10 digits
     check = luhn_digit(payload) if scheme == "luhn" else mod11_digit(payload)
     if check is None:
         return  # mod 11 never issues a number whose check would be 10
