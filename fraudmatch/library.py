@@ -1,24 +1,40 @@
-"""The hub's view of a folder of synthetic extracts, without the sealing round trip.
+"""fraudmatch from Python: link two frames under a rule and a specification (docs/library.md).
 
-Why: accuracy tests and benchmarks need exactly the frames the hub matches on (what
-``collect.load_current`` returns after every partner ran ``prepare``), but sealing and
-collecting add minutes and keys that say nothing about matching. This module runs the
-same ingest and pseudonymise steps per extract and stacks them per dataset.
+The supported entry points are :func:`link` (both frames through the council side, then the
+hub's engine) and :func:`prepare_frame` (one frame as a partner would send it). They run the
+same ingest, pseudonymise and matching steps as the CLI, without keys on disk, sealing or a
+hub workspace, which a notebook, a benchmark or another system's batch job does not need.
+
+For accuracy tests and benchmarks on the synthetic councils: :func:`pseudonymised_frames`
+(the hub's view of a folder of synthetic extracts), :func:`truth_pairs` and :func:`accuracy`.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from fraudmatch.council.ingest import ingest
+from fraudmatch.council.ingest import ROW, ingest, validate
 from fraudmatch.council.pseudonymise import pseudonymise
+from fraudmatch.matching.engine import RuleResult, run_rule
+from fraudmatch.matching.rules import Rule, RuleError, lint_rules, load_rule
 from fraudmatch.spec.bloom import DEFAULT_BLOOM, BloomParams
 from fraudmatch.spec.specs import Spec, load_spec
 
-__all__ = ["accuracy", "pseudonymised_frames", "truth_pairs"]
+__all__ = [
+    "Linked",
+    "Prepared",
+    "accuracy",
+    "link",
+    "prepare_frame",
+    "pseudonymised_frames",
+    "truth_pairs",
+]
 
 
 def pseudonymised_frames(
@@ -103,3 +119,107 @@ def accuracy(
             }
         )
     return pl.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- the public route
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One frame as a partner would send it: pseudonymised accepted rows, and the rejects."""
+
+    frame: pl.DataFrame
+    rejects: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What :func:`link` found: one row per matched pair with its evidence, and the rejects.
+
+    ``matches`` has ``left_record_id`` and ``right_record_id`` (your own ids), the partners,
+    the blocking rule that proposed the pair, the match weight or probability, and the level
+    each comparison reached. ``rejects`` holds, per side, every row or value refused with its
+    reason (``row`` is the 1-based position in the frame you passed).
+    """
+
+    matches: pl.DataFrame
+    rejects: dict[str, pl.DataFrame]
+    result: RuleResult
+
+
+def _spec(spec: Spec | Path | str | None) -> Spec:
+    return spec if isinstance(spec, Spec) else load_spec(spec)
+
+
+def _rule(rule: Rule | Path | str) -> Rule:
+    return rule if isinstance(rule, Rule) else load_rule(rule)
+
+
+def prepare_frame(
+    frame: pl.DataFrame,
+    dataset: str,
+    *,
+    key: bytes,
+    spec: Spec | Path | str | None = None,
+    partner: str = "partner",
+    bloom: BloomParams = DEFAULT_BLOOM,
+) -> Prepared:
+    """Validate, normalise and pseudonymise one frame exactly as ``fraudmatch prepare`` does.
+
+    ``frame`` has the dataset's columns by name (any type: they are read as text, as from
+    a CSV); ``key`` is the 32-byte linkage key (equal values give equal tokens only under
+    the same key). The result has a ``partner`` column first, as the hub's frames do.
+    """
+    if len(key) != 32:
+        raise ValueError(f"the linkage key must be 32 bytes, got {len(key)}")
+    ds = _spec(spec).dataset(dataset)
+    text = frame.select(pl.all().cast(pl.String))
+    numbered = text.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    checked = validate(numbered, ds, source=f"the {dataset} frame")
+    pseudo = pseudonymise(checked.accepted, ds, key, bloom)
+    pseudo = pseudo.select(pl.lit(partner, pl.String).alias("partner"), pl.all())
+    return Prepared(frame=pseudo, rejects=checked.rejects)
+
+
+def link(
+    left: pl.DataFrame,
+    right: pl.DataFrame | None,
+    rule: Rule | Path | str,
+    *,
+    spec: Spec | Path | str | None = None,
+    key: bytes | None = None,
+    cycle_date: date | None = None,
+    partners: tuple[str, str] = ("left", "right"),
+    bloom: BloomParams = DEFAULT_BLOOM,
+) -> Linked:
+    """Link two frames under a match rule and a data specification, pseudonymised.
+
+    ``left`` holds the rule's left dataset and ``right`` its right one (``None`` for a rule
+    that looks for duplicates within one frame). Both go through the council side (checked
+    against ``spec``, by default the shipped specification; normalised; keyed tokens and
+    Bloom encodings under ``key``, by default a fresh random key), then the hub's engine runs
+    ``rule`` on the result, with ``cycle_date`` (default today) for its conditions. The
+    frames are told apart as ``partners``, so a rule scoped ``across_partners`` compares
+    left with right.
+    """
+    spec, rule = _spec(spec), _rule(rule)
+    problems = lint_rules([rule], spec, bloom)
+    if problems:
+        raise RuleError("; ".join(str(p) for p in problems))
+    key = key if key is not None else secrets.token_bytes(32)
+    sides = [("left", rule.left, left, partners[0])]
+    if right is not None:
+        sides.append(("right", rule.right, right, partners[1]))
+    elif rule.left != rule.right:
+        raise ValueError(f"{rule.name} links {rule.left} with {rule.right}: give both frames")
+    prepared = {
+        side: prepare_frame(frame, dataset, key=key, spec=spec, partner=partner, bloom=bloom)
+        for side, dataset, frame, partner in sides
+    }
+    frames: dict[str, list[pl.DataFrame]] = {}
+    for side, dataset, _, _ in sides:
+        frames.setdefault(dataset, []).append(prepared[side].frame)
+    stacked = {ds: pl.concat(parts, how="vertical") for ds, parts in frames.items()}
+    result = run_rule(rule, stacked, cycle_date=cycle_date or date.today())
+    rejects = {side: p.rejects for side, p in prepared.items()}
+    return Linked(matches=result.matches, rejects=rejects, result=result)
