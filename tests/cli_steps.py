@@ -5,6 +5,9 @@ Each helper runs the real ``fraudmatch`` CLI (``cli.main``) as a council or the 
 
 from __future__ import annotations
 
+import glob
+import re
+import shlex
 import shutil
 from collections.abc import Iterable
 from datetime import date
@@ -19,6 +22,20 @@ from fraudmatch.spec.partnership import load_partnership
 from fraudmatch.synth.demo import DemoParties
 
 RULES = shipped_rules_dir()
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "parking_permits"
+
+
+def readme_commands() -> list[list[str]]:
+    """The ``fraudmatch ...`` lines of the example's README, split as a shell would."""
+    text = (EXAMPLE / "README.md").read_text()
+    [block] = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+    lines = [line for line in block.splitlines() if line.startswith("fraudmatch ")]
+    return [shlex.split(line)[1:] for line in lines]
+
+
+def expand_globs(args: list[str], folder: Path | None = None) -> list[str]:
+    """Expand ``*`` arguments in ``folder`` (default: the current one), as the shell would."""
+    return [m for a in args for m in (sorted(glob.glob(a, root_dir=folder)) if "*" in a else [a])]
 
 
 def prepare(

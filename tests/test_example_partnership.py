@@ -4,28 +4,16 @@ commands exactly as its README gives them and no edit to any shipped file."""
 
 from __future__ import annotations
 
-import glob
 import hashlib
-import re
-import shlex
 import shutil
 from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_steps import EXAMPLE, expand_globs, readme_commands
 
 from fraudmatch.cli import main
 from fraudmatch.shipped import shipped_path
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "parking_permits"
-
-
-def readme_commands() -> list[list[str]]:
-    """The ``fraudmatch ...`` lines of the example's README, split as a shell would."""
-    text = (EXAMPLE / "README.md").read_text()
-    [block] = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
-    lines = [line for line in block.splitlines() if line.startswith("fraudmatch ")]
-    return [shlex.split(line)[1:] for line in lines]
 
 
 def tree_digest(root: Path) -> str:
@@ -44,8 +32,7 @@ def test_the_example_runs_end_to_end_through_the_cli(
     monkeypatch.chdir(work)
 
     for args in readme_commands():
-        expanded = [m for a in args for m in (sorted(glob.glob(a)) if "*" in a else [a])]
-        assert main(expanded) == 0, " ".join(args)
+        assert main(expand_globs(args)) == 0, " ".join(args)
 
     # the council's rejects: the permit number with a wrong check digit, and why
     rejects = pl.read_csv(work / "extracts/northmoor/parking_permits.rejects.csv")
