@@ -16,6 +16,7 @@ from fraudmatch.matching.tune import (
     TuneError,
     estimate_m,
     precision_recall,
+    proposal_dir,
     table_rows,
     tune,
 )
@@ -173,3 +174,12 @@ def test_tune_writes_a_proposal_never_the_rule(world) -> None:
     chart = result.chart.read_text()
     assert chart.count("<svg") == 1 and "http" not in chart and "<script" not in chart
     assert any("kept: forename_form" in n for n in result.notes)
+
+
+def test_a_shipped_rules_proposal_goes_to_the_workspace_not_the_package(tmp_path: Path) -> None:
+
+    workspace = Workspace(tmp_path / "ws")
+    shipped = shipped_rules_dir() / f"{RULE}.yaml"
+    assert proposal_dir(workspace, shipped) == tmp_path / "ws" / "proposed"
+    own = tmp_path / "rules" / f"{RULE}.yaml"
+    assert proposal_dir(workspace, own) == tmp_path / "rules" / "proposed"

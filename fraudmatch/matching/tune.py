@@ -8,7 +8,8 @@ are labels:
   weight), printed as a table and drawn as a chart (``runs/<run_id>/tune_<rule>.html``);
 - m (how often true matches reach each level) re-estimated per comparison from the
   labelled true pairs, counts with Laplace smoothing, written as a **proposed** rule file
-  ``rules/proposed/<rule>.yaml`` with a unified diff. The rule itself is never changed:
+  ``proposed/<rule>.yaml`` beside the rule (in the workspace for a shipped rule) with a
+  unified diff. The rule itself is never changed:
   an analyst reviews the proposal and moves it over the rule.
 
 The labels only cover pairs the rule flagged (a pair below the threshold is never shown
@@ -34,6 +35,7 @@ from fraudmatch.hub.workspace import Workspace
 from fraudmatch.matching.rules import Rule, load_rule, load_rules
 from fraudmatch.review.outcomes import default_url
 from fraudmatch.review.suppress import attach_outcomes, load_outcomes, read_suppressed
+from fraudmatch.shipped import shipped_rules_dir
 
 MIN_LABELS = 20
 PROPOSED_DIR = "proposed"
@@ -242,6 +244,14 @@ def chart_page(result: TuneResult, current: float | None) -> str:
     return page(f"tune {result.rule}", body)
 
 
+def proposal_dir(workspace: Workspace, rule_path: Path) -> Path:
+    """``proposed/`` beside the rule, or in the workspace for a shipped rule: the shipped
+    rules are package data (perhaps read-only in site-packages) and are not edited."""
+    if rule_path.parent.resolve() == shipped_rules_dir().resolve():
+        return workspace.root / PROPOSED_DIR
+    return rule_path.parent / PROPOSED_DIR
+
+
 def tune(
     workspace: Workspace,
     rule_name: str,
@@ -309,7 +319,7 @@ def tune(
         "# (and delete these four lines).\n"
     )
     text = proposed_text(rule_path, m, u, header)
-    target = rule_path.parent / PROPOSED_DIR / rule_path.name
+    target = proposal_dir(workspace, rule_path) / rule_path.name
     target.parent.mkdir(parents=True, exist_ok=True)
     write_report(target, text)
     load_rule(target)  # the proposal must load like any rule
