@@ -12,9 +12,11 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from fraudmatch.common.fsutil import crash_point
 from fraudmatch.council.prepare import submit_folder
 from fraudmatch.hub import catalogue
 from fraudmatch.hub.collect import collect, load_current
+from fraudmatch.hub.retention import enforce, remove_debris
 from fraudmatch.hub.runs import (
     RuleOutcome,
     distribute,
@@ -25,9 +27,10 @@ from fraudmatch.hub.runs import (
     write_run_report,
     write_summary,
 )
-from fraudmatch.hub.workspace import open_workspace
+from fraudmatch.hub.workspace import Workspace, exclusive, open_workspace
 from fraudmatch.matching.distributed import executor_from_config
 from fraudmatch.matching.rules import load_rules
+from fraudmatch.review.outcomes import default_url
 from fraudmatch.sealing.keys import load_partnership_key, load_private
 from fraudmatch.spec.partnership import load_partnership
 from fraudmatch.spec.specs import resolve_spec
@@ -116,6 +119,19 @@ def distribute_task(
     )
 
 
+@task(name="retention", retries=1, cache_policy=NO_CACHE)
+def retention_task(workspace_root: str, partnership_path: str, today: date, run_id: str) -> dict:
+    """Delete what is past the agreed retention at the cycle date; the run just made is
+    never due (its date is the cycle date)."""
+    partnership = load_partnership(partnership_path)
+    ws = open_workspace(Path(workspace_root), partnership)
+    result = enforce(ws, partnership, today=today, outcomes_url=default_url(ws.root))
+    logger = get_run_logger()
+    for row in result.deleted:
+        logger.info("retention: deleted %s %s", row["kind"], row["item"])
+    return result.summary()
+
+
 @flow(name="fraudmatch-cycle", log_prints=True)
 def cycle_flow(
     workspace: str,
@@ -125,14 +141,30 @@ def cycle_flow(
     cycle_date: date | None = None,
     spec: str | None = None,
 ) -> dict:
-    """Collect → match (one task per rule) → distribute, under one resumable run id.
+    """Collect → match (one task per rule) → distribute → retention, under one resumable
+    run id. Holds the workspace's cycle lock, so it first removes the temporary files a
+    killed run left behind.
 
     ``rules_dir`` and ``spec`` override the partnership file's ``rules:`` and ``spec:``.
     """
     cycle_date = cycle_date or date.today()
     folders = rule_folders(partnership, rules_dir)
-    run_id = run_id_for(cycle_date)
     ws = open_workspace(Path(workspace), load_partnership(partnership))
+    with exclusive(ws, "cycle"):
+        return _cycle(ws, workspace, partnership, hub_key, folders, cycle_date, spec)
+
+
+def _cycle(
+    ws: Workspace,
+    workspace: str,
+    partnership: str,
+    hub_key: str,
+    folders: list[str],
+    cycle_date: date,
+    spec: str | None,
+) -> dict:
+    run_id = run_id_for(cycle_date)
+    remove_debris(ws)
     catalogue.start_run(ws, run_id, cycle_date)
     collected = collect_task(workspace, partnership, hub_key, spec)
     outcomes = [
@@ -142,7 +174,9 @@ def cycle_flow(
     bundles = distribute_task(
         workspace, partnership, hub_key, folders, run_id, cycle_date.strftime("%Y-%m")
     )
+    crash_point("after-distribute")
     summary = summary_document(run_id, cycle_date, collected, outcomes, bundles)
+    summary["retention"] = retention_task(workspace, partnership, cycle_date, run_id)
     write_summary(ws, run_id, summary)
     report = write_run_report(ws, run_id, load_rules(folders), summary)
     summary["report"] = str(report)

@@ -20,6 +20,7 @@ from fraudmatch.hub.collect import (
     DUPLICATE,
     QUARANTINED,
     STORED,
+    Refusal,
     collect,
     load_current,
     store_submission,
@@ -287,6 +288,27 @@ def test_a_duplicate_in_a_later_cycle_is_not_stored_again(world: World, ws: Work
     result = collect(ws, world.partnership, world.hub, spec=SPEC)
     assert [f.outcome for f in result.files] == [DUPLICATE]
     assert catalogue.submissions(ws).height == 1
+
+
+def test_a_damaged_copy_of_a_stored_file_is_quarantined_as_altered_not_a_duplicate(
+    world: World, ws: Workspace, tmp_path
+):
+    sealed = submit(world, tmp_path, "eastvale", ws.inbox("eastvale"), csv=PAYROLL_CSV_EASTVALE)
+    data = bytearray(sealed.read_bytes())
+    collect(ws, world.partnership, world.hub, spec=SPEC)
+    data[len(data) // 2] ^= 0x01  # one bit of ciphertext; the clear header is untouched
+    damaged = ws.inbox("eastvale") / "resent.sealed"
+    damaged.write_bytes(bytes(data))
+    result = collect(ws, world.partnership, world.hub, spec=SPEC)
+    item = outcome_of(result, damaged.name)
+    assert item.outcome == QUARANTINED
+    assert item.reason.startswith("altered: the header claims the payload of")
+    assert "failed authentication" in item.reason
+    assert catalogue.submissions(ws).height == 1
+    # store_submission judges the same way
+    shutil.copyfile(Path(item.path), damaged)
+    with pytest.raises(Refusal, match="^altered"):
+        store_submission(ws, world.partnership, world.hub, damaged, partner="eastvale", spec=SPEC)
 
 
 # --------------------------------------------------------------------------- replay

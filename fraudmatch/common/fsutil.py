@@ -6,28 +6,39 @@ and fsyncs it, renames it onto the target and fsyncs the directory so the
 rename itself survives a power cut. If anything fails, the temp file is removed
 and the target is left exactly as it was.
 
-Temp files are named ``.<target name>.<random>.tmp<target suffix>``: hidden,
-recognisable if a crash leaves one behind, and ending in the target's suffix so
-writers that pick a format from the extension still work.
+Temp files are named ``.<target name>.<random>.tmp``: hidden, recognisable if a
+crash leaves one behind, and never ending in a final suffix (``.bundle``,
+``.parquet``, ``.sealed``), so no ``*.bundle`` script of a partner ever picks one
+up. :func:`remove_temporaries` clears those a killed process left behind.
+
+:func:`crash_point` lets a test kill the process for real at a named point
+(``FRAUDMATCH_CRASH_AT=<point>``), to prove a re-run leaves no debris.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
+import signal
 import stat
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 __all__ = [
+    "CRASH_ENV",
     "PRIVATE_MODE",
     "atomic_path",
     "atomic_write",
     "atomic_write_bytes",
+    "crash_point",
     "fsync_dir",
+    "is_temporary",
+    "remove_temporaries",
     "write_private_bytes",
 ]
 
@@ -35,6 +46,53 @@ PRIVATE_MODE = 0o600
 """Owner read/write only: keys and decrypted personal data."""
 
 _NEW_FILE_MODE = 0o666  # narrowed by the process umask, like any open(..., "w")
+
+CRASH_ENV = "FRAUDMATCH_CRASH_AT"
+"""Names the :func:`crash_point` at which the process kills itself (tests only)."""
+
+# ours: ``.<name>.<12 hex>.tmp``; releases before this one also appended the target suffix
+_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.tmp(\.[^.]+)?")
+
+
+def crash_point(name: str) -> None:
+    """SIGKILL this process here if ``$FRAUDMATCH_CRASH_AT`` names this point.
+
+    A real kill (no cleanup, no ``finally``), so a test can check that the next run
+    recovers and leaves nothing behind. Does nothing unless the variable is set.
+    """
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def is_temporary(path: Path) -> bool:
+    """Whether ``path`` is named like a temp file of :func:`atomic_write`."""
+    return bool(_TEMP_NAME.fullmatch(path.name))
+
+
+def remove_temporaries(
+    root: Path, *, skip: Iterable[Path] = (), older_than: float | None = None
+) -> list[Path]:
+    """Delete the temp files a killed writer left under ``root``; returns what was removed.
+
+    Only call it while no writer of ours can be at work in ``root`` (the hub holds its
+    cycle lock). Folders in ``skip`` are left alone; ``older_than`` (seconds) spares
+    younger files, for folders where someone else may be writing (an inbox, where
+    partners' deliveries still being copied in look the same).
+    """
+    skipped = {Path(p).resolve() for p in skip}
+    cutoff = None if older_than is None else time.time() - older_than
+    removed: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if (here / d).resolve() not in skipped)
+        for name in sorted(files):
+            path = here / name
+            if is_temporary(path) and (cutoff is None or _mtime(path) < cutoff):
+                _unlink_quiet(path)
+                removed.append(path)
+    for folder in {p.parent for p in removed}:
+        fsync_dir(folder)
+    return removed
 
 
 def fsync_dir(directory: Path) -> None:
@@ -113,10 +171,18 @@ def write_private_bytes(
     atomic_write_bytes(path, data, mode=PRIVATE_MODE, overwrite=overwrite)
 
 
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return float("inf")
+
+
 def _temp_name(target: Path) -> Path:
-    """A fresh hidden sibling of ``target``, kept under the 255-byte name limit."""
+    """A fresh hidden sibling of ``target``, kept under the 255-byte name limit, whose
+    suffix is ``.tmp`` whatever the target's (see the module docstring)."""
     token = secrets.token_hex(6)
-    return target.with_name(f".{target.name[:180]}.{token}.tmp{target.suffix[:30]}")
+    return target.with_name(f".{target.name[:180]}.{token}.tmp")
 
 
 def _create_temp(target: Path, mode: int | None, overwrite: bool) -> tuple[Path, int]:

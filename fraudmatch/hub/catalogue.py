@@ -37,6 +37,7 @@ __all__ = [
     "Accepted",
     "CatalogueError",
     "current_submissions",
+    "deletions",
     "ensure_schema",
     "finish_run",
     "known_sha",
@@ -44,6 +45,7 @@ __all__ = [
     "latest_period",
     "mark_step",
     "quarantined",
+    "record_deletions",
     "record_quarantine",
     "record_rule",
     "record_submission",
@@ -98,7 +100,7 @@ CREATE TABLE submissions (
     rows BIGINT NOT NULL,
     payload_size BIGINT,
     sender_fingerprint VARCHAR,
-    status VARCHAR NOT NULL DEFAULT 'stored',  -- stored (retention will add deleted)
+    status VARCHAR NOT NULL DEFAULT 'stored',  -- stored | deleted (by retention)
     -- Not the hash alone: two datasets with one specification (housing benefit and council
     -- tax reduction) can be byte-identical extracts, and each must be stored under its name.
     PRIMARY KEY (partner, dataset, sha256)
@@ -149,8 +151,22 @@ def _sql_migration(script: str) -> Migration:
     return apply
 
 
+_V2 = """
+CREATE TABLE deletions (
+    kind VARCHAR NOT NULL,               -- submission | run | quarantined | outbox
+    item VARCHAR NOT NULL,               -- what: partner/dataset/period/sha, run id, file name
+    paths VARCHAR NOT NULL,              -- JSON list of the files and folders deleted
+    stored_at TIMESTAMP NOT NULL,        -- when the hub stored it (a run: its cycle date)
+    deleted_at TIMESTAMP NOT NULL,
+    reason VARCHAR NOT NULL,             -- why, in words
+    rule VARCHAR NOT NULL,               -- the clause of the agreement applied
+    PRIMARY KEY (kind, item)
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "submissions, quarantine and runs", _sql_migration(_V1)),
+    (2, "deletion log (retention)", _sql_migration(_V2)),
 ]
 """(version, description, migration) in order. Append, never edit: shipped catalogues
 already carry the earlier versions."""
@@ -672,4 +688,54 @@ def run_rules(workspace: Workspace, run_id: str) -> pl.DataFrame:
             "ORDER BY rule",
             [run_id],
             _RULE_SCHEMA,
+        )
+
+
+# --------------------------------------------------------------------------- deletions
+
+_DELETION_SCHEMA: dict[str, pl.DataType] = {
+    "kind": pl.String(),
+    "item": pl.String(),
+    "paths": pl.String(),
+    "stored_at": pl.Datetime("us"),
+    "deleted_at": pl.Datetime("us"),
+    "reason": pl.String(),
+    "rule": pl.String(),
+}
+_MARK_DELETED = {
+    "submission": "UPDATE submissions SET status = 'deleted' "
+    "WHERE partner || '/' || dataset || '/' || period || '/' || sha256 = ?",
+    "run": "UPDATE runs SET status = 'deleted' WHERE run_id = ?",
+}
+
+
+def record_deletions(workspace: Workspace, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Log deletions (keys of :data:`_DELETION_SCHEMA`) *before* the files go, in one
+    transaction with the status change, so a crash in between leaves a logged item whose
+    files the next run deletes; returns how many were new."""
+    added = 0
+    with _transaction(workspace) as con:
+        for row in rows:
+            values = [row[c] for c in _DELETION_SCHEMA]
+            values[2] = json.dumps(list(row["paths"]))
+            new = con.execute(
+                f"INSERT INTO deletions ({', '.join(_DELETION_SCHEMA)}) VALUES "
+                f"({', '.join('?' * len(values))}) ON CONFLICT (kind, item) DO NOTHING "
+                "RETURNING kind",
+                values,
+            ).fetchall()
+            added += len(new)
+            if row["kind"] in _MARK_DELETED:
+                con.execute(_MARK_DELETED[row["kind"]], [row["item"]])
+    return added
+
+
+def deletions(workspace: Workspace) -> pl.DataFrame:
+    """The deletion log, oldest first; ``paths`` is a JSON list."""
+    with _connect(workspace) as con:
+        return _frame(
+            con,
+            f"SELECT {', '.join(_DELETION_SCHEMA)} FROM deletions ORDER BY deleted_at, kind, item",
+            [],
+            _DELETION_SCHEMA,
         )

@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from fraudmatch.common.fsutil import PRIVATE_MODE, atomic_path, atomic_write_bytes
+from fraudmatch.common.fsutil import PRIVATE_MODE, atomic_path, atomic_write_bytes, crash_point
 from fraudmatch.hub import catalogue, transport
 from fraudmatch.hub.workspace import (
     Workspace,
@@ -35,7 +35,7 @@ from fraudmatch.hub.workspace import (
     take_file,
 )
 from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
-from fraudmatch.sealing.seal import Header, SealError, open_file, read_header
+from fraudmatch.sealing.seal import Header, SealError, open_file, read_header, verify_file
 from fraudmatch.spec.bloom import BloomParams
 from fraudmatch.spec.outputs import output_columns
 from fraudmatch.spec.partnership import Partnership, bloom_params
@@ -231,7 +231,11 @@ def store_submission(
     ctx = _context(workspace, partnership, hub, spec, bloom)
     header = _read_header(path)
     _check_routing(ctx, partner, header)
-    if catalogue.known_sha(workspace, header.payload_sha256, partner, header.dataset):
+    known = catalogue.submission(
+        workspace, header.payload_sha256, partner=partner, dataset=str(header.dataset)
+    )
+    if known is not None:
+        _authenticate(ctx, path, header, known)
         raise Refusal("this payload is already stored", header)
     return _store(ctx, partner, path, header)
 
@@ -331,6 +335,7 @@ def _collect_one(ctx: _Context, partner: str, path: Path) -> FileOutcome | None:
             ctx.workspace, header.payload_sha256, partner=partner, dataset=str(header.dataset)
         )
         if known is not None:
+            _authenticate(ctx, path, header, known)
             return _archive_known(ctx, partner, path, header, known)
         stored = _store(ctx, partner, path, header)
     except Refusal as refusal:
@@ -341,6 +346,21 @@ def _collect_one(ctx: _Context, partner: str, path: Path) -> FileOutcome | None:
         log.warning("%s vanished from %s's inbox before it was collected", path.name, partner)
         return None
     return _archive_stored(ctx, partner, path, stored)
+
+
+def _authenticate(ctx: _Context, path: Path, header: Header, known: Mapping[str, Any]) -> None:
+    """Verify and decrypt (discarding the plaintext) a file whose header claims a payload
+    already stored: only an authentic identical payload is a duplicate; a damaged or forged
+    copy is refused as altered, whatever its header says."""
+    try:
+        verify_file(path, recipient=ctx.hub, senders=ctx.senders, expected_kind="submission")
+    except SealError as exc:
+        raise Refusal(
+            f"altered: the header claims the payload of {known['inbox_name']} (stored "
+            f"{known['received_at']:%Y-%m-%d %H:%M}), but the file does not authenticate: "
+            f"{exc.cause}",
+            header,
+        ) from None
 
 
 def _read_header(path: Path) -> Header:
@@ -432,6 +452,7 @@ def _store(ctx: _Context, partner: str, path: Path, header: Header) -> StoredSub
             raise Refusal(str(exc), header) from None
         _check_spec_fingerprint(tmp, header, ctx.spec)
         rows = _check_payload(tmp, header, output_columns(dataset, ctx.bloom))
+        crash_point("collect")
     sealed = ctx.workspace.sealed_dir(partner, dataset.name) / f"{name}.sealed"
     catalogue.record_submission(
         ctx.workspace,

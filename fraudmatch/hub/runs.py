@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from fraudmatch.common.fsutil import atomic_path
+from fraudmatch.common.fsutil import atomic_path, crash_point
 from fraudmatch.hub import catalogue, transport
 from fraudmatch.hub.workspace import Workspace
 from fraudmatch.matching.distributed import Executor
@@ -160,6 +160,7 @@ def _write(path: Path, content: pl.DataFrame | dict) -> None:
     with atomic_path(path) as tmp:
         if isinstance(content, pl.DataFrame):
             content.write_parquet(tmp)
+            crash_point("match")
         else:
             tmp.write_text(json.dumps(content, indent=1, default=str))
 

@@ -401,3 +401,22 @@ def audit_trail(url: str, key: str | None = None) -> pl.DataFrame:
         "action": pl.String, "match_key": pl.String, "case_id": pl.String, "detail": pl.String,
     }  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def forget_evidence(url: str, run_ids: list[str]) -> int:
+    """Drop the evidence labels of outcomes recorded on runs deleted under retention.
+
+    What stays is what savings and suppression need (outcome, amount, match key, evidence
+    hash); returns how many outcomes were reduced. A SQLite database never created has
+    none (and is not created here).
+    """
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return 0
+    t = outcomes_table
+    with engine(url).begin() as con:
+        done = con.execute(
+            sa.update(t)
+            .where(t.c.run_id.in_(run_ids), t.c.evidence_labels.is_not(None))
+            .values(evidence_labels=None)
+        )
+    return int(done.rowcount or 0)

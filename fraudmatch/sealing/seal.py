@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from fraudmatch.common.fsutil import PRIVATE_MODE, atomic_write
+from fraudmatch.common.fsutil import PRIVATE_MODE, atomic_write, crash_point
 from fraudmatch.sealing.header import (
     DEFAULT_CHUNK_SIZE,
     FORMAT_VERSION,
@@ -86,6 +86,7 @@ __all__ = [
     "read_header",
     "seal_bytes",
     "seal_file",
+    "verify_file",
 ]
 
 _HPKE = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
@@ -162,6 +163,30 @@ def open_file(
         size = _regular_file_size(sealed)
         with atomic_write(dst, mode=PRIVATE_MODE) as out:
             return _open_stream(sealed, out, size, recipient, senders, expected_kind, src)
+
+
+def verify_file(
+    src: Path,
+    *,
+    recipient: PartyKeys,
+    senders: Mapping[str, PublicIdentity],
+    expected_kind: str | None = None,
+) -> Header:
+    """Every check of :func:`open_file`, with the plaintext discarded (nothing is written):
+    to authenticate a file before judging it, e.g. as a duplicate of one already stored."""
+    with open(src, "rb") as sealed:
+        size = _regular_file_size(sealed)
+        return _open_stream(sealed, _Discard(), size, recipient, senders, expected_kind, src)
+
+
+class _Discard(io.RawIOBase):
+    """A sink that drops what is written (verification needs no plaintext)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        return len(data)
 
 
 def open_bytes(
@@ -251,6 +276,7 @@ def _seal_stream(
         transcript.update(ciphertext)
         out.write(ciphertext)
     _check_source_unchanged(plain, payload_hash.hexdigest(), header, source)
+    crash_point(f"sealing-{header.kind}")
     out.write(sender.sign_private.sign(_SIG_LABEL + transcript.digest()))
 
 
