@@ -150,14 +150,13 @@ def test_take_file_never_overwrites(tmp_path: Path) -> None:
 
 
 def test_schema_is_created_and_versioned(ws: Workspace) -> None:
-    assert catalogue.schema_version(ws) == catalogue.SCHEMA_VERSION == 1
+    assert catalogue.schema_version(ws) == catalogue.SCHEMA_VERSION == 2
     with duckdb.connect(str(ws.catalogue_path)) as con:
         tables = {
             r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         }
-    assert {"schema_version", "submissions", "quarantined", "runs", "run_steps", "run_rules"} <= (
-        tables
-    )
+    expected = {"schema_version", "submissions", "quarantined", "runs", "run_steps", "run_rules"}
+    assert expected | {"deletions"} <= tables
 
 
 def test_a_later_migration_is_applied_once(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -167,11 +166,12 @@ def test_a_later_migration_is_applied_once(ws: Workspace, monkeypatch: pytest.Mo
         calls.append(1)
         con.execute("CREATE TABLE outcomes (case_id VARCHAR PRIMARY KEY, outcome VARCHAR)")
 
-    migrations = [*catalogue.MIGRATIONS, (2, "outcomes", add_outcomes)]
+    later = catalogue.SCHEMA_VERSION + 1
+    migrations = [*catalogue.MIGRATIONS, (later, "outcomes", add_outcomes)]
     monkeypatch.setattr(catalogue, "MIGRATIONS", migrations)
-    monkeypatch.setattr(catalogue, "SCHEMA_VERSION", 2)
-    assert catalogue.ensure_schema(ws) == 2
-    assert catalogue.ensure_schema(ws) == 2
+    monkeypatch.setattr(catalogue, "SCHEMA_VERSION", later)
+    assert catalogue.ensure_schema(ws) == later
+    assert catalogue.ensure_schema(ws) == later
     assert calls == [1]
     with duckdb.connect(str(ws.catalogue_path)) as con:
         assert con.execute("SELECT count(*) FROM outcomes").fetchone() == (0,)
@@ -184,12 +184,13 @@ def test_a_failed_migration_leaves_the_old_version(
         con.execute("CREATE TABLE half (x INTEGER)")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(catalogue, "MIGRATIONS", [*catalogue.MIGRATIONS, (2, "bad", broken)])
-    monkeypatch.setattr(catalogue, "SCHEMA_VERSION", 2)
+    now = catalogue.SCHEMA_VERSION
+    monkeypatch.setattr(catalogue, "MIGRATIONS", [*catalogue.MIGRATIONS, (now + 1, "bad", broken)])
+    monkeypatch.setattr(catalogue, "SCHEMA_VERSION", now + 1)
     with pytest.raises(RuntimeError, match="boom"):
         catalogue.ensure_schema(ws)
     monkeypatch.undo()
-    assert catalogue.schema_version(ws) == 1
+    assert catalogue.schema_version(ws) == now
     with duckdb.connect(str(ws.catalogue_path)) as con:
         tables = {
             r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()

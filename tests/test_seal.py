@@ -563,7 +563,7 @@ def test_no_overwrite(tmp_path: Path) -> None:
 def test_atomic_path(tmp_path: Path) -> None:
     target = tmp_path / "matches.parquet"
     with atomic_path(target) as tmp:
-        assert tmp.parent == tmp_path and tmp.suffix == ".parquet" and tmp.exists()
+        assert tmp.parent == tmp_path and tmp.suffix == ".tmp" and tmp.exists()  # no final suffix
         tmp.write_bytes(b"PAR1")
         assert not target.exists()
     assert target.read_bytes() == b"PAR1"

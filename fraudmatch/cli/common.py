@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -11,8 +12,20 @@ from rich.console import Console
 from fraudmatch.shipped import shipped_rules_dir
 
 DEFAULT_RULES = shipped_rules_dir()
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+UNBOUNDED_WIDTH = 10_000
+"""Console width when output goes to a file or a pipe (a scheduler, a log): rich would
+otherwise assume 80 columns and cut paths in tables."""
+
+
+def make_console(*, stderr: bool) -> Console:
+    """A console as wide as the terminal, or unbounded when not writing to one."""
+    stream = sys.stderr if stderr else sys.stdout
+    interactive = hasattr(stream, "isatty") and stream.isatty()
+    return Console(stderr=stderr, highlight=False, width=None if interactive else UNBOUNDED_WIDTH)
+
+
+console = make_console(stderr=False)
+err_console = make_console(stderr=True)
 
 
 def parse_date(text: str) -> date:

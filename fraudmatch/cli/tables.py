@@ -110,3 +110,13 @@ def cycle_tables(summary: dict) -> list[Table]:
         )
     )
     return tables
+
+
+def retention_table(retention: dict) -> Table:
+    """What retention deleted (or would delete), one line per item."""
+    verb = "would delete" if retention.get("dry_run") else "deleted"
+    rows = [
+        [r["kind"], r["item"], str(r["stored_at"])[:10], r["rule"]] for r in retention["deleted"]
+    ]
+    title = f"retention: {verb} what was stored before {retention['cutoff']}"
+    return table(title, ["what", "item", "stored", "rule"], rows)

@@ -469,7 +469,29 @@ def render_report(
         [b["partner"], b["status"], b["cases"], b["rows"]] for b in summary.get("bundles", [])
     ]
     body.append("<h2>Bundles</h2>" + html_table(["partner", "status", "cases", "rows"], bundles))
+    body.append(_retention_section(summary))
     return page(title, "".join(body))
+
+
+def _retention_section(summary: Mapping[str, Any]) -> str:
+    """What this cycle's retention pass deleted, from the catalogue's deletion log."""
+    retention = summary.get("retention")
+    if not retention:
+        return ""
+    rows = [
+        [r["kind"], r["item"], str(r["stored_at"])[:10], r["reason"], r["rule"]]
+        for r in retention.get("deleted", [])
+    ]
+    note = (
+        f"Everything stored before {retention['cutoff']} ({retention['retention_days']} days "
+        "before the cycle date) is deleted; outcomes and the audit trail stay, without "
+        "evidence. Each deletion is in the catalogue's deletion log."
+    )
+    return (
+        "<h2>Deleted under the retention period</h2>"
+        f"<p class='muted'>{_esc(note)}</p>"
+        + html_table(["what", "item", "stored", "why", "rule of the agreement"], rows)
+    )
 
 
 def page(title: str, body: str) -> str:

@@ -12,17 +12,17 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
-from rich.console import Console
 
+from fraudmatch.cli.common import make_console
 from fraudmatch.sealing.keys import PartyKeys, load_private, new_partnership_key, new_party
 from fraudmatch.shipped import shipped_rules_dir
 from fraudmatch.spec.specs import load_spec
 
-console = Console(highlight=False)
+console = make_console(stderr=False)
 HUB = "hub"
 DEFAULT_RULES = shipped_rules_dir()
 
@@ -193,16 +193,40 @@ def run(
         )
         case_lists.append((partner, cases.xlsx_path))
 
+    later = _past_retention(partnership.retention_days)
+    step(
+        f"6. {partnership.retention_days + 1} days later: the next cycle deletes what is past "
+        "the agreed retention period",
+        f"fraudmatch cycle ... --cycle-date {later}   (or: fraudmatch retention --dry-run)",
+    )
+    from fraudmatch.cli.tables import retention_table
+
+    second = cycle_flow(
+        workspace=str(workspace.root),
+        partnership=str(parties.partnership_path),
+        hub_key=str(parties.hub_key_path),
+        rules_dir=str(rules_dir),
+        cycle_date=later,
+    )
+    console.print(retention_table(second["retention"]))
+
     elapsed = time.perf_counter() - started
     console.rule("[bold]done")
     console.print(f"extracts and ground truth: {extracts}")
     console.print(f"rejects reports (stay with each council): {out / 'rejects'}")
     console.print(f"hub workspace: {workspace.root}")
     console.print(f"[bold]match report: {summary['report']}[/]")
+    console.print(f"next cycle's report, with the deletions: {second['report']}")
     for partner, path in case_lists:
         console.print(f"case list for {partner}: {path}")
     console.print(f"finished in {elapsed:.1f} s")
     return 0
+
+
+def _past_retention(days: int) -> date:
+    """A cycle date past the retention of everything stored today (the hub dates what it
+    stores by its own clock, so the clock moves from today, not from the cycle date)."""
+    return date.today() + timedelta(days=days + 1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
