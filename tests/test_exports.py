@@ -9,6 +9,7 @@ import pytest
 from test_review_support import review_world
 
 from fraudmatch.cli import main
+from fraudmatch.review.casework import Filters, Review
 from fraudmatch.review.exports import (
     COLUMNS,
     case_list,
@@ -16,7 +17,6 @@ from fraudmatch.review.exports import (
     to_csv_bytes,
     to_xlsx_bytes,
 )
-from fraudmatch.review.review import Filters, Review
 
 
 @pytest.fixture(scope="module")

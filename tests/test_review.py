@@ -24,8 +24,8 @@ from fraudmatch.review.analysts import (
     session_secret,
     verify_password,
 )
-from fraudmatch.review.review import Filters, Review, ReviewError
-from fraudmatch.review.webapp import COOKIE, create_app
+from fraudmatch.review.casework import Filters, Review, ReviewError
+from fraudmatch.review.web import COOKIE, create_app
 
 PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-22"}
 

@@ -59,7 +59,7 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     import uvicorn
 
-    from fraudmatch.review.webapp import create_app
+    from fraudmatch.review.web import create_app
 
     world = review_world(tmp_path_factory, "browser")
     for name, password in PASSWORDS.items():

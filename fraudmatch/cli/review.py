@@ -18,7 +18,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     import uvicorn
 
     from fraudmatch.review.analysts import load_analysts
-    from fraudmatch.review.webapp import create_app
+    from fraudmatch.review.web import create_app
 
     root = workspace_root(args)
     if not root.is_dir():
@@ -59,8 +59,8 @@ def cmd_review_add_analyst(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from fraudmatch.cli.tables import table
+    from fraudmatch.review.casework import Review
     from fraudmatch.review.exports import export_case_lists
-    from fraudmatch.review.review import Review
 
     review = Review(workspace_root(args), rule_folders(args))
     files = export_case_lists(

@@ -19,7 +19,7 @@ import polars as pl
 import xlsxwriter
 
 from fraudmatch.common.fsutil import atomic_path
-from fraudmatch.review.review import Filters, Review, evidence_columns
+from fraudmatch.review.casework import Filters, Review, evidence_columns
 
 COLUMNS = (
     "run_id",

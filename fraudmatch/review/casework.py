@@ -1,25 +1,16 @@
-"""What an analyst reviews: a run's matches grouped into cases, with outcomes and audit.
+"""Case work over one workspace: a run's matches grouped into cases, outcomes and audit.
 
-The review app, the exports and tests all go through :class:`Review`, which reads
-
-- ``runs/<run_id>/matches/<rule>.parquet`` (the evidence of every match), and
-- the outcomes store (:mod:`fraudmatch.review.outcomes`) for what analysts recorded.
-
-Only whitelisted columns are ever read from the matches (rule, case, both sides'
-partner, dataset and record_id, tier, blocking rule, weight, probability and the
-``level_*``/``weight_*`` evidence): a token or key column can never reach a page or an
-export through here. A match is a lead, not a finding: the status of a case is what an
-analyst recorded, or ``open`` while nobody has.
+The review app, the exports and tests all go through :class:`Review`, which reads a run's
+matches through :class:`~fraudmatch.review.runmatches.RunMatches` (whitelisted columns
+only: never a token or key) and the outcomes store (:mod:`fraudmatch.review.outcomes`)
+for what analysts recorded.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,38 +18,30 @@ import polars as pl
 
 from fraudmatch.matching.rules import Rule, load_rules
 from fraudmatch.review import outcomes as oc
+from fraudmatch.review.runmatches import (
+    RunMatches,
+    empty_matches,
+    evidence_columns,
+)
+from fraudmatch.review.runmatches import (
+    comparisons as comparisons_of,
+)
+from fraudmatch.review.views import (
+    LABELS,
+    OPEN,
+    RISK_ORDER,
+    STATUSES,
+    CaseView,
+    Evidence,
+    Filters,
+    MatchView,
+    ReviewError,
+    RunInfo,
+    Side,
+    format_time,
+)
 
 log = logging.getLogger(__name__)
-
-OPEN = "open"
-STATUSES = (OPEN, *oc.OUTCOMES)
-LABELS = {
-    OPEN: "no outcome yet",
-    "fraud": "fraud",
-    "error": "error",
-    "no_issue": "no issue",
-    "under_investigation": "under investigation",
-}
-RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
-SIDES = ("left", "right")
-BASE_COLUMNS = (
-    "rule",
-    "case_id",
-    "left_partner",
-    "left_dataset",
-    "left_record_id",
-    "right_partner",
-    "right_dataset",
-    "right_record_id",
-    "blocking_rule",
-    "tier",
-    "match_weight",
-    "match_probability",
-)
-OPTIONAL_COLUMNS = ("note",)
-"""Clear text a cycle may add to a match (suppression's note on a lead raised again)."""
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-_EVIDENCE = re.compile(r"^(level|weight)_[a-z0-9_]+$")
 
 __all__ = [
     "LABELS",
@@ -73,128 +56,8 @@ __all__ = [
     "RunInfo",
     "Side",
     "evidence_columns",
+    "format_time",
 ]
-
-
-class ReviewError(ValueError):
-    """A review request names something that does not exist; the message says what."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Case-list filters; ``None`` or empty means any."""
-
-    run: str | None = None
-    rule: str | None = None
-    partner: str | None = None
-    risk: str | None = None
-    status: str | None = None
-
-    @classmethod
-    def from_mapping(cls, params: Mapping[str, Any]) -> Filters:
-        def get(name: str) -> str | None:
-            value = params.get(name)
-            return str(value).strip() or None if value is not None else None
-
-        return cls(**{name: get(name) for name in ("run", "rule", "partner", "risk", "status")})
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    run_id: str
-    cycle_date: str | None = None
-    status: str | None = None
-
-
-@dataclass(frozen=True)
-class Side:
-    partner: str
-    dataset: str
-    record_id: str
-
-
-@dataclass(frozen=True)
-class Evidence:
-    comparison: str
-    level: str | None
-    weight: float | None
-
-
-@dataclass
-class MatchView:
-    """One match of a case, with its evidence and current outcome."""
-
-    key: str
-    run_id: str
-    case_id: str
-    rule: str
-    risk: str | None
-    tier: str | None
-    blocking_rule: str | None
-    match_weight: float | None
-    match_probability: float | None
-    left: Side
-    right: Side
-    evidence: list[Evidence]
-    evidence_hash: str
-    outcome: oc.Outcome | None = None
-    note: str | None = None
-    levels: dict[str, str] = field(default_factory=dict)
-    mirrored: bool = False
-    """The outcome was recorded on the same pair written the other way round (a rule
-    comparing one dataset with itself); saving updates that outcome."""
-
-    @property
-    def version(self) -> int:
-        return self.outcome.version if self.outcome else 0
-
-    @property
-    def status(self) -> str:
-        return self.outcome.outcome if self.outcome else OPEN
-
-    @property
-    def evidence_changed(self) -> bool:
-        """The outcome was recorded on different evidence (a comparison's level moved)."""
-        return self.outcome is not None and self.outcome.evidence_hash != self.evidence_hash
-
-    def record(self) -> dict[str, Any]:
-        """What :func:`fraudmatch.review.outcomes.record_outcome` needs to identify this match."""
-        left, right = (self.right, self.left) if self.mirrored else (self.left, self.right)
-        return {
-            "rule": self.rule,
-            "case_id": self.case_id,
-            "left_partner": left.partner,
-            "left_dataset": left.dataset,
-            "left_record_id": left.record_id,
-            "right_partner": right.partner,
-            "right_dataset": right.dataset,
-            "right_record_id": right.record_id,
-            "evidence_hash": self.evidence_hash,
-            **{f"level_{c}": v for c, v in self.levels.items()},
-        }
-
-
-@dataclass
-class CaseView:
-    run_id: str
-    case_id: str
-    rule: str
-    risk: str | None
-    description: str
-    matches: list[MatchView] = field(default_factory=list)
-
-    @property
-    def partners(self) -> list[str]:
-        return sorted({s.partner for m in self.matches for s in (m.left, m.right)})
-
-
-def evidence_columns(columns: Sequence[str]) -> list[str]:
-    """The ``level_*``/``weight_*`` columns of a matches frame, in their order."""
-    return [c for c in columns if _EVIDENCE.match(c)]
-
-
-def _comparisons(columns: Sequence[str]) -> list[str]:
-    return [c.removeprefix("level_") for c in columns if c.startswith("level_")]
 
 
 class Review:
@@ -213,97 +76,20 @@ class Review:
             rules = load_rules(rules_dir) if rules_dir is not None else []
         self.rules = {r.name: r for r in rules}
         self.url = outcomes_url or oc.default_url(self.root)
-        self._cache: dict[str, tuple[tuple, pl.DataFrame]] = {}
+        self.store = RunMatches(self.root, self.rules)
 
     # ------------------------------------------------------------------ runs and matches
 
     def runs(self) -> list[RunInfo]:
-        """Runs that have matches, newest first (from the run folders; the catalogue is
-        consulted briefly for dates and status, and skipped while a cycle holds it)."""
-        folder = self.root / "runs"
-        found = (
-            sorted(
-                p.name
-                for p in folder.iterdir()
-                if p.is_dir() and (p / "matches").is_dir() and _SAFE_NAME.match(p.name)
-            )
-            if folder.is_dir()
-            else []
-        )
-        details = self._catalogue_runs()
-        infos = []
-        for run_id in found:
-            info = details.get(run_id, {})
-            cycle = info.get("cycle_date")
-            infos.append(RunInfo(run_id, str(cycle) if cycle else None, info.get("status")))
-        return sorted(infos, key=lambda r: r.run_id, reverse=True)
-
-    def _catalogue_runs(self) -> dict[str, dict]:
-        path = self.root / "catalogue.duckdb"
-        if not path.exists():
-            return {}
-        try:
-            import duckdb
-
-            con = duckdb.connect(str(path), read_only=True)
-        except Exception:  # a cycle holds the catalogue: folders are enough
-            return {}
-        try:
-            rows = con.execute("SELECT run_id, cycle_date, status FROM runs").fetchall()
-        except Exception:
-            rows = []
-        finally:
-            con.close()
-        return {r[0]: {"cycle_date": r[1], "status": r[2]} for r in rows}
-
-    def _run_folder(self, run_id: str) -> Path:
-        if not run_id or not _SAFE_NAME.match(run_id):
-            raise ReviewError(f"no run {run_id!r}")
-        folder = self.root / "runs" / run_id / "matches"
-        if not folder.is_dir():
-            raise ReviewError(f"no run {run_id!r} with matches in {self.root}")
-        return folder
+        """Runs that have matches, newest first."""
+        return self.store.runs()
 
     def matches(self, run_id: str) -> pl.DataFrame:
-        """Every reportable match of a run, whitelisted columns only, with ``match_key``,
-        ``evidence_hash`` (over the rule's own comparisons), ``risk`` and ``run_id``."""
-        folder = self._run_folder(run_id)
-        files = sorted(folder.glob("*.parquet"))
-        internal = {n for n, r in self.rules.items() if r.internal}
-        files = [f for f in files if f.stem not in internal]
-        signature = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-        cached = self._cache.get(run_id)
-        if cached and cached[0] == signature:
-            return cached[1]
-        frames = []
-        for f in files:
-            frame = pl.read_parquet(f)
-            if not frame.height:
-                continue
-            keep = [c for c in (*BASE_COLUMNS, *OPTIONAL_COLUMNS) if c in frame.columns]
-            keep += evidence_columns(frame.columns)
-            frame = frame.select(keep)
-            for c in BASE_COLUMNS:
-                if c not in frame.columns:
-                    frame = frame.with_columns(pl.lit(None, pl.String).alias(c))
-            rule = self.rules.get(f.stem)
-            risk = rule.risk if rule else None
-            frame = frame.with_columns(
-                *[pl.col(c).cast(pl.String) for c in BASE_COLUMNS if "record_id" in c]
-            )
-            frames.append(
-                frame.with_columns(
-                    oc.match_key_expr().alias("match_key"),
-                    oc.mirror_key_expr().alias("mirror_key"),
-                    pl.lit(bool(rule and rule.one_dataset)).alias("one_dataset"),
-                    oc.evidence_hash_expr(frame.columns).alias("evidence_hash"),
-                    pl.lit(risk, pl.String).alias("risk"),
-                    pl.lit(run_id).alias("run_id"),
-                )
-            )
-        result = pl.concat(frames, how="diagonal_relaxed") if frames else _empty_matches()
-        self._cache[run_id] = (signature, result)
-        return result
+        """Every reportable match of a run (:meth:`RunMatches.matches`)."""
+        return self.store.matches(run_id)
+
+    def latest_run(self) -> str | None:
+        return self.store.latest_run()
 
     def _with_status(self, matches: pl.DataFrame) -> pl.DataFrame:
         current = oc.current_outcomes(self.url)
@@ -340,7 +126,7 @@ class Review:
         """The run's matches under the filters (status per match), with outcome columns."""
         run = filters.run or self.latest_run()
         if run is None:
-            return self._with_status(_empty_matches())
+            return self._with_status(empty_matches())
         frame = self._with_status(self.matches(run))
         if filters.rule:
             frame = frame.filter(pl.col("rule") == filters.rule)
@@ -352,10 +138,6 @@ class Review:
         if filters.risk:
             frame = frame.filter(pl.col("risk") == filters.risk)
         return frame
-
-    def latest_run(self) -> str | None:
-        runs = self.runs()
-        return runs[0].run_id if runs else None
 
     # ------------------------------------------------------------------ case list
 
@@ -418,7 +200,7 @@ class Review:
 
     def choices(self, run: str | None) -> dict[str, list[str]]:
         """Values the filters can take in a run."""
-        frame = self.matches(run) if run else _empty_matches()
+        frame = self.matches(run) if run else empty_matches()
         partners = sorted(
             set(frame["left_partner"].drop_nulls().to_list())
             | set(frame["right_partner"].drop_nulls().to_list())
@@ -442,7 +224,7 @@ class Review:
         if not frame.height:
             raise ReviewError(f"no case {case_id!r} in run {run_id!r}")
         frame = frame.sort("match_weight", descending=True, nulls_last=True)
-        comparisons = _comparisons(frame.columns)
+        comparisons = comparisons_of(frame.columns)
         matches = []
         for row in frame.iter_rows(named=True):
             outcome, mirrored = oc.get_outcome(self.url, row["match_key"]), False
@@ -565,21 +347,3 @@ class Review:
 
     def log(self, analyst: str, action: str, detail: Mapping[str, Any]) -> None:
         oc.log_action(self.url, analyst, action, detail)
-
-
-def _empty_matches() -> pl.DataFrame:
-    schema: dict[str, Any] = dict.fromkeys(BASE_COLUMNS, pl.String)
-    schema.update(match_weight=pl.Float64, match_probability=pl.Float64)
-    schema.update(
-        match_key=pl.String,
-        mirror_key=pl.String,
-        one_dataset=pl.Boolean,
-        evidence_hash=pl.String,
-        risk=pl.String,
-        run_id=pl.String,
-    )
-    return pl.DataFrame(schema=schema)
-
-
-def format_time(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M:%S} UTC" if value else ""

@@ -1,0 +1,142 @@
+"""What the review app shows: filters, runs, cases, matches, their sides and evidence.
+
+Plain data, no queries (those are :mod:`fraudmatch.review.casework`). A match is a lead,
+not a finding: a match's status is what an analyst recorded, or ``open`` while nobody has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fraudmatch.review import outcomes as oc
+
+OPEN = "open"
+STATUSES = (OPEN, *oc.OUTCOMES)
+LABELS = {
+    OPEN: "no outcome yet",
+    "fraud": "fraud",
+    "error": "error",
+    "no_issue": "no issue",
+    "under_investigation": "under investigation",
+}
+RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
+SIDES = ("left", "right")
+
+
+class ReviewError(ValueError):
+    """A review request names something that does not exist; the message says what."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Case-list filters; ``None`` or empty means any."""
+
+    run: str | None = None
+    rule: str | None = None
+    partner: str | None = None
+    risk: str | None = None
+    status: str | None = None
+
+    @classmethod
+    def from_mapping(cls, params: Mapping[str, Any]) -> Filters:
+        def get(name: str) -> str | None:
+            value = params.get(name)
+            return str(value).strip() or None if value is not None else None
+
+        return cls(**{name: get(name) for name in ("run", "rule", "partner", "risk", "status")})
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    cycle_date: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class Side:
+    partner: str
+    dataset: str
+    record_id: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    comparison: str
+    level: str | None
+    weight: float | None
+
+
+@dataclass
+class MatchView:
+    """One match of a case, with its evidence and current outcome."""
+
+    key: str
+    run_id: str
+    case_id: str
+    rule: str
+    risk: str | None
+    tier: str | None
+    blocking_rule: str | None
+    match_weight: float | None
+    match_probability: float | None
+    left: Side
+    right: Side
+    evidence: list[Evidence]
+    evidence_hash: str
+    outcome: oc.Outcome | None = None
+    note: str | None = None
+    levels: dict[str, str] = field(default_factory=dict)
+    mirrored: bool = False
+    """The outcome was recorded on the same pair written the other way round (a rule
+    comparing one dataset with itself); saving updates that outcome."""
+
+    @property
+    def version(self) -> int:
+        return self.outcome.version if self.outcome else 0
+
+    @property
+    def status(self) -> str:
+        return self.outcome.outcome if self.outcome else OPEN
+
+    @property
+    def evidence_changed(self) -> bool:
+        """The outcome was recorded on different evidence (a comparison's level moved)."""
+        return self.outcome is not None and self.outcome.evidence_hash != self.evidence_hash
+
+    def record(self) -> dict[str, Any]:
+        """What :func:`fraudmatch.review.outcomes.record_outcome` needs to identify this match."""
+        left, right = (self.right, self.left) if self.mirrored else (self.left, self.right)
+        return {
+            "rule": self.rule,
+            "case_id": self.case_id,
+            "left_partner": left.partner,
+            "left_dataset": left.dataset,
+            "left_record_id": left.record_id,
+            "right_partner": right.partner,
+            "right_dataset": right.dataset,
+            "right_record_id": right.record_id,
+            "evidence_hash": self.evidence_hash,
+            **{f"level_{c}": v for c, v in self.levels.items()},
+        }
+
+
+@dataclass
+class CaseView:
+    run_id: str
+    case_id: str
+    rule: str
+    risk: str | None
+    description: str
+    matches: list[MatchView] = field(default_factory=list)
+
+    @property
+    def partners(self) -> list[str]:
+        return sorted({s.partner for m in self.matches for s in (m.left, m.right)})
+
+
+def format_time(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M:%S} UTC" if value else ""

@@ -1,0 +1,77 @@
+"""The case list and one case's page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from fraudmatch.review.casework import LABELS, ReviewError
+from fraudmatch.review.web.context import MAX_LIST, query_of, web
+
+router = APIRouter()
+
+
+@router.get("/")
+async def home() -> Response:
+    return RedirectResponse("/cases", status_code=303)
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def case_list(request: Request) -> HTMLResponse:
+    ctx = web(request)
+    filters = ctx.filters_of(request)
+    try:
+        cases = ctx.review.cases(filters)
+        counts = ctx.review.status_counts(filters)
+        choices = ctx.review.choices(filters.run)
+    except ReviewError as exc:
+        return ctx.error(request, 404, "Not found", str(exc))
+    rows = cases.head(MAX_LIST).to_dicts()
+    return ctx.render(
+        "cases.html",
+        **ctx.page(request),
+        filters=filters.__dict__,
+        cases=rows,
+        total=cases.height,
+        truncated=cases.height > MAX_LIST,
+        counts=counts,
+        choices=choices,
+        query=lambda **kw: query_of(filters, **kw),
+    )
+
+
+def case_page(
+    request: Request,
+    run_id: str,
+    case_id: str,
+    *,
+    status: int = 200,
+    forms: Mapping[str, Mapping[str, Any]] | None = None,
+    saved: str | None = None,
+) -> HTMLResponse:
+    """One case: both records of every match, its evidence, outcome forms and audit."""
+    ctx = web(request)
+    try:
+        case = ctx.review.case(run_id, case_id)
+    except ReviewError as exc:
+        return ctx.error(request, 404, "Not found", str(exc))
+    keys = [m.key for m in case.matches] + [m.outcome.match_key for m in case.matches if m.outcome]
+    return ctx.render(
+        "case.html",
+        status,
+        **ctx.page(request),
+        case=case,
+        forms=forms or {},
+        saved=saved,
+        audit=ctx.review.audit(keys),
+        back=urlencode({"run": run_id}),
+    )
+
+
+@router.get("/cases/{run_id}/{case_id}", response_class=HTMLResponse)
+def show_case(request: Request, run_id: str, case_id: str, saved: str = "") -> HTMLResponse:
+    return case_page(request, run_id, case_id, saved=LABELS.get(saved) if saved else None)

@@ -1,0 +1,112 @@
+"""What every route of the review app shares: the case work, sessions, templates, forms.
+
+One :class:`WebContext` per app lives on ``app.state.web``; routers reach it through
+:func:`web`. Templates are files in ``fraudmatch/review/templates`` (package data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from fraudmatch.review import outcomes as oc
+from fraudmatch.review.casework import LABELS, STATUSES, Filters, Review, format_time
+from fraudmatch.review.web.sessions import Sessions
+
+MAX_FORM_BYTES = 64 * 1024
+MAX_LIST = 500
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def templates() -> Environment:
+    """The app's Jinja2 templates, autoescaped, with the labels every page uses."""
+    env = Environment(
+        loader=PackageLoader("fraudmatch.review", "templates"),
+        autoescape=select_autoescape(default=True),
+    )
+    env.globals.update(labels=LABELS, statuses=STATUSES, outcomes=oc.OUTCOMES, fmt=format_time)
+    return env
+
+
+@dataclass
+class WebContext:
+    """One app's state: the workspace's case work, its sessions and templates."""
+
+    root: Path
+    review: Review
+    sessions: Sessions
+    env: Environment
+    users: Mapping[str, str] | None
+
+    def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return HTMLResponse(self.env.get_template(name).render(**context), status_code=status)
+
+    def page(self, request: Request) -> dict[str, Any]:
+        """What every signed-in page shows: the analyst and the form token."""
+        session = request.state.session
+        return {"user": session["u"], "csrf": self.sessions.csrf(session)}
+
+    def error(self, request: Request, status: int, title: str, message: str) -> HTMLResponse:
+        return self.render("error.html", status, **self.page(request), title=title,
+                           message=message)  # fmt: skip
+
+    def refused(self, request: Request) -> HTMLResponse:
+        return self.error(
+            request, 403, "Refused", "The form expired; reload the page and try again."
+        )
+
+    def filters_of(self, request: Request) -> Filters:
+        """The case-list filters of a request, on the latest run when none is named."""
+        filters = Filters.from_mapping(request.query_params)
+        if filters.run is None:
+            filters = Filters(self.review.latest_run(), filters.rule, filters.partner,
+                              filters.risk, filters.status)  # fmt: skip
+        return filters
+
+
+def web(request: Request) -> WebContext:
+    return request.app.state.web
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """A posted form's fields (first value each); empty when the body is too large."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {k: v[0] for k, v in parsed.items()}
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+
+
+def query_of(filters: Filters, **changes: str | None) -> str:
+    """The query string of a case list under ``filters`` with some of them changed."""
+    values = {
+        "run": filters.run,
+        "rule": filters.rule,
+        "partner": filters.partner,
+        "risk": filters.risk,
+        "status": filters.status,
+    }
+    values.update(changes)
+    return urlencode({k: v for k, v in values.items() if v})
