@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format clean venv bench browser bench-deps
+.PHONY: demo test lint format clean venv bench browser postgres bench-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,14 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium) \
 		|| echo "chromium could not be installed: the browser tests will be skipped"
 
-test: $(STAMP) browser
+# Debian's PostgreSQL server binaries for the review database tests (they start a throwaway
+# cluster of their own; nothing is configured or left running). A no-op when present.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+		|| (apt-get update && apt-get install -y postgresql) \
+		|| echo "postgresql could not be installed: the PostgreSQL tests will be skipped"
+
+test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)

@@ -12,6 +12,7 @@ import zipfile
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
+from postgres_support import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
 from test_review_support import review_world
 
 from fraudmatch.cli import main
@@ -103,6 +104,16 @@ def test_case_detail_has_both_sides_and_evidence(world, review) -> None:
 
 
 def test_two_analysts_on_one_match_lose_neither_change(world, review) -> None:
+    two_analysts_on_one_match(world, review)
+
+
+def test_two_analysts_on_one_match_on_postgresql(world, postgres_url) -> None:
+    two_analysts_on_one_match(
+        world, Review(world.workspace, world.rules, outcomes_url=postgres_url)
+    )
+
+
+def two_analysts_on_one_match(world, review: Review) -> None:
     cases = review.cases(Filters(run=world.run_id, rule="payroll_to_payroll"))
     case = review.case(world.run_id, cases["case_id"][0])
     key = case.matches[0].key

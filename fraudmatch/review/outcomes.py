@@ -26,6 +26,9 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from fraudmatch.review import schema
+from fraudmatch.review.schema import audit_table, outcomes_table
+
 OUTCOMES = ("fraud", "error", "no_issue", "under_investigation")
 """What an analyst can record: a lead is confirmed fraud, an error (overpayment without
 intent), no issue, or still being investigated."""
@@ -56,43 +59,8 @@ MIRROR_KEY_COLUMNS = (
 )
 """The key columns with the sides swapped: a within-dataset pair may be written either way."""
 
-metadata = sa.MetaData()
-outcomes_table = sa.Table(
-    "outcomes",
-    metadata,
-    sa.Column("match_key", sa.String(64), primary_key=True),
-    sa.Column("case_id", sa.String(64), nullable=False),
-    sa.Column("rule", sa.String(200), nullable=False),
-    sa.Column("left_partner", sa.String(100), nullable=False),
-    sa.Column("left_dataset", sa.String(100), nullable=False),
-    sa.Column("left_record_id", sa.String(200), nullable=False),
-    sa.Column("right_partner", sa.String(100), nullable=False),
-    sa.Column("right_dataset", sa.String(100), nullable=False),
-    sa.Column("right_record_id", sa.String(200), nullable=False),
-    sa.Column("evidence_hash", sa.String(64), nullable=False),
-    sa.Column("outcome", sa.String(40), nullable=False),
-    sa.Column("same_entity", sa.Boolean, nullable=True),
-    sa.Column("amount", sa.Numeric(14, 2), nullable=True),
-    sa.Column("comment", sa.Text, nullable=False, default=""),
-    sa.Column("analyst", sa.String(100), nullable=False),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("run_id", sa.String(100), nullable=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    # JSON {comparison: level} the evidence hash covers, so a later cycle can say which
-    # comparison changed (nullable: older rows and callers that do not give it)
-    sa.Column("evidence_labels", sa.Text, nullable=True),
-)
-audit_table = sa.Table(
-    "audit",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("analyst", sa.String(100), nullable=False),
-    sa.Column("action", sa.String(40), nullable=False),
-    sa.Column("match_key", sa.String(64), nullable=True),
-    sa.Column("case_id", sa.String(64), nullable=True),
-    sa.Column("detail", sa.Text, nullable=False),
-)
+PG_DRIVER = "postgresql+psycopg"
+"""PostgreSQL URLs without a driver use psycopg 3 (the ``postgres`` extra), not psycopg2."""
 
 
 class OutcomeError(ValueError):
@@ -196,29 +164,63 @@ def default_url(workspace_root: Path) -> str:
 _engines: dict[str, sa.Engine] = {}
 
 
+def normalise_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` mean psycopg 3, the driver fraudmatch ships."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return PG_DRIVER + "://" + url[len(prefix) :]
+    return url
+
+
 def engine(url: str) -> sa.Engine:
-    """One engine per URL, tables created on first use; SQLite in WAL mode for concurrency."""
+    """One engine per URL, its schema migrated to the newest revision on first use.
+
+    Opening connects at once, so a missing driver, a refused connection or a wrong
+    password is one :class:`OutcomeError` naming the database (password hidden) when the
+    app or the cycle starts, not an error page later. SQLite runs in WAL mode.
+    """
     if url not in _engines:
         try:
-            eng = sa.create_engine(url, future=True)
-            if eng.dialect.name == "sqlite":
-
-                @sa.event.listens_for(eng, "connect")
-                def _pragmas(dbapi_con: Any, _record: Any) -> None:
-                    cur = dbapi_con.cursor()
-                    cur.execute("PRAGMA journal_mode=WAL")
-                    cur.execute("PRAGMA busy_timeout=10000")
-                    cur.close()
-
-            metadata.create_all(eng)
-            _add_missing_columns(eng)
-        except (sa.exc.ArgumentError, sa.exc.OperationalError, ImportError) as exc:
+            eng = _create_engine(normalise_url(url))
+            schema.migrate(eng)
+        except ModuleNotFoundError as exc:
             raise OutcomeError(
                 f"cannot open the outcomes database {_shown(url)} (set by {URL_ENV} or the "
-                f"workspace): {type(exc).__name__}: {str(exc).splitlines()[0]}"
+                f"workspace): its driver {exc.name!r} is not installed; for PostgreSQL "
+                "install fraudmatch with the postgres extra: pip install 'fraudmatch[postgres]'"
+            ) from None
+        except (sa.exc.ArgumentError, sa.exc.DBAPIError, ImportError) as exc:
+            raise OutcomeError(
+                f"cannot open the outcomes database {_shown(url)} (set by {URL_ENV} or the "
+                f"workspace): {_reason(exc)}"
             ) from None
         _engines[url] = eng
     return _engines[url]
+
+
+def _create_engine(url: str) -> sa.Engine:
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # fail in seconds when the server is unreachable; check pooled connections
+        return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    eng = sa.create_engine(url)
+    if eng.dialect.name == "sqlite":
+
+        @sa.event.listens_for(eng, "connect")
+        def _pragmas(dbapi_con: Any, _record: Any) -> None:
+            cur = dbapi_con.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.close()
+
+    return eng
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of the driver's own message, which says what was refused."""
+    inner = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(inner).splitlines() if line.strip()]
+    return f"{type(inner).__name__}: {lines[0] if lines else 'no reason given'}"
 
 
 def _shown(url: str) -> str:
@@ -227,16 +229,6 @@ def _shown(url: str) -> str:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return "(an unreadable URL)"
-
-
-def _add_missing_columns(eng: sa.Engine) -> None:
-    """Additive migration: nullable columns added to the outcomes table after it was made."""
-    have = {c["name"] for c in sa.inspect(eng).get_columns("outcomes")}
-    with eng.begin() as con:
-        for col in outcomes_table.columns:
-            if col.name not in have and col.nullable:
-                kind = col.type.compile(dialect=eng.dialect)
-                con.execute(sa.text(f"ALTER TABLE outcomes ADD COLUMN {col.name} {kind}"))
 
 
 def _row_to_outcome(row: Mapping[str, Any]) -> Outcome:

@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from fraudmatch.review import outcomes as oc
 from fraudmatch.review.analysts import session_secret
 from fraudmatch.review.casework import Review
 from fraudmatch.review.web import audit, auth, cases, exports, outcomes
@@ -45,10 +46,12 @@ def create_app(
     ``users`` maps analyst names to password hashes
     (:func:`fraudmatch.review.analysts.hash_password`); ``None`` reads ``analysts.yaml`` at
     each sign-in, so analysts added while the app runs can sign in. ``secret`` defaults to
-    the workspace's session secret.
+    the workspace's session secret. Raises :class:`~fraudmatch.review.outcomes.OutcomeError`
+    when the outcomes database cannot be opened (driver missing, server refusing).
     """
     root = Path(workspace_root)
     review = Review(root, rules_dir, outcomes_url=outcomes_url)
+    oc.engine(review.url)  # a database that cannot open stops the start, in one line
     sessions = Sessions(secret if secret is not None else session_secret(root))
     app = FastAPI(title="fraudmatch review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.review = review
