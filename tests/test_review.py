@@ -107,7 +107,7 @@ def test_two_analysts_on_one_match_lose_neither_change(world, review) -> None:
     two_analysts_on_one_match(world, review)
 
 
-def test_two_analysts_on_one_match_on_postgresql(world, postgres_url) -> None:
+def test_two_analysts_on_one_match_on_postgresql(world, postgres_url) -> None:  # noqa: F811
     two_analysts_on_one_match(
         world, Review(world.workspace, world.rules, outcomes_url=postgres_url)
     )
