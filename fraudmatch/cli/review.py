@@ -39,21 +39,49 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_review_add_analyst(args: argparse.Namespace) -> int:
+def _password(args: argparse.Namespace) -> str:
     import getpass
 
-    from fraudmatch.review.analysts import add_analyst
-
-    root = workspace_root(args)
     if args.password_file:
         lines = Path(args.password_file).read_text().splitlines()
-        password = lines[0] if lines else ""
-    else:
-        password = getpass.getpass(f"password for {args.name}: ")
-        if getpass.getpass("again: ") != password:
-            raise ValueError("the two passwords differ; nothing changed")
+        return lines[0] if lines else ""
+    password = getpass.getpass(f"password for {args.name}: ")
+    if getpass.getpass("again: ") != password:
+        raise ValueError("the two passwords differ; nothing changed")
+    return password
+
+
+def cmd_review_add_analyst(args: argparse.Namespace) -> int:
+    from fraudmatch.review.analysts import add_analyst, load_analysts
+    from fraudmatch.review.signin import set_password
+
+    root = workspace_root(args)
+    password = _password(args)
+    if args.name in load_analysts(root):  # a new password: their sessions end
+        ended = set_password(root, args.name, password)
+        console.print(f"analyst {args.name} has a new password; {ended} session(s) ended")
+        return 0
     path = add_analyst(root, args.name, password)
     console.print(f"analyst {args.name} can sign in to the review app ({path})")
+    return 0
+
+
+def cmd_review_set_password(args: argparse.Namespace) -> int:
+    from fraudmatch.review.signin import set_password
+
+    ended = set_password(workspace_root(args), args.name, _password(args))
+    console.print(f"analyst {args.name} has a new password; {ended} session(s) ended")
+    return 0
+
+
+def cmd_review_remove_analyst(args: argparse.Namespace) -> int:
+    from fraudmatch.review.signin import remove_analyst
+
+    ended = remove_analyst(workspace_root(args), args.name)
+    console.print(
+        f"analyst {args.name} removed: {ended} session(s) ended; their outcomes and audit "
+        "entries stay"
+    )
     return 0
 
 
@@ -93,6 +121,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--workspace", default=argparse.SUPPRESS, help="hub workspace")
     r.add_argument("--password-file", type=Path, help="read the password from this file")
     r.set_defaults(handler=cmd_review_add_analyst)
+    r = review_sub.add_parser("set-password", help="give an analyst a new password")
+    r.add_argument("name", help="the analyst's name")
+    r.add_argument("--workspace", default=argparse.SUPPRESS, help="hub workspace")
+    r.add_argument("--password-file", type=Path, help="read the password from this file")
+    r.set_defaults(handler=cmd_review_set_password)
+    r = review_sub.add_parser("remove-analyst", help="remove an analyst, ending their sessions")
+    r.add_argument("name", help="the analyst's name")
+    r.add_argument("--workspace", default=argparse.SUPPRESS, help="hub workspace")
+    r.set_defaults(handler=cmd_review_remove_analyst)
 
     p = sub.add_parser("export", help="case lists of a run as CSV and XLSX")
     p.add_argument(

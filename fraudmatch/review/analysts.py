@@ -31,6 +31,7 @@ __all__ = [
     "add_analyst",
     "hash_password",
     "load_analysts",
+    "remove_analyst",
     "session_secret",
     "verify_password",
 ]
@@ -105,6 +106,21 @@ def add_analyst(workspace_root: Path | str, name: str, password: str) -> Path:
         raise AnalystError(f"{root}: no such workspace folder")
     users = load_analysts(root)
     users[name] = hash_password(password)
+    return _write(root, users)
+
+
+def remove_analyst(workspace_root: Path | str, name: str) -> Path:
+    """Take an analyst off the users file (their outcomes and audit entries stay)."""
+    root = Path(workspace_root)
+    users = load_analysts(root)
+    if name not in users:
+        known = ", ".join(sorted(users)) or "none yet"
+        raise AnalystError(f"no analyst {name!r} in {analysts_path(root)} (analysts: {known})")
+    del users[name]
+    return _write(root, users)
+
+
+def _write(root: Path, users: Mapping[str, str]) -> Path:
     doc = {"analysts": [{"name": n, "password_hash": h} for n, h in sorted(users.items())]}
     path = analysts_path(root)
     with atomic_path(path, mode=0o600) as tmp:

@@ -62,6 +62,28 @@ audit_table = sa.Table(
     sa.Column("match_key", sa.String(64), nullable=True),
     sa.Column("case_id", sa.String(64), nullable=True),
     sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_audit_match_key", "match_key"),
+)
+sessions_table = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("analyst", sa.String(100), nullable=False, index=True),
+    sa.Column("address", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_because", sa.String(60), nullable=True),
+)
+signin_attempts_table = sa.Table(
+    "signin_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("name_digest", sa.String(64), nullable=False, index=True),
+    sa.Column("address", sa.String(64), nullable=False, index=True),
+    sa.Column("ok", sa.Boolean, nullable=False),
 )
 
 

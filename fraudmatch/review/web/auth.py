@@ -1,14 +1,15 @@
-"""Sign-in and sign-out of the review app."""
+"""Sign-in and sign-out of the review app: throttled, audited, sessions on the server."""
 
 from __future__ import annotations
 
 import logging
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fraudmatch.review.analysts import users_from, verify_password
-from fraudmatch.review.web.context import form_of, web
+from fraudmatch.review.web.context import WebContext, form_of, web
 from fraudmatch.review.web.sessions import COOKIE
 
 log = logging.getLogger(__name__)
@@ -16,6 +17,9 @@ router = APIRouter()
 
 _DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 """Checked against when the analyst is unknown, so both answers take as long."""
+UNKNOWN = "(unknown name)"
+"""Who a refused sign-in is audited as when the name typed is no analyst's: never the
+name itself, which may be a password typed in the wrong field."""
 
 
 def safe_next(target: str | None) -> str:
@@ -25,9 +29,43 @@ def safe_next(target: str | None) -> str:
     return "/cases"
 
 
+def address_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str = "/cases") -> HTMLResponse:
     return web(request).render("login.html", user=None, next=safe_next(next), error=None)
+
+
+def _refuse(ctx: WebContext, form: dict[str, str], status: int, error: str) -> HTMLResponse:
+    return ctx.render(
+        "login.html", status=status, user=None, next=safe_next(form.get("next")), error=error
+    )
+
+
+def _sign_in(ctx: WebContext, name: str, password: str, address: str) -> tuple[int, str]:
+    """Check one attempt: (0, "") when it may sign in, else (HTTP status, message)."""
+    known = users_from(ctx.users, ctx.root)
+    stored = known.get(name)
+    who = name if stored is not None else UNKNOWN
+    wait = ctx.throttle.wait(name, address)
+    if wait:
+        detail = {"reason": "too many failed sign-ins", "wait_seconds": wait, "address": address}
+        ctx.review.log(who, "sign-in refused", detail)
+        return 429, f"Too many failed sign-ins: try again in {wait} seconds."
+    ok = verify_password(password, stored or _DUMMY_HASH) and stored is not None
+    ctx.throttle.record(name, address, ok)
+    if not ok:
+        reason = "wrong password" if stored is not None else "unknown analyst"
+        ctx.review.log(who, "sign-in refused", {"reason": reason, "address": address})
+        # never the typed name: people sometimes type their password into it
+        log.warning("failed sign-in to the review app (%s; the name typed was %d characters)",
+                    reason, len(name))  # fmt: skip
+        return 401, "Unknown analyst or wrong password."
+    ctx.review.log(name, "sign-in", {"address": address})
+    log.info("analyst %s signed in to the review app", name)
+    return 0, ""
 
 
 @router.post("/login")
@@ -35,32 +73,17 @@ async def login(request: Request) -> Response:
     ctx = web(request)
     form = await form_of(request)
     name, password = form.get("name", "").strip(), form.get("password", "")
-    stored = users_from(ctx.users, ctx.root).get(name)
-    ok = verify_password(password, stored or _DUMMY_HASH) and stored is not None
-    if not ok:
-        # never the typed name: people sometimes type their password into it
-        log.warning(
-            "failed sign-in to the review app (%s; the name typed was %d characters)",
-            "known analyst, wrong password" if stored is not None else "unknown analyst",
-            len(name),
-        )
-        return ctx.render(
-            "login.html",
-            status=401,
-            user=None,
-            next=safe_next(form.get("next")),
-            error="Unknown analyst or wrong password.",
-        )
-    ctx.review.log(name, "login", {})
-    log.info("analyst %s signed in to the review app", name)
+    address = address_of(request)
+    status, error = await run_in_threadpool(_sign_in, ctx, name, password, address)
+    if status:
+        response = _refuse(ctx, form, status, error)
+        if status == 429:
+            response.headers["Retry-After"] = error.split(" in ")[-1].split()[0]
+        return response
+    token = await run_in_threadpool(ctx.sessions.issue, name, address)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
     response.set_cookie(
-        COOKIE,
-        ctx.sessions.issue(name),
-        max_age=ctx.sessions.lifetime,
-        httponly=True,
-        samesite="strict",
-        path="/",
+        COOKIE, token, max_age=ctx.sessions.lifetime, httponly=True, samesite="strict", path="/"
     )
     return response
 
@@ -69,8 +92,11 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     ctx = web(request)
     form = await form_of(request)
-    if not ctx.sessions.check_csrf(request.state.session, form.get("csrf")):
+    session = request.state.session
+    if not ctx.sessions.check_csrf(session, form.get("csrf")):
         return ctx.refused(request)
+    await run_in_threadpool(ctx.sessions.end, request.cookies.get(COOKIE), "signed out")
+    await run_in_threadpool(ctx.review.log, session["u"], "sign-out", {})
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

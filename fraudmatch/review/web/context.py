@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fraudmatch.review import outcomes as oc
 from fraudmatch.review.casework import LABELS, STATUSES, Filters, Review, format_time
+from fraudmatch.review.signin import Throttle
 from fraudmatch.review.web.sessions import Sessions
 
 MAX_FORM_BYTES = 64 * 1024
@@ -52,6 +53,7 @@ class WebContext:
     root: Path
     review: Review
     sessions: Sessions
+    throttle: Throttle
     env: Environment
     users: Mapping[str, str] | None
 

@@ -1,58 +1,46 @@
-"""Signed, expiring session cookies and per-session CSRF tokens (HMAC-SHA256)."""
+"""Session cookies backed by the server-side store, and per-session CSRF tokens.
+
+The cookie holds the random token of a :class:`~fraudmatch.review.signin.SessionStore`
+session; a form's CSRF token is an HMAC of the session's id under the workspace secret.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import secrets
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from fraudmatch.review.analysts import _b64, _unb64
+from fraudmatch.review.analysts import _b64
+from fraudmatch.review.signin import LIFETIME_SECONDS, SessionStore
 
 COOKIE = "fraudmatch_session"
-SESSION_SECONDS = 8 * 3600
+SESSION_SECONDS = LIFETIME_SECONDS
 
 
 class Sessions:
-    """Signed, expiring session cookies and per-session CSRF tokens (HMAC-SHA256)."""
+    """Cookies to sessions and back; CSRF tokens bound to the session."""
 
-    def __init__(self, secret: bytes, lifetime: int = SESSION_SECONDS) -> None:
+    def __init__(self, secret: bytes, store: SessionStore) -> None:
         self._key = hashlib.sha256(b"fraudmatch-review-session\x00" + secret).digest()
-        self.lifetime = lifetime
+        self.store = store
+        self.lifetime = int(store.lifetime.total_seconds())
 
-    def _sign(self, payload: bytes) -> str:
-        return _b64(hmac.new(self._key, payload, hashlib.sha256).digest())
-
-    def issue(self, user: str) -> str:
-        body = json.dumps(
-            {"u": user, "exp": int(time.time()) + self.lifetime, "n": secrets.token_hex(16)},
-            separators=(",", ":"),
-        ).encode()
-        return f"{_b64(body)}.{self._sign(body)}"
+    def issue(self, user: str, address: str | None = None) -> str:
+        """A new session's cookie value."""
+        return self.store.open(user, address)
 
     def read(self, cookie: str | None) -> dict[str, Any] | None:
-        if not cookie or "." not in cookie:
-            return None
-        body_text, signature = cookie.rsplit(".", 1)
-        try:
-            body = _unb64(body_text)
-        except ValueError:
-            return None
-        if not hmac.compare_digest(self._sign(body), signature):
-            return None
-        try:
-            session = json.loads(body)
-        except ValueError:
-            return None
-        if not isinstance(session, dict) or session.get("exp", 0) < time.time():
-            return None
-        return session
+        """``{"u": analyst, "n": session id}`` of a live session, else None."""
+        session = self.store.check(cookie)
+        return {"u": session.analyst, "n": session.id} if session else None
+
+    def end(self, cookie: str | None, because: str) -> None:
+        if cookie:
+            self.store.revoke(cookie, because)
 
     def csrf(self, session: Mapping[str, Any]) -> str:
-        return self._sign(f"csrf\x00{session['n']}".encode())
+        return _b64(hmac.new(self._key, f"csrf\x00{session['n']}".encode(), "sha256").digest())
 
     def check_csrf(self, session: Mapping[str, Any], token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf(session), str(token))
