@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,15 @@ import polars as pl
 
 from fraudmatch.matching.rules import Rule, load_rules
 from fraudmatch.review import outcomes as oc
+from fraudmatch.review.caselist import (
+    CasePage,
+    ListView,
+    case_rows,
+    page_of,
+    search,
+    sort_cases,
+    status_counts,
+)
 from fraudmatch.review.runmatches import (
     RunMatches,
     empty_matches,
@@ -142,61 +152,34 @@ class Review:
     # ------------------------------------------------------------------ case list
 
     def cases(self, filters: Filters) -> pl.DataFrame:
-        """One row per case: rule, risk, partners, matches, best weight and tier, and the
-        statuses of its matches; ``status`` keeps cases with a match in that status."""
-        frame = self.matches_with_outcomes(filters)
-        schema_cols = ["run_id", "case_id", "rule", "risk"]
-        if not frame.height:
-            return pl.DataFrame(
-                schema={
-                    **dict.fromkeys(schema_cols, pl.String),
-                    "partners": pl.List(pl.String),
-                    "matches": pl.UInt32,
-                    "max_weight": pl.Float64,
-                    "tier": pl.String,
-                    "statuses": pl.List(pl.String),
-                    "evidence_changed": pl.Boolean,
-                }
-            )
-        grouped = (
-            frame.group_by(schema_cols)
-            .agg(
-                pl.col("left_partner")
-                .append(pl.col("right_partner"))
-                .unique()
-                .sort()
-                .alias("partners"),
-                pl.len().cast(pl.UInt32).alias("matches"),
-                pl.col("match_weight").cast(pl.Float64).max().alias("max_weight"),
-                pl.col("tier").sort_by("match_weight", descending=True).first().alias("tier"),
-                pl.col("status").unique().sort().alias("statuses"),
-                pl.col("evidence_changed").any().alias("evidence_changed"),
-            )
-            .with_columns(
-                pl.col("risk")
-                .replace_strict(RISK_ORDER, default=9, return_dtype=pl.Int8)
-                .alias("_risk_order")
-            )
-            .sort(
-                ["_risk_order", "max_weight", "rule", "case_id"],
-                descending=[False, True, False, False],
-                nulls_last=True,
-            )
-            .drop("_risk_order")
-        )
+        """One row per case (:data:`~fraudmatch.review.caselist.CASE_SCHEMA`), highest risk
+        first; ``status`` keeps cases with a match in that status."""
+        cases = sort_cases(self._case_rows(filters))
         if filters.status:
-            grouped = grouped.filter(pl.col("statuses").list.contains(filters.status))
-        return grouped
+            cases = cases.filter(pl.col("statuses").list.contains(filters.status))
+        return cases
+
+    def case_page(self, filters: Filters, view: ListView | None = None) -> CasePage:
+        """One page of the case list, sorted as ``view`` asks, with the list's counts."""
+        return page_of(self._case_rows(filters), filters.status, view or ListView())
+
+    def _case_rows(self, filters: Filters) -> pl.DataFrame:
+        frame = search(self.matches_with_outcomes(filters), filters.q)
+        values = {name: rule.value_per_case for name, rule in self.rules.items()}
+        dates = {r.run_id: _date(r.cycle_date) or self._made_on(r.run_id) for r in self.runs()}
+        return case_rows(frame, values, dates)
+
+    def _made_on(self, run_id: str) -> date | None:
+        """When a run without a catalogue entry was written (its matches folder)."""
+        try:
+            stamp = (self.root / "runs" / run_id / "matches").stat().st_mtime
+        except OSError:
+            return None
+        return datetime.fromtimestamp(stamp, UTC).date()
 
     def status_counts(self, filters: Filters) -> dict[str, int]:
         """Cases per status under the other filters (a case counts once per status)."""
-        cases = self.cases(Filters(filters.run, filters.rule, filters.partner, filters.risk))
-        counts = dict.fromkeys(STATUSES, 0)
-        for statuses in cases["statuses"].to_list():
-            for s in statuses:
-                counts[s] = counts.get(s, 0) + 1
-        counts["all"] = cases.height
-        return counts
+        return status_counts(self._case_rows(filters))
 
     def choices(self, run: str | None) -> dict[str, list[str]]:
         """Values the filters can take in a run."""
@@ -347,3 +330,10 @@ class Review:
 
     def log(self, analyst: str, action: str, detail: Mapping[str, Any]) -> None:
         oc.log_action(self.url, analyst, action, detail)
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(str(text)[:10]) if text else None
+    except ValueError:
+        return None

@@ -30,6 +30,9 @@ class ReviewError(ValueError):
     """A review request names something that does not exist; the message says what."""
 
 
+FILTER_NAMES = ("run", "rule", "partner", "risk", "status", "q")
+
+
 @dataclass(frozen=True)
 class Filters:
     """Case-list filters; ``None`` or empty means any."""
@@ -39,14 +42,16 @@ class Filters:
     partner: str | None = None
     risk: str | None = None
     status: str | None = None
+    q: str | None = None
+    """Search: part of a case id, either side's record id, or a partner."""
 
     @classmethod
     def from_mapping(cls, params: Mapping[str, Any]) -> Filters:
         def get(name: str) -> str | None:
             value = params.get(name)
-            return str(value).strip() or None if value is not None else None
+            return str(value).strip()[:200] or None if value is not None else None
 
-        return cls(**{name: get(name) for name in ("run", "rule", "partner", "risk", "status")})
+        return cls(**{name: get(name) for name in FILTER_NAMES})
 
 
 @dataclass(frozen=True)

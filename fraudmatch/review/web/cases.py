@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fraudmatch.review.caselist import PER_PAGE_CHOICES, SORT_LABELS, ListView
 from fraudmatch.review.casework import LABELS, ReviewError
-from fraudmatch.review.web.context import MAX_LIST, query_of, web
+from fraudmatch.review.web.context import query_of, web
 
 router = APIRouter()
 
@@ -24,23 +25,25 @@ async def home() -> Response:
 def case_list(request: Request) -> HTMLResponse:
     ctx = web(request)
     filters = ctx.filters_of(request)
+    view = ListView.from_mapping(request.query_params)
     try:
-        cases = ctx.review.cases(filters)
-        counts = ctx.review.status_counts(filters)
+        page = ctx.review.case_page(filters, view)
         choices = ctx.review.choices(filters.run)
     except ReviewError as exc:
         return ctx.error(request, 404, "Not found", str(exc))
-    rows = cases.head(MAX_LIST).to_dicts()
+    shown = ListView(view.sort, view.reverse, page.page, view.per_page)
     return ctx.render(
         "cases.html",
         **ctx.page(request),
         filters=filters.__dict__,
-        cases=rows,
-        total=cases.height,
-        truncated=cases.height > MAX_LIST,
-        counts=counts,
+        page=page,
+        view=shown,
+        cases=page.rows,
+        counts=page.counts,
         choices=choices,
-        query=lambda **kw: query_of(filters, **kw),
+        sort_labels=SORT_LABELS,
+        per_choices=PER_PAGE_CHOICES,
+        query=lambda **kw: query_of(filters, shown, **kw),
     )
 
 

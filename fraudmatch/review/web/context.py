@@ -7,7 +7,7 @@ One :class:`WebContext` per app lives on ``app.state.web``; routers reach it thr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -17,8 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fraudmatch.review import outcomes as oc
+from fraudmatch.review.caselist import ListView
 from fraudmatch.review.casework import LABELS, STATUSES, Filters, Review, format_time
 from fraudmatch.review.signin import Throttle
+from fraudmatch.review.views import FILTER_NAMES
 from fraudmatch.review.web.sessions import Sessions
 
 MAX_FORM_BYTES = 64 * 1024
@@ -78,8 +80,7 @@ class WebContext:
         """The case-list filters of a request, on the latest run when none is named."""
         filters = Filters.from_mapping(request.query_params)
         if filters.run is None:
-            filters = Filters(self.review.latest_run(), filters.rule, filters.partner,
-                              filters.risk, filters.status)  # fmt: skip
+            filters = replace(filters, run=self.review.latest_run())
         return filters
 
 
@@ -101,14 +102,19 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
 
 
-def query_of(filters: Filters, **changes: str | None) -> str:
-    """The query string of a case list under ``filters`` with some of them changed."""
-    values = {
-        "run": filters.run,
-        "rule": filters.rule,
-        "partner": filters.partner,
-        "risk": filters.risk,
-        "status": filters.status,
-    }
+def query_of(filters: Filters, view: ListView | None = None, **changes: Any) -> str:
+    """The query string of a case list under ``filters`` (and ``view``) with some of them
+    changed; a changed filter starts again at page 1."""
+    values: dict[str, Any] = {name: getattr(filters, name) for name in FILTER_NAMES}
+    if view is not None:
+        default = ListView()
+        values.update(
+            sort=view.sort if view.sort != default.sort else None,
+            dir="rev" if view.reverse else None,
+            per=view.per_page if view.per_page != default.per_page else None,
+            page=view.page if view.page > 1 else None,
+        )
+        if set(changes) & set(FILTER_NAMES):
+            values["page"] = None
     values.update(changes)
     return urlencode({k: v for k, v in values.items() if v})
