@@ -25,8 +25,9 @@ from fraudmatch.review.analysts import add_analyst
 from fraudmatch.review.casework import Review
 from fraudmatch.review.synthetic_run import write_run
 from fraudmatch.review.web import create_app
+from fraudmatch.shipped import shipped_rules_dir
 
-RULES = Path(__file__).resolve().parent.parent / "rules"
+RULES = shipped_rules_dir()
 RUN = "run-20261101"
 SHIPPED = [
     ("payroll_to_payroll", "payroll", "payroll"),

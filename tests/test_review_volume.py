@@ -19,8 +19,9 @@ from fraudmatch.review.caselist import ListView
 from fraudmatch.review.casework import Filters, Review
 from fraudmatch.review.synthetic_run import write_run
 from fraudmatch.review.web import create_app
+from fraudmatch.shipped import shipped_rules_dir
 
-RULES = Path(__file__).resolve().parent.parent / "rules"
+RULES = shipped_rules_dir()
 RUN = "run-20261101"
 CASES = 3_000
 SHIPPED = [
