@@ -226,7 +226,7 @@ def test_lint_accepts_partner_and_record_id() -> None:
 def test_explain_blocking_from_a_rule() -> None:
     import polars as pl
 
-    from fraudmatch.matching.rules import explain_blocking
+    from fraudmatch.matching.blocking import explain_blocking
 
     rule = load_rule(RULES / "creditor_duplicate_payments.yaml")
     frame = pl.DataFrame(

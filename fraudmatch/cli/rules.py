@@ -49,7 +49,8 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
     from fraudmatch.cli.tables import table
     from fraudmatch.hub.collect import load_current
     from fraudmatch.hub.workspace import default_root, open_workspace
-    from fraudmatch.matching.rules import explain_blocking, load_rules
+    from fraudmatch.matching.blocking import explain_blocking
+    from fraudmatch.matching.rules import load_rules
     from fraudmatch.spec.partnership import load_partnership
 
     folders = rule_folders(args)

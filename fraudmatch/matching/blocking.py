@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from fraudmatch.matching.rules import BlockingRule, ColumnRef, Rule
+from fraudmatch.matching.rule_model import BlockingRule, ColumnRef, Rule
 
 __all__ = [
     "BlockingPlan",
@@ -569,12 +569,16 @@ def prepare_pair(
 
 
 def explain_blocking(
-    rule: Rule, left: pl.DataFrame | pl.LazyFrame, right: pl.DataFrame | pl.LazyFrame
+    rule: Rule,
+    left: pl.DataFrame | pl.LazyFrame,
+    right: pl.DataFrame | pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
     """Per blocking rule: keys, blocks, largest blocks, candidate pairs, pairs new vs earlier.
 
     Runs the real plan (so hot-key handling is what a run would do) but only counts pairs.
+    ``right`` defaults to ``left`` (a one-dataset rule).
     """
+    right = left if right is None else right
     lcols, rcols = blocking_columns(rule)
     lside, rside = prepare_pair(rule, left, right, lcols, rcols)
     plan = plan_blocking(rule, lside, rside)

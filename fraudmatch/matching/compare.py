@@ -19,7 +19,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from fraudmatch.matching.rules import ColumnRef, Comparison
+from fraudmatch.matching.rule_model import ColumnRef, Comparison
 from fraudmatch.spec.bloom import dice_expr
 
 __all__ = ["Comparer", "comparison_columns", "gamma_name", "label_expr", "side_columns"]

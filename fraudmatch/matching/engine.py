@@ -50,7 +50,8 @@ from fraudmatch.matching.compare import (
 )
 from fraudmatch.matching.conditions import apply_conditions, apply_exclusions, condition_columns
 from fraudmatch.matching.distributed import Executor, default_executor
-from fraudmatch.matching.rules import Comparison, LevelSelector, Rule, RuleError, order_rules
+from fraudmatch.matching.rule_loader import order_rules
+from fraudmatch.matching.rule_model import Comparison, LevelSelector, Rule, RuleError
 
 __all__ = ["RuleResult", "match_columns", "run_rule", "run_rules"]
 

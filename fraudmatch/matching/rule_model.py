@@ -1,0 +1,203 @@
+"""The typed model of a match rule: what the loader builds and the engine runs.
+
+Kept apart from the YAML parser and the linter so that blocking, comparison and scoring
+code depend on plain dataclasses only (no parser, no cycle back into the engine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fraudmatch.matching.conditions import Condition
+
+RISKS = ("high", "medium", "low")
+SCOPES = ("across_partners", "within_partner", "any")
+MODELS = ("deterministic", "fellegi_sunter")
+COMPARISON_TYPES = ("exact", "hierarchy", "bloom", "date_parts", "date_diff", "numeric", "string")
+STRING_METRICS = ("levenshtein", "ratio")
+DATE_PART_LEVELS = ("exact", "day_month_swapped", "one_part_differs", "year_only")
+RESERVED_LABELS = ("else", "null")
+ALWAYS_PRESENT = ("partner", "record_id")
+
+DEFAULT_PAIR_BUDGET = 20_000_000
+DEFAULT_BLOCK_CEILING = 1_000_000
+DEFAULT_PARTITION_PAIRS = 1_000_000
+DEFAULT_U_SAMPLE_PAIRS = 1_000_000
+
+
+class RuleError(ValueError):
+    """A rule file is invalid; the message names the file, the key path and what was expected."""
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    """A column on each side; the same name on both unless the rule says otherwise."""
+
+    left: str
+    right: str
+
+    def __str__(self) -> str:
+        return self.left if self.left == self.right else f"{self.left}|{self.right}"
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Candidate pairs: records equal on every ``on`` column (nulls never block)."""
+
+    name: str
+    on: tuple[ColumnRef, ...]
+    split_hot_by: tuple[ColumnRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """The blocking rules (unioned, first one wins) and the limits that protect memory."""
+
+    rules: tuple[BlockingRule, ...]
+    pair_budget: int = DEFAULT_PAIR_BUDGET
+    block_ceiling: int = DEFAULT_BLOCK_CEILING
+    partition_pairs: int = DEFAULT_PARTITION_PAIRS
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison with ordered levels (best first); ``else`` and ``null`` are implicit.
+
+    Which fields matter depends on ``type``:
+
+    - ``exact`` / ``hierarchy``: ``keys`` — per level, the columns that must all be equal.
+    - ``bloom``: ``column`` (Bloom base name), ``exact`` (token for an exact top level),
+      ``thresholds`` (minimum Dice per level).
+    - ``date_parts``: ``column`` (date base name), ``levels`` a subset of DATE_PART_LEVELS.
+    - ``date_diff`` / ``numeric``: ``column``, ``thresholds`` (max absolute difference).
+    - ``string``: ``column``, ``metric``, ``thresholds`` (max distance or min ratio).
+    """
+
+    name: str
+    type: str
+    levels: tuple[str, ...]
+    column: ColumnRef | None = None
+    keys: tuple[tuple[ColumnRef, ...], ...] = ()
+    exact: ColumnRef | None = None
+    thresholds: tuple[float, ...] = ()
+    metric: str = "levenshtein"
+    tf_adjust: bool = False
+    fixed_m: Mapping[str, float] | None = None
+    fixed_u: Mapping[str, float] | None = None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Level labels, best first, ending with ``else``."""
+        return (*self.levels, "else")
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.labels)
+
+    def gamma(self, label: str) -> int:
+        """Gamma of a label: ``n-1`` for the best level, 0 for ``else``, -1 for ``null``."""
+        if label == "null":
+            return -1
+        return self.n_levels - 1 - self.labels.index(label)
+
+    def label_of(self) -> dict[int, str]:
+        """Gamma -> label, including ``null``."""
+        return {self.gamma(label): label for label in (*self.labels, "null")}
+
+    @property
+    def tf_column(self) -> ColumnRef | None:
+        """The token whose frequency adjusts the top level, if TF adjustment is on."""
+        if not self.tf_adjust:
+            return None
+        if self.type in ("exact", "hierarchy"):
+            return self.keys[0][0] if len(self.keys[0]) == 1 else None
+        if self.type == "bloom":
+            return self.exact
+        if self.type == "date_parts" and self.column is not None:
+            return suffixed(self.column, "__tok")
+        return None
+
+
+@dataclass(frozen=True)
+class LevelSelector:
+    """Which gammas of one comparison a combination accepts (e.g. ``>= close``)."""
+
+    comparison: str
+    text: str
+    gammas: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Hard matches, vetoes, and the model that decides everything else."""
+
+    model: str
+    match_when: tuple[tuple[LevelSelector, ...], ...] = ()
+    hard_match: tuple[tuple[LevelSelector, ...], ...] = ()
+    veto: tuple[tuple[LevelSelector, ...], ...] = ()
+    threshold_kind: str | None = None  # match_probability | match_weight
+    threshold: float | None = None
+    u_sample_pairs: int = DEFAULT_U_SAMPLE_PAIRS
+    em_max_iterations: int = 50
+    em_tolerance: float = 1e-5
+    prior: float | None = None
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Drop pairs whose ``side`` record is matched by another (usually internal) rule."""
+
+    rule: str
+    side: str  # left | right | either
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One match type, as loaded from its YAML file."""
+
+    name: str
+    description: str
+    risk: str
+    left: str
+    right: str
+    one_dataset: bool
+    scope: str
+    blocking: Blocking
+    comparisons: tuple[Comparison, ...]
+    scoring: Scoring
+    conditions: tuple[Condition, ...] = ()
+    exclude: tuple[Exclusion, ...] = ()
+    internal: bool = False
+    value_per_case: float | None = None
+    source: str = "<memory>"
+
+    def comparison(self, name: str) -> Comparison:
+        for c in self.comparisons:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A lint finding: where, and what is wrong."""
+
+    file: str
+    path: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path}: {self.message}"
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+
+def suffixed(ref: ColumnRef, suffix: str) -> ColumnRef:
+    """The same column on both sides with ``suffix`` appended (e.g. ``__tok``)."""
+    return ColumnRef(ref.left + suffix, ref.right + suffix)
