@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from fraudmatch.hub import runs
+from fraudmatch.hub.tuning import tune
 from fraudmatch.hub.workspace import Workspace
 from fraudmatch.matching.rules import load_rule
 from fraudmatch.matching.tune import (
@@ -18,7 +19,6 @@ from fraudmatch.matching.tune import (
     precision_recall,
     proposal_dir,
     table_rows,
-    tune,
 )
 from fraudmatch.review import outcomes as oc
 from fraudmatch.review.suppress import with_keys

@@ -80,8 +80,8 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
 
 def cmd_rules_tune(args: argparse.Namespace) -> int:
     from fraudmatch.cli.tables import table
+    from fraudmatch.hub.tuning import MIN_LABELS, TuneError, table_rows, tune
     from fraudmatch.hub.workspace import default_root, open_workspace
-    from fraudmatch.matching.tune import MIN_LABELS, TuneError, table_rows, tune
     from fraudmatch.spec.partnership import load_partnership
 
     workspace = open_workspace(

@@ -315,7 +315,7 @@ def write_run_report(
     outcomes_url: str | None = None,
 ) -> Path:
     """Render ``runs/<run_id>/report.html`` from the run's matches, summary and outcomes."""
-    from fraudmatch.matching.tune import curves_for_report
+    from fraudmatch.hub.labels import curves_for_report
     from fraudmatch.review.report import render_report, write_report
 
     matches = load_matches(workspace, run_id, rules)
