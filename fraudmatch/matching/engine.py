@@ -22,8 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,9 +31,7 @@ import numpy as np
 import polars as pl
 
 from fraudmatch.matching.blocking import (
-    PARTNER,
     BlockingStats,
-    block_col,
     blocking_columns,
     plan_blocking,
     prepare_pair,
@@ -43,7 +40,6 @@ from fraudmatch.matching.blocking import (
 from fraudmatch.matching.cases import assign_cases
 from fraudmatch.matching.compare import (
     Comparer,
-    comparison_columns,
     gamma_name,
     label_expr,
     side_columns,
@@ -51,7 +47,8 @@ from fraudmatch.matching.compare import (
 from fraudmatch.matching.conditions import apply_conditions, apply_exclusions, condition_columns
 from fraudmatch.matching.distributed import Executor, default_executor
 from fraudmatch.matching.rule_loader import order_rules
-from fraudmatch.matching.rule_model import Comparison, LevelSelector, Rule, RuleError
+from fraudmatch.matching.rule_model import LevelSelector, Rule, RuleError
+from fraudmatch.matching.training import Training, model_stats, train
 
 __all__ = ["RuleResult", "match_columns", "run_rule", "run_rules"]
 
@@ -121,215 +118,169 @@ def _selector_mask(combos: Sequence[Sequence[LevelSelector]]) -> pl.Expr:
     return pl.any_horizontal(ors)
 
 
-def _fixed(comp: Comparison) -> tuple[list[float], list[float]] | None:
-    if comp.fixed_m is None or comp.fixed_u is None:
-        return None
-    m = [0.0] * comp.n_levels
-    u = [0.0] * comp.n_levels
-    for label in comp.labels:
-        m[comp.gamma(label)] = comp.fixed_m[label]
-        u[comp.gamma(label)] = comp.fixed_u[label]
-    return m, u
+def _concat(frames: list[pl.DataFrame], schema_from: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat(frames, how="vertical") if frames else schema_from.clear()
 
 
-def _model_stats(rule: Rule, training: _Training) -> dict[str, Any]:
-    """The fitted model for the run report: prior, m/u/weight per level, EM sessions."""
-    model = training.model
-    out: dict[str, Any] = {
-        "prior": model.prior,
-        "prior_among_candidate_pairs": training.prior_among_candidates,
-        "em_sessions": training.sessions,
-        "comparisons": {},
-    }
-    for cm in model.comparisons:
-        comp = rule.comparison(cm.name)
-        out["comparisons"][cm.name] = {
-            label: {"m": cm.m[g], "u": cm.u[g], "weight": cm.weights[g]}
-            for label, g in ((lb, comp.gamma(lb)) for lb in comp.labels)
-        }
-    return out
+class _Laps:
+    """Wall time per stage of a rule, for the run summary."""
 
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
+        self.timings: dict[str, float] = {}
+        self._clock = time.perf_counter()
 
-def _base(col: str) -> str:
-    """The field a pseudonymised column derives from: ``surname__metaphone`` -> ``surname``."""
-    return col.split("__", 1)[0]
-
-
-def blocked_comparisons(rule: Rule) -> dict[str, list[int]]:
-    """Per comparison, the blocking rules whose keys derive from the same field.
-
-    Every pair satisfying such a rule agrees on that field by construction, so in that
-    rule's training session the comparison says nothing about match or non-match and its
-    m is not learned there (Splink fixes the blocked columns per session likewise). Fields
-    are column prefixes: ``surname__metaphone`` and ``surname__tok`` are both ``surname``.
-    """
-    out: dict[str, list[int]] = {}
-    for comp in rule.comparisons:
-        fields = {_base(x) for ref in comparison_columns(comp) for x in (ref.left, ref.right)}
-        out[comp.name] = [
-            i
-            for i, br in enumerate(rule.blocking.rules)
-            if fields & {_base(x) for ref in br.on for x in (ref.left, ref.right)}
-        ]
-    return out
-
-
-def _level_shares(gamma: pl.Series, n: int) -> tuple[float, ...]:
-    """Share of each level 0..n-1 among non-null gammas, smoothed by 0.1 per level."""
-    counts = np.bincount(gamma.filter(gamma >= 0).cast(pl.Int64).to_numpy(), minlength=n)[:n]
-    smoothed = counts.astype(float) + 0.1
-    return tuple(float(x) for x in smoothed / smoothed.sum())
-
-
-def _scope_pairs(rule: Rule, left: pl.DataFrame, right: pl.DataFrame) -> int:
-    """Record pairs in the rule's scope: the population the random-pair u describes."""
-    lc = left.group_by(PARTNER).len()
-    rc = lc if rule.one_dataset else right.group_by(PARTNER).len()
-    nl, nr = left.height, right.height
-    both = lc.join(rc, on=PARTNER, suffix="_r")
-    same = int((both["len"].cast(pl.Int64) * both["len_r"].cast(pl.Int64)).sum())
-    total = nl * nr
-    if rule.one_dataset:
-        total, same = (total - nl) // 2, (same - nl) // 2
-    return {"any": total, "within_partner": same, "across_partners": total - same}[rule.scope]
-
-
-@contextmanager
-def _quiet(logger: logging.Logger) -> Iterator[None]:
-    """Silence a logger's warnings for the duration (restoring its level afterwards)."""
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._clock, 4)
+        self._clock = now
+        log.debug("%s: %s took %.2f s", self.rule, stage, self.timings[stage])
 
 
 @dataclass
-class _Training:
+class _Compared:
+    """Every candidate pair's gammas, with the plan and comparer that made them."""
+
+    plan: Any
+    comparer: Comparer
+    gammas: pl.DataFrame
+    left_rows: int
+    right_rows: int
+    condition_cols: tuple[list[str], list[str]]
+
+
+@dataclass
+class _Decided:
+    """The pairs that matched (hard match or model), with their weights, and tier counts."""
+
+    matched: pl.DataFrame
+    tier_counts: dict[str, int]
     model: Any
-    prior_among_candidates: float
-    sessions: list[dict[str, Any]]
+    training: Training | None
 
 
-def _train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) -> _Training:
-    """u from random pairs; m by EM, one session per blocking rule; then the prior.
+_EMPTY_PAIRS = {"li": pl.UInt32, "ri": pl.UInt32, "blocking_rule": pl.UInt8}
 
-    Session ``k`` holds every candidate pair that satisfies blocking rule ``k`` (whichever
-    rule made it first), with the comparisons on rule ``k``'s fields masked. m of each
-    comparison is the mean over the sessions that could learn it; a session where EM
-    cannot separate matches (e.g. NI blocking: almost all pairs match) teaches nothing.
-    With m and u fixed, the prior of a random pair in scope comes from a fixed-point
-    iteration over the candidate pairs (:func:`_random_prior`); the share of matches among
-    candidate pairs follows from it.
-    """
+
+def _check_datasets(rule: Rule, frames: Mapping[str, Frame]) -> None:
+    for ds in {rule.left, rule.right}:
+        if ds not in frames:
+            raise RuleError(
+                f"{rule.source}: rule {rule.name!r} needs dataset {ds!r}, which is not loaded"
+                f" (loaded: {', '.join(sorted(frames)) or 'none'})"
+            )
+
+
+def _compare(
+    rule: Rule, frames: Mapping[str, Frame], executor: Executor, lap: _Laps, say: Progress
+) -> _Compared:
+    """Prepare both sides, plan blocking and compare every candidate pair, by partition."""
+    lframe, rframe = frames[rule.left], frames[rule.right]
+    n_words = _n_words(rule, lframe)
+    bl, br = blocking_columns(rule)
+    # Bloom words stay where they are (a lazy scan, usually): the comparer reads them once
+    # per distinct value, so millions of rows never hold 16 words each in memory
+    cl, cr = side_columns(rule.comparisons, n_words, bloom_words=False)
+    kl, kr = condition_columns(rule.conditions)
+    left, right = prepare_pair(rule, lframe, rframe, [*bl, *cl, *kl], [*br, *cr, *kr])
+    lap("prepare")
+    say(f"{rule.name}: blocking {left.height} x {right.height} records")
+    plan = plan_blocking(rule, left, right)
+    lap("blocking_plan")
+    comparer = Comparer(
+        rule.comparisons, plan.data_left, plan.data_right, n_words=n_words, words=(lframe, rframe)
+    )
+    # per partition, in partition order wherever they run: the only step spread over machines
+    parts = executor.map_partitions(comparer, plan.partitions())
+    gammas = _concat(parts, comparer.gammas(pl.DataFrame(schema=_EMPTY_PAIRS)))
+    lap("compare")
+    say(f"{rule.name}: {gammas.height} candidate pairs compared ({executor.name})")
+    return _Compared(plan, comparer, gammas, left.height, right.height, (kl, kr))
+
+
+def _fit(rule: Rule, compared: _Compared, seed: int, lap: _Laps) -> Training:
+    """Random pairs for u, then the model (``fraudmatch.matching.training``)."""
+    plan, comparer = compared.plan, compared.comparer
+    rnd = sample_pairs(rule, plan.left, plan.right, rule.scoring.u_sample_pairs, seed)
+    step = max(rule.blocking.partition_pairs, 250_000)  # random pairs: few, cheap chunks
+    random_gammas = _concat(
+        [comparer.gammas(rnd.slice(o, step)) for o in range(0, rnd.height, step)],
+        comparer.gammas(pl.DataFrame(schema=_EMPTY_PAIRS)),
+    )
+    lap("u_sample")
+    training = train(rule, compared.gammas, random_gammas, plan)
+    lap("em")
+    return training
+
+
+def _tier(rule: Rule, model_match: pl.Expr) -> pl.Expr:
+    """hard_match, else vetoed, else the model's (or deterministic) match, else null."""
+    model_tier = "model" if rule.scoring.model == "fellegi_sunter" else "deterministic"
+    tiers = pl.Enum(["hard_match", "vetoed", model_tier])  # a byte a pair, not a string
+    return (
+        pl.when(_selector_mask(rule.scoring.hard_match))
+        .then(pl.lit("hard_match", tiers))
+        .when(_selector_mask(rule.scoring.veto))
+        .then(pl.lit("vetoed", tiers))
+        .when(model_match)
+        .then(pl.lit(model_tier, tiers))
+        .otherwise(pl.lit(None, tiers))
+    )
+
+
+def _decide(rule: Rule, compared: _Compared, seed: int, lap: _Laps) -> _Decided:
+    """Score (model or deterministic), assign tiers, keep the matches with their weights."""
     from fraudmatch.matching import score
 
-    s = rule.scoring
-    n_levels = {c.name: c.n_levels for c in rule.comparisons}
-    fixed = {c.name: f for c in rule.comparisons if (f := _fixed(c)) is not None}
-    free = [n for n in n_levels if n not in fixed]
-    u = dict(score.estimate_u(random_gammas, {n: n_levels[n] for n in free})) if free else {}
-    m_start: dict[str, Sequence[float]] = {}
-    for name, (m_fix, u_fix) in fixed.items():
-        u[name], m_start[name] = tuple(u_fix), tuple(m_fix)
-    em_kw: dict[str, Any] = {"max_iter": s.em_max_iterations, "tol": s.em_tolerance}
-    if s.prior is not None:
-        em_kw["prior_init"] = s.prior
-    gcols = [gamma_name(n) for n in n_levels]
-    learned: dict[str, list[tuple[float, ...]]] = {n: [] for n in free}
-    sessions: list[dict[str, Any]] = []
-    li, ri = gammas.get_column("li"), gammas.get_column("ri")
-    masked_by = blocked_comparisons(rule)
-    for k, br in enumerate(rule.blocking.rules):
-        key = block_col(k)
-        agree = plan.left.get_column(key).gather(li) == plan.right.get_column(key).gather(ri)
-        masked = [n for n, ks in masked_by.items() if k in ks]
-        sess = gammas.filter(agree.fill_null(False)).select(
-            *[
-                pl.lit(-1, pl.Int8).alias(gamma_name(n)) if n in masked else gamma_name(n)
-                for n in n_levels
-            ]
+    gammas = compared.gammas
+    training = None
+    if rule.scoring.model == "fellegi_sunter" and gammas.height:
+        training = _fit(rule, compared, seed, lap)
+        # every candidate pair gets its match weight; the per-comparison weights (evidence)
+        # are added to the matches only, below: millions of pairs need not carry them
+        scored = score.score(gammas, training.model, weights=False)
+        model_match = pl.col(rule.scoring.threshold_kind or "match_probability") >= (
+            rule.scoring.threshold or 0.0
         )
-        info: dict[str, Any] = {"blocking_rule": br.name, "pairs": sess.height, "masked": masked}
-        sessions.append(info)
-        if sess.height == 0 or len(masked) == len(n_levels):
-            info["learned"] = []
-            continue
-        with _quiet(score.log):  # a failed session is expected (all-match NI pairs) and
-            m, prior, _, trace = score.estimate_m_em(  # recorded in the stats instead
-                sess.select(gcols), n_levels, u, m_init=m_start, fix_m=list(fixed), **em_kw
-            )
-        info.update(prior=prior, converged=trace.converged, message=trace.message)
-        info["learned"] = []
-        all_match = trace.fallback and "non-match" in trace.message
-        if trace.fallback and not all_match:
-            continue
-        for n in free:
-            col = sess.get_column(gamma_name(n))
-            if n in masked or not (col >= 0).any():
-                continue
-            # pairs (almost) all matches, e.g. agreeing NI numbers: m is simply how often
-            # they reach each level (lightly smoothed), where EM has nothing to separate
-            learned[n].append(_level_shares(col, n_levels[n]) if all_match else m[n])
-            info["learned"].append(n)
-        if all_match:
-            info["message"] = "candidate pairs are (almost) all matches: m from level shares"
-            info["prior"] = None
-    m_final: dict[str, tuple[float, ...]] = dict(m_start)
-    for n in free:
-        if learned[n]:
-            m_final[n] = tuple(float(x) for x in np.mean(np.array(learned[n]), axis=0))
-        else:
-            m_final[n] = score.default_m_init(n_levels[n])
-    tf_levels = {c.name: c.n_levels - 1 for c in rule.comparisons if c.tf_column is not None}
-    comps = tuple(
-        score.ComparisonModel(n, n_levels[n], m_final[n], u[n], tf_levels.get(n)) for n in n_levels
+    else:
+        scored = gammas  # weights (all null) go to the matches only, below
+        model_match = _selector_mask(rule.scoring.match_when)
+    decided = scored.with_columns(_tier(rule, model_match).alias("tier"))
+    tier_counts = dict(decided.group_by("tier").len().drop_nulls("tier").iter_rows())
+    matched = decided.filter(pl.col("tier").is_not_null() & (pl.col("tier") != "vetoed"))
+    del decided, scored
+    matched = matched.with_columns(pl.col("tier").cast(pl.String))
+    model = training.model if training is not None else None
+    if model is not None:
+        matched = matched.with_columns(score.weight_columns(model, matched.columns))
+    else:
+        matched = matched.with_columns(
+            pl.lit(None, pl.Float64).alias("match_weight"),
+            pl.lit(None, pl.Float64).alias("match_probability"),
+            *[pl.lit(None, pl.Float64).alias(f"weight_{c.name}") for c in rule.comparisons],
+        )
+    lap("score")
+    return _Decided(matched, tier_counts, model, training)
+
+
+def _exclude_and_group(
+    rule: Rule, plan: Any, matches: pl.DataFrame, excluded_by: list
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Drop pairs other rules matched, group the rest into cases, in a stable order."""
+    excluded: dict[str, int] = {}
+    if excluded_by:
+        matches, counts = apply_exclusions(matches, [(s, res.matches) for s, res in excluded_by])
+        excluded = {res.rule.name: counts[str(i)] for i, (_, res) in enumerate(excluded_by)}
+    offset = 0 if rule.one_dataset else plan.left.height  # right rows are other records
+    matches = assign_cases(
+        matches,
+        rule.name,
+        node_ids=(matches["li"].to_numpy(), matches["ri"].to_numpy().astype(np.int64) + offset),
     )
-    scope_pairs = max(_scope_pairs(rule, plan.left, plan.right), 1)
-    random_prior = _random_prior(gammas.select(gcols), comps, scope_pairs)
-    trace = score.EMTrace(
-        iterations=len(sessions),
-        log_likelihood=(),
-        converged=True,
-        message=f"{sum(1 for x in sessions if x['learned'])} of {len(sessions)} sessions learned",
+    matches = matches.select(list(match_columns(rule))).sort(
+        "left_partner", "left_record_id", "right_partner", "right_record_id"
     )
-    model = score.FSModel(comps, random_prior, trace)
-    prior = random_prior * scope_pairs / max(gammas.height, 1)
-    return _Training(model, prior, sessions)
-
-
-def _random_prior(gammas: pl.DataFrame, comps: Sequence[Any], scope_pairs: int) -> float:
-    """P(match) for a random record pair in scope, by fixed-point iteration on the pairs.
-
-    u comes from random pairs, so the prior must be a random pair's: (true matches) /
-    (pairs in scope). With m and u fixed, expected matches are the sum of the candidate
-    pairs' match probabilities under that prior (pairs never blocked together are taken
-    as non-matches), so iterate prior <- expected matches / pairs in scope. Unlike EM's
-    share of matches among candidates, this does not count agreement on the blocking
-    keys twice.
-    """
-    cols = gammas.columns
-    table = gammas.group_by(cols).len().sort(cols)  # fixed order: identical float sums
-    llr = np.zeros(table.height)
-    for comp, col in zip(comps, cols, strict=True):
-        level = table.get_column(col).fill_null(-1).cast(pl.Int64).to_numpy()
-        weights = np.asarray(comp.weights)
-        llr += np.where(level >= 0, weights[np.clip(level, 0, None)], 0.0)
-    counts = table.get_column("len").to_numpy().astype(float)
-    lam = min(0.5, max(1e-12, 0.5 * counts.sum() / scope_pairs))
-    for _ in range(200):
-        logit = np.log2(lam / (1 - lam)) + llr
-        expected = float((counts / (1.0 + np.exp2(-np.clip(logit, -1000, 1000)))).sum())
-        new = min(0.5, max(1e-12, expected / scope_pairs))
-        if abs(new - lam) <= 1e-7 * lam:
-            return new
-        lam = new
-    return lam
-
-
-def _concat(frames: list[pl.DataFrame], schema_from: pl.DataFrame) -> pl.DataFrame:
-    return pl.concat(frames, how="vertical") if frames else schema_from.clear()
+    return matches, excluded
 
 
 def run_rule(
@@ -353,148 +304,51 @@ def run_rule(
     """
     say = progress or (lambda _msg: None)
     results = {} if results is None else results
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 4)
-        clock = now
-        log.debug("%s: %s took %.2f s", rule.name, stage, timings[stage])
-
-    for ds in {rule.left, rule.right}:  # before the exclusion rules: fail fast
-        if ds not in frames:
-            raise RuleError(
-                f"{rule.source}: rule {rule.name!r} needs dataset {ds!r}, which is not loaded"
-                f" (loaded: {', '.join(sorted(frames)) or 'none'})"
-            )
+    lap = _Laps(rule.name)
+    _check_datasets(rule, frames)  # before the exclusion rules: fail fast
     executor = executor or default_executor()
     excluded_by = _run_exclusions(
         rule, frames, cycle_date, rules_by_name, seed, progress, results, executor
     )
     lap("exclusion_rules")
-    lframe, rframe = frames[rule.left], frames[rule.right]
-    n_words = _n_words(rule, lframe)
-    bl, br = blocking_columns(rule)
-    # Bloom words stay where they are (a lazy scan, usually): the comparer reads them once
-    # per distinct value, so millions of rows never hold 16 words each in memory
-    cl, cr = side_columns(rule.comparisons, n_words, bloom_words=False)
-    kl, kr = condition_columns(rule.conditions)
-    left, right = prepare_pair(rule, lframe, rframe, [*bl, *cl, *kl], [*br, *cr, *kr])
-    lap("prepare")
-    say(f"{rule.name}: blocking {left.height} x {right.height} records")
-    plan = plan_blocking(rule, left, right)
-    lap("blocking_plan")
-    comparer = Comparer(
-        rule.comparisons,
-        plan.data_left,
-        plan.data_right,
-        n_words=n_words,
-        words=(lframe, rframe),
-    )
-    # per partition, in partition order wherever they run: the only step spread over machines
-    parts = executor.map_partitions(comparer, plan.partitions())
-    empty_pairs = pl.DataFrame(schema={"li": pl.UInt32, "ri": pl.UInt32, "blocking_rule": pl.UInt8})
-    gammas = _concat(parts, comparer.gammas(empty_pairs))
-    del parts
-    pairs_compared = gammas.height
-    lap("compare")
-    say(f"{rule.name}: {gammas.height} candidate pairs compared ({executor.name})")
-
-    model = None
-    training = None
-    if rule.scoring.model == "fellegi_sunter" and gammas.height:
-        from fraudmatch.matching import score
-
-        rnd = sample_pairs(rule, plan.left, plan.right, rule.scoring.u_sample_pairs, seed)
-        step = max(rule.blocking.partition_pairs, 250_000)  # random pairs: few, cheap chunks
-        random_gammas = _concat(
-            [comparer.gammas(rnd.slice(o, step)) for o in range(0, rnd.height, step)],
-            comparer.gammas(empty_pairs),
-        )
-        lap("u_sample")
-        training = _train(rule, gammas, random_gammas, plan)
-        model = training.model
-        lap("em")
-        # every candidate pair gets its match weight; the per-comparison weights (evidence)
-        # are added to the matches only, below: millions of pairs need not carry them
-        scored = score.score(gammas, model, weights=False)
-        th = pl.col(rule.scoring.threshold_kind or "match_probability")
-        model_match = th >= (rule.scoring.threshold or 0.0)
-    else:
-        scored = gammas  # weights (all null) go to the matches only, below
-        model_match = _selector_mask(rule.scoring.match_when)
-    hard = _selector_mask(rule.scoring.hard_match)
-    veto = _selector_mask(rule.scoring.veto)
-    model_tier = "model" if rule.scoring.model == "fellegi_sunter" else "deterministic"
-    tiers = pl.Enum(["hard_match", "vetoed", model_tier])  # a byte a pair, not a string
-    tier = (
-        pl.when(hard)
-        .then(pl.lit("hard_match", tiers))
-        .when(veto)
-        .then(pl.lit("vetoed", tiers))
-        .when(model_match)
-        .then(pl.lit(model_tier, tiers))
-        .otherwise(pl.lit(None, tiers))
-    )
-    decided = scored.with_columns(tier.alias("tier"))
-    tier_counts = dict(decided.group_by("tier").len().drop_nulls("tier").iter_rows())
-    matched = decided.filter(pl.col("tier").is_not_null() & (pl.col("tier") != "vetoed"))
-    del decided, scored, gammas
-    matched = matched.with_columns(pl.col("tier").cast(pl.String))
-    if model is not None:
-        from fraudmatch.matching import score
-
-        matched = matched.with_columns(score.weight_columns(model, matched.columns))
-    else:
-        matched = matched.with_columns(
-            pl.lit(None, pl.Float64).alias("match_weight"),
-            pl.lit(None, pl.Float64).alias("match_probability"),
-            *[pl.lit(None, pl.Float64).alias(f"weight_{c.name}") for c in rule.comparisons],
-        )
-    lap("score")
-
-    wide = comparer.gather(matched, kl, kr)
+    compared = _compare(rule, frames, executor, lap, say)
+    decided = _decide(rule, compared, seed, lap)
+    pairs_compared = compared.gammas.height
+    compared.gammas = compared.gammas.clear()  # the pairs are decided: free them
+    wide = compared.comparer.gather(decided.matched, *compared.condition_cols)
     before_conditions = wide.height
     wide = apply_conditions(wide, rule.conditions, cycle_date)
     lap("conditions")
-    matches = _evidence(rule, plan, wide)
+    matches = _evidence(rule, compared.plan, wide)
     before_exclusions = matches.height
-    excluded: dict[str, int] = {}
-    if excluded_by:
-        matches, counts = apply_exclusions(matches, [(s, res.matches) for s, res in excluded_by])
-        excluded = {res.rule.name: counts[str(i)] for i, (_, res) in enumerate(excluded_by)}
-    offset = 0 if rule.one_dataset else plan.left.height  # right rows are other records
-    matches = assign_cases(
-        matches,
-        rule.name,
-        node_ids=(matches["li"].to_numpy(), matches["ri"].to_numpy().astype(np.int64) + offset),
-    )
-    matches = matches.select(list(match_columns(rule))).sort(
-        "left_partner", "left_record_id", "right_partner", "right_record_id"
-    )
+    matches, excluded = _exclude_and_group(rule, compared.plan, matches, excluded_by)
     lap("cases")
     stats = {
         "rule": rule.name,
         "cycle_date": cycle_date.isoformat(),
         "seed": seed,
-        "left_rows": left.height,
-        "right_rows": right.height,
-        "blocking": plan.stats.rules,
-        "hot_blocks": [h.__dict__ for h in plan.stats.hot],
+        "left_rows": compared.left_rows,
+        "right_rows": compared.right_rows,
+        "blocking": compared.plan.stats.rules,
+        "hot_blocks": [h.__dict__ for h in compared.plan.stats.hot],
         "pairs_compared": pairs_compared,
-        "tiers": tier_counts,
+        "tiers": decided.tier_counts,
         "failed_conditions": before_conditions - wide.height,
         "excluded": excluded,
         "before_exclusions": before_exclusions,
         "matches": matches.height,
         "cases": matches.get_column("case_id").n_unique() if matches.height else 0,
-        "model": _model_stats(rule, training) if training is not None else None,
-        "timings": timings,
+        "model": model_stats(rule, decided.training) if decided.training is not None else None,
+        "timings": lap.timings,
     }
     say(f"{rule.name}: {matches.height} matches")
-    result = RuleResult(rule=rule, matches=matches, stats=stats, blocking=plan.stats, model=model)
+    result = RuleResult(
+        rule=rule,
+        matches=matches,
+        stats=stats,
+        blocking=compared.plan.stats,
+        model=decided.model,
+    )
     results[rule.name] = result
     return result
 
