@@ -241,3 +241,40 @@ def test_explain_blocking_from_a_rule() -> None:
     assert table.select("blocking_rule", "candidate_pairs", "new_pairs").rows() == [
         ("supplier_amount", 1, 1)
     ]
+
+
+def _warnings(doc: dict) -> list[str]:
+    problems = lint_rules([parse_rule(doc, "r.yaml")], SPEC, BloomParams())
+    assert all(p.severity == "warning" for p in problems), problems
+    return [f"{p.path}: {p.message}" for p in problems]
+
+
+def test_check_warns_on_a_veto_that_fires_on_a_missing_value() -> None:
+    doc = mutate("scoring.veto", [{"ni": "null", "postcode": "!= exact"}])
+    got = _warnings(doc)
+    assert any(w.startswith("scoring.veto[0].ni: the veto fires when ni is missing") for w in got)
+    assert any(w.startswith("scoring.veto[0].postcode: the veto fires when postcode is missing")
+               for w in got)  # fmt: skip
+    # positive disagreement only: a different NI number is a veto the principles allow
+    assert _warnings(mutate("scoring.veto", [{"ni": "else"}])) == []
+
+
+def test_check_warns_on_the_frauds_own_signature_used_against_it() -> None:
+    doc = mutate("scope", "across_partners")
+    doc["scoring"]["veto"] = [{"postcode": "!= exact", "dob": "exact"}]
+    got = _warnings(doc)
+    assert any("this fraud makes postcode differ (two homes)" in w for w in got)
+    assert any(w.startswith("comparisons[") and "the model weighs postcode" in w for w in got)
+    # the same veto where the rule says the fraud's signature is something else
+    doc["signature"] = ["uprn"]
+    assert not any("two homes" in w or "model weighs" in w for w in _warnings(doc))
+
+
+def test_check_warns_when_every_combination_needs_a_field_that_may_be_missing() -> None:
+    doc = yaml.safe_load((RULES / "creditor_duplicate_payments.yaml").read_text())
+    assert _warnings(doc) == []  # requires: [invoice_number]
+    del doc["requires"]
+    assert _warnings(doc) == [
+        "scoring.match_when: every combination needs invoice_number, which a record may leave "
+        "empty: a record without it can never match; add a combination for it missing"
+    ]

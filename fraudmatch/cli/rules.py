@@ -36,12 +36,14 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
         console.print(
             table(
                 "problems",
-                ["file", "key", "problem"],
-                [[p.file, p.path, p.message] for p in problems],
+                ["severity", "file", "key", "problem"],
+                [[p.severity, p.file, p.path, p.message] for p in problems],
             )
         )
+    if any(p.severity == "error" for p in problems):
         return 1
-    console.print("[green]all rules check against the data specification[/]")
+    if not problems:
+        console.print("[green]all rules check against the data specification[/]")
     return 0
 
 

@@ -12,6 +12,7 @@ import polars as pl
 from fraudmatch.matching.rule_loader import load_rules
 from fraudmatch.matching.rule_model import ColumnRef, Problem, Rule, suffixed
 from fraudmatch.matching.rule_node import hint
+from fraudmatch.matching.rule_principles import principle_problems
 from fraudmatch.spec.specs import DatasetSpec, Spec
 
 if TYPE_CHECKING:
@@ -156,4 +157,4 @@ def lint_rules(
                 problems.append(
                     Problem(rule.source, f"exclude[{i}].rule", f"unknown rule {ex.rule!r}")
                 )
-    return problems
+    return problems + principle_problems(rules, spec)

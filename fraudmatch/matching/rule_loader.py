@@ -320,6 +320,8 @@ _RULE_OPTIONAL = [
     "conditions",
     "exclude",
     "internal",
+    "signature",
+    "requires",
 ]
 
 
@@ -387,6 +389,8 @@ def parse_rule(data: Any, source: str = "<memory>") -> Rule:
     scoring = _parse_scoring(top.child("scoring"), comps)
     internal = top.opt("internal")
     value = top.opt("value_per_case")
+    signature = top.opt("signature")
+    requires = top.opt("requires")
     return Rule(
         name=name,
         description=description.strip(),
@@ -403,6 +407,8 @@ def parse_rule(data: Any, source: str = "<memory>") -> Rule:
         internal=internal.boolean() if internal else False,
         value_per_case=value.number(minimum=0.0) if value else None,
         source=source,
+        signature=tuple(n.name() for n in signature.items()) if signature else None,
+        requires=tuple(n.name() for n in requires.items()) if requires else (),
     )
 
 

@@ -174,6 +174,11 @@ class Rule:
     internal: bool = False
     value_per_case: float | None = None
     source: str = "<memory>"
+    #: fields the fraud itself makes differ (two homes: address, postcode); None: by scope
+    signature: tuple[str, ...] | None = None
+    #: fields the fraud's definition needs (a duplicate invoice needs its number): a record
+    #: without one cannot be this fraud, so requiring them breaks no principle
+    requires: tuple[str, ...] = ()
 
     def comparison(self, name: str) -> Comparison:
         for c in self.comparisons:
