@@ -16,9 +16,10 @@ import pytest
 from fraudmatch.library import pseudonymised_frames
 from fraudmatch.matching.engine import RuleResult, run_rules
 from fraudmatch.matching.rules import load_rules
+from fraudmatch.shipped import shipped_rules_dir
 from tests.conformance.grids import CYCLE, GRIDS, MATCH, cell_id, extract_rows, grid_cells
 
-RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+RULES_DIR = shipped_rules_dir()
 KEY = bytes(range(7, 39))
 
 
