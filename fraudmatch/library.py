@@ -203,7 +203,7 @@ def link(
     left with right.
     """
     spec, rule = _spec(spec), _rule(rule)
-    problems = lint_rules([rule], spec, bloom)
+    problems = [p for p in lint_rules([rule], spec, bloom) if p.severity == "error"]
     if problems:
         raise RuleError("; ".join(str(p) for p in problems))
     key = key if key is not None else secrets.token_bytes(32)

@@ -33,7 +33,8 @@ from fraudmatch.synth.demo import make_parties
 CYCLE1 = date(2026, 11, 1)
 CYCLE2 = date(2026, 12, 1)
 STABLE = {"exact", "else", "null", "left_initial", "right_initial", "formal", "sector",
-          "district", "account", "sort_code"}  # fmt: skip
+          "district", "account", "sort_code", "left_middle", "right_middle",
+          "within_ten"}  # fmt: skip
 """Levels that come from token equality, so a new linkage key cannot move them (a Bloom
 Dice level near its threshold could move a little with another key's bigram hashing)."""
 _KINDS = ("fraud", "error", "no_issue", "under_investigation")
