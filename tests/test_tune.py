@@ -10,14 +10,13 @@ import polars as pl
 import pytest
 
 from fraudmatch.hub import runs
-from fraudmatch.hub.tuning import tune
+from fraudmatch.hub.tuning import proposal_dir, tune
 from fraudmatch.hub.workspace import Workspace
 from fraudmatch.matching.rules import load_rule
 from fraudmatch.matching.tune import (
     TuneError,
     estimate_m,
     precision_recall,
-    proposal_dir,
     table_rows,
 )
 from fraudmatch.review import outcomes as oc
