@@ -31,7 +31,7 @@ from fraudmatch.hub.workspace import Workspace, exclusive, open_workspace
 from fraudmatch.matching.distributed import executor_from_config
 from fraudmatch.matching.rules import load_rules
 from fraudmatch.review.outcomes import default_url
-from fraudmatch.sealing.keys import load_partnership_key, load_private
+from fraudmatch.sealing.keys import load_linkage_key, load_private
 from fraudmatch.spec.partnership import load_partnership
 from fraudmatch.spec.specs import resolve_spec
 
@@ -204,7 +204,7 @@ def submit_flow(
         Path(hub_inbox),
         partnership=load_partnership(partnership),
         partner=load_private(partner_key),
-        linkage_key=load_partnership_key(linkage_key),
+        linkage_key=load_linkage_key(linkage_key),
         period=period,
     )
 

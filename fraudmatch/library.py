@@ -52,11 +52,15 @@ def pseudonymised_frames(
     synth_dir = Path(synth_dir)
     spec = spec or load_spec()
     manifest = json.loads((synth_dir / "manifest.json").read_text(encoding="utf-8"))
+    # prepare sends an attainer's month against its period's first day; the generator's
+    # cycle date stands in for the period here
+    cycle = manifest.get("cycle_date")
+    as_of = date.fromisoformat(cycle).replace(day=1) if cycle else None
     parts: dict[str, list[pl.DataFrame]] = {}
     for entry in sorted(manifest["files"], key=lambda e: (e["dataset"], e["partner"])):
         ds = spec.dataset(entry["dataset"])
         accepted = ingest(synth_dir / entry["path"], ds).accepted
-        frame = pseudonymise(accepted, ds, linkage_key, bloom)
+        frame = pseudonymise(accepted, ds, linkage_key, bloom, as_of=as_of)
         frame = frame.select(pl.lit(entry["partner"], pl.String).alias("partner"), pl.all())
         parts.setdefault(entry["dataset"], []).append(frame)
     return {ds: pl.concat(frames, how="vertical") for ds, frames in parts.items()}

@@ -7,13 +7,13 @@ import secrets
 import shutil
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from fraudmatch.council.prepare import prepare_extract
+from fraudmatch.council.prepare import PrepareError, open_submission, prepare_extract
 from fraudmatch.hub import catalogue
 from fraudmatch.hub.collect import (
     ANY_DATASET,
@@ -26,7 +26,13 @@ from fraudmatch.hub.collect import (
     store_submission,
 )
 from fraudmatch.hub.workspace import Workspace, WorkspaceBusy, exclusive, open_workspace
-from fraudmatch.sealing.keys import PartyKeys, load_private, new_party, public_identity_to_text
+from fraudmatch.sealing.keys import (
+    LinkageKey,
+    PartyKeys,
+    load_private,
+    new_party,
+    public_identity_to_text,
+)
 from fraudmatch.sealing.seal import seal_file
 from fraudmatch.spec.outputs import output_columns
 from fraudmatch.spec.partnership import Partnership, bloom_params, parse_partnership
@@ -742,3 +748,78 @@ def test_load_current_names_a_stored_file_that_has_gone(world: World, ws: Worksp
     os.unlink(result.files[0].path)
     with pytest.raises(FileNotFoundError, match="stored payroll of eastvale"):
         load_current(ws)
+
+
+# --------------------------------------------------------------------------- key generations
+
+
+def test_a_submission_of_the_wrong_key_generation_is_quarantined_saying_which(
+    world: World, ws: Workspace, tmp_path
+):
+    """Partners switched to generation 2 from this period; eastvale still uses the old key."""
+    rotated = replace(world.partnership, linkage_generations=(("2026-01", 1), (PERIOD, 2)))
+    new_key = LinkageKey(secrets.token_bytes(32), generation=2)
+    north = prepare_extract(
+        _extract(tmp_path, "payroll", PAYROLL_CSV),
+        dataset="payroll",
+        period=PERIOD,
+        partner=world.keys["northmoor"],
+        partnership=rotated,
+        linkage_key=new_key,
+        out_dir=ws.inbox("northmoor"),
+        spec=SPEC,
+    ).sealed_path
+    # eastvale's partnership file was never updated: it prepares with generation 1
+    stale = submit(world, tmp_path, "eastvale", ws.inbox("eastvale"), csv=PAYROLL_CSV_EASTVALE)
+
+    result = collect(ws, rotated, world.hub, spec=SPEC)
+
+    assert outcome_of(result, north.name).outcome == STORED
+    item = outcome_of(result, stale.name)
+    assert item.outcome == QUARANTINED
+    assert f"made with linkage-key generation 1, but period {PERIOD} uses generation 2" in (
+        item.reason
+    )
+    assert [p.name for p in ws.store_dir("eastvale", "payroll").iterdir()] == []
+    # and prepare itself refuses the old key for a period of the new generation
+    with pytest.raises(PrepareError, match="uses linkage-key generation 2.*generation 1"):
+        prepare_extract(
+            _extract(tmp_path, "payroll", PAYROLL_CSV_EASTVALE),
+            dataset="payroll",
+            period=PERIOD,
+            partner=world.keys["eastvale"],
+            partnership=rotated,
+            linkage_key=world.linkage,
+            out_dir=tmp_path / "refused",
+            spec=SPEC,
+        )
+    assert not (tmp_path / "refused").exists()
+
+
+def test_tokens_of_the_same_person_differ_between_two_periods(world: World, tmp_path):
+    frames = {}
+    for period in ("2026-10", "2026-11"):
+        sealed = submit(world, tmp_path, "northmoor", tmp_path / period, period=period)
+        _, frames[period] = open_submission(
+            sealed, hub=world.hub, partnership=world.partnership, out=tmp_path / f"{period}.pq"
+        )
+    october, november = frames["2026-10"], frames["2026-11"]
+    assert october["record_id"].to_list() == november["record_id"].to_list()
+    tokens = [c for c in october.columns if c.endswith(("__tok", "__bf0", "__dm", "__my"))]
+    assert "surname__tok" in tokens and "date_of_birth__my" in tokens
+    for col in tokens:
+        shared = set(october[col].drop_nulls()) & set(november[col].drop_nulls())
+        assert not shared, f"{col}: {len(shared)} tokens join across periods"
+    # within one period the same extract gives the same tokens (partners meet)
+    again = submit(world, tmp_path, "northmoor", tmp_path / "again", period="2026-10")
+    _, same = open_submission(
+        again, hub=world.hub, partnership=world.partnership, out=tmp_path / "again.pq"
+    )
+    assert same["surname__tok"].equals(october["surname__tok"])
+
+
+def _extract(tmp_path: Path, dataset: str, csv: str) -> Path:
+    path = tmp_path / "extracts" / secrets.token_hex(4) / f"{dataset}.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(csv)
+    return path

@@ -102,20 +102,30 @@ def test_hierarchy_level_of_several_columns() -> None:
     assert run(comp, left, right) == [(c[2], c[3]) for c in cases]
 
 
-def _date_parts(values: list[date | None]) -> pl.DataFrame:
-    def parts(d: date | None) -> dict:
+_DOB_COLUMNS = ("dob__tok", "dob__dm", "dob__my", "dob__dy", "dob__dmswap", "dob__year")
+
+
+def _date_parts(
+    values: list[date | tuple[int | None, int | None, int | None] | None],
+) -> pl.DataFrame:
+    """Date-of-birth tokens as pseudonymise makes them; a tuple is a damaged date's parts."""
+
+    def parts(d: date | tuple | None) -> dict:
         if d is None:
-            return dict.fromkeys(("dob__tok", "dob__y", "dob__m", "dob__d", "dob__dmswap"))
-        swapped = f"{d.year}-{d.day:02d}-{d.month:02d}"
+            return dict.fromkeys(_DOB_COLUMNS)
+        real = isinstance(d, date)
+        y, m, day = (d.year, d.month, d.day) if real else d
         return {
-            "dob__tok": tok(d.isoformat()),
-            "dob__y": tok(f"y{d.year}"),
-            "dob__m": tok(f"m{d.month}"),
-            "dob__d": tok(f"d{d.day}"),
-            "dob__dmswap": tok(swapped) if d.day <= 12 else None,
+            "dob__tok": tok(d.isoformat()) if real else None,
+            "dob__dm": tok(f"dm{day}-{m}") if day and m and (day <= 29 or m != 2) else None,
+            "dob__my": tok(f"my{m}-{y}") if m and y else None,
+            "dob__dy": tok(f"dy{day}-{y}") if day and y else None,
+            "dob__dmswap": tok(f"{y}-{day:02d}-{m:02d}") if real and day <= 12 else None,
+            "dob__year": y,
         }
 
-    return pl.DataFrame([parts(v) for v in values], schema=dict.fromkeys(parts(None), pl.UInt64))
+    schema = {**dict.fromkeys(_DOB_COLUMNS, pl.UInt64), "dob__year": pl.Int16}
+    return pl.DataFrame([parts(v) for v in values], schema=schema)
 
 
 DOB_CASES = [
@@ -123,9 +133,15 @@ DOB_CASES = [
     (date(1980, 3, 7), date(1980, 7, 3), 3, "day_month_swapped"),
     (date(1980, 3, 7), date(1980, 3, 8), 2, "one_part_differs"),
     (date(1980, 3, 7), date(1981, 3, 7), 2, "one_part_differs"),
+    (date(1980, 3, 7), date(1980, 11, 7), 2, "one_part_differs"),
     (date(1980, 3, 7), date(1980, 11, 20), 1, "year_only"),
     (date(1980, 3, 7), date(1975, 11, 20), 0, "else"),
     (date(1980, 3, 7), None, -1, "null"),
+    # damaged dates keep their possible parts: 1958-07-71 and 1958-13-04
+    ((1958, 7, None), date(1958, 7, 17), 2, "one_part_differs"),
+    ((1958, None, 4), date(1958, 3, 4), 2, "one_part_differs"),
+    ((1958, 7, None), date(1958, 8, 17), 1, "year_only"),
+    ((1958, 7, None), date(1985, 7, 17), 0, "else"),
 ]
 
 
@@ -140,7 +156,7 @@ def test_date_parts_subset_of_levels() -> None:
     left = _date_parts([c[0] for c in DOB_CASES])
     right = _date_parts([c[1] for c in DOB_CASES])
     comp = comparison({"type": "date_parts", "column": "dob", "levels": ["exact", "year_only"]})
-    assert [g for g, _ in run(comp, left, right)] == [2, 1, 1, 0, 1, 0, -1]
+    assert [g for g, _ in run(comp, left, right)] == [2, 1, 1, 0, 1, 1, 0, -1, 1, 1, 1, 0]
 
 
 BLOOM_CASES = [

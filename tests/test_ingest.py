@@ -10,6 +10,7 @@ import pytest
 
 from fraudmatch.council.ingest import (
     MISSING_REQUIRED,
+    PARTS_KEPT,
     ROW_REJECTED,
     VALUE_BLANKED,
     IngestError,
@@ -27,7 +28,7 @@ ROWS = [
     "P1,O'Brien-Smith,Dr. José,31/01/1980,ab 12 34 56 c,sw1a1aa,12-34-56,12345678",
     "P2,Jones,Mary,1975-06-02,,EC1A 1BB,,",
     "P3,,Anne,1990-01-01,,,,",  # missing surname: rejected
-    "P4,Patel,Raj,31/02/1990,,,,",  # impossible date: rejected
+    "P4,Patel,Raj,31/02/1990,,,,",  # impossible date: kept with its possible parts, reported
     "P5,Khan,Ali,1988-03-03,TN311258F,,,",  # temporary NI: value blanked, row kept
     "P6,Lee,Sam,1970-07-07,,,,",
     "P6,Lee,Samuel,1970-07-07,,,,",  # duplicate record id: both copies rejected
@@ -60,13 +61,22 @@ def test_csv_encodings_read_the_same(tmp_path: Path, extract_text: str, encoding
 def test_every_row_is_accepted_or_rejected_with_a_reason(tmp_path: Path, extract_text: str) -> None:
     result = ingest(write_csv(tmp_path / "p.csv", extract_text, "utf-8"), PAYROLL)
     assert result.rows_read == 7
-    assert sorted(result.accepted["record_id"]) == ["P1", "P2", "P5"]
-    assert result.rows_rejected == 4
+    assert sorted(result.accepted["record_id"]) == ["P1", "P2", "P4", "P5"]
+    assert result.rows_rejected == 3
     assert result.accepted.height + result.rows_rejected == result.rows_read
     rejected = result.rejects.filter(pl.col("action") == ROW_REJECTED)
     by_row = {r["row"]: r for r in rejected.iter_rows(named=True)}
     assert by_row[4]["column"] == "surname" and by_row[4]["reason"] == MISSING_REQUIRED
-    assert by_row[5]["column"] == "date_of_birth" and "impossible" in by_row[5]["reason"]
+    kept = result.rejects.filter(pl.col("action") == PARTS_KEPT).row(0, named=True)
+    assert kept["row"] == 5 and kept["column"] == "date_of_birth"
+    assert kept["reason"] == "impossible date" and kept["value"] == "31/02/1990"
+    p4 = result.accepted.filter(pl.col("record_id") == "P4").row(0, named=True)
+    assert p4["date_of_birth"] is None
+    assert (p4["date_of_birth__py"], p4["date_of_birth__pm"], p4["date_of_birth__pd"]) == (
+        1990,
+        2,
+        31,
+    )
     dup = rejected.filter(pl.col("column") == "record_id")
     assert dup["row"].to_list() == [7, 8]
     assert all("duplicate record_id (2 rows share it)" == r for r in dup["reason"])

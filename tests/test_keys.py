@@ -12,9 +12,14 @@ import pytest
 import yaml
 
 from fraudmatch.sealing.keys import (
+    GENERATION_META,
+    KEY_PERIOD_META,
     KeyFileError,
     KeyFilePermissionError,
+    cycle_linkage_key,
     generate_party,
+    key_generation_problem,
+    load_linkage_key,
     load_partnership_key,
     load_private,
     load_public,
@@ -25,6 +30,7 @@ from fraudmatch.sealing.keys import (
     public_identity_from_dict,
     public_identity_to_dict,
     public_identity_to_text,
+    rotate_partnership_key,
 )
 
 
@@ -262,3 +268,50 @@ def test_partnership_key_corruption_is_detected_without_leaking(tmp_path: Path) 
     with pytest.raises(KeyFileError, match="check value") as info:
         load_partnership_key(path)
     assert value[:12] not in str(info.value) and flipped[:12] not in str(info.value)
+
+
+# --------------------------------------------------------------------------- per-cycle keys
+
+
+def test_each_period_has_its_own_linkage_key(tmp_path: Path) -> None:
+    """Tokens of one cycle never join to another's: the key is HKDF(secret, month)."""
+    key = load_linkage_key(new_partnership_key(tmp_path / "linkage.key"))
+    assert key.generation == 1
+    nov, dec = key.for_period("2026-11"), key.for_period("2026-12")
+    assert len(nov) == 32 and nov != dec and nov != key.secret
+    assert key.for_period("2026-11-30") == nov  # a dated period keys as its month
+    assert cycle_linkage_key(key.secret, "2026-11") == nov
+    assert key.secret.hex() not in repr(key) and "generation=1" in repr(key)
+    with pytest.raises(ValueError, match="not a period"):
+        key.for_period("2026-13")
+
+
+def test_rotation_writes_the_next_generation_and_keeps_the_old_file(tmp_path: Path) -> None:
+    first = new_partnership_key(tmp_path / "gen1.key")
+    path, generation = rotate_partnership_key(first, tmp_path / "gen2.key")
+    assert generation == 2 and _mode(path) == 0o600
+    new, old = load_linkage_key(path), load_linkage_key(first)
+    assert new.generation == 2 and new.secret != old.secret
+    assert new.for_period("2027-01") != old.for_period("2027-01")
+    assert rotate_partnership_key(path, tmp_path / "gen3.key")[1] == 3
+    with pytest.raises(FileExistsError):
+        rotate_partnership_key(first, path)
+
+
+def test_a_key_file_without_a_generation_is_generation_one(tmp_path: Path) -> None:
+    path = new_partnership_key(tmp_path / "linkage.key")
+    _rewrite(path, "generation: 1\n", "")
+    assert load_linkage_key(path).generation == 1
+    _rewrite(path, "check:", "generation: zero\ncheck:")
+    with pytest.raises(KeyFileError, match="generation"):
+        load_linkage_key(path)
+
+
+def test_key_generation_problems_name_the_generation_never_a_key() -> None:
+    meta = {GENERATION_META: "1", KEY_PERIOD_META: "2026-11"}
+    assert key_generation_problem(meta, 1, "2026-11-30") is None
+    wrong = key_generation_problem(meta, 2, "2026-11")
+    assert wrong is not None and "generation 1" in wrong and "uses generation 2" in wrong
+    other = key_generation_problem(meta, 1, "2026-12")
+    assert other is not None and "keyed for period 2026-11" in other
+    assert "without a linkage-key generation" in str(key_generation_problem({}, 1, "2026-11"))

@@ -178,12 +178,14 @@ GOLDEN: list[G] = [
     ("postcode", "12345", None, PC_BAD, None),
     ("postcode", "SW1A", None, PC_BAD, None),
     # date: day first, never guessed
-    ("date", "31/02/1990", None, "impossible date", None),
+    ("date", "31/02/1990", None, "impossible date", {"py": 1990, "pm": 2, "pd": 31}),
     ("date", "29/02/2000", date(2000, 2, 29), None, None),
     ("date", "29/02/1900", None, "impossible date", None),
-    ("date", "1990-13-01", None, "impossible date", None),
+    ("date", "1990-13-01", None, "impossible date", {"py": 1990, "pm": None, "pd": 1}),
+    ("date", "1958-07-71", None, "impossible date", {"py": 1958, "pm": 7, "pd": None}),
+    ("date", "01/02/1800", None, "year out of range", {"py": None, "pm": None, "pd": None}),
     ("date", "1990-02-30", None, "impossible date", None),
-    ("date", "00/01/1990", None, "impossible date", None),
+    ("date", "00/01/1990", None, "impossible date", {"py": 1990, "pm": 1, "pd": None}),
     ("date", "01/02/85", None, "two-digit year is ambiguous", None),
     ("date", "01-Feb-85", None, "two-digit year is ambiguous", None),
     ("date", "1990-01-31", date(1990, 1, 31), None, None),
@@ -385,9 +387,12 @@ EXPECTED_EXTRAS = {
     "name": {"first", "last", "initial", "formal"},
     "postcode": {"sector", "district"},
     "address": {"line", "number"},
+    "date": {"py", "pm", "pd"},
 }
 #: Extras that may be null for a valid value (an address without a house number).
 OPTIONAL_EXTRAS = {"number"}
+#: Extras only an invalid value has: the possible parts of an impossible date.
+PARTIAL_EXTRAS = {"py", "pm", "pd"}
 DTYPES = {"date": pl.Date, "amount": pl.Float64}
 
 
@@ -411,7 +416,8 @@ def test_types_and_extras(normaliser: str) -> None:
     out = _run(normaliser, [None, "", "x", "12"])
     assert out.schema["value"] == DTYPES.get(normaliser, pl.String)
     assert out.schema["error"] == pl.String
-    assert all(out.schema[name] == pl.String for name in norm.extras)
+    for name in norm.extras:
+        assert out.schema[name] == (pl.Int16 if name in PARTIAL_EXTRAS else pl.String)
 
 
 @pytest.mark.parametrize("normaliser", sorted(NORMALISERS))
@@ -485,7 +491,12 @@ def _check_invariants(out: pl.DataFrame, extras: set[str]) -> None:
         if error is not None:
             assert error in REASONS, row
         for name in extras:
-            if name in OPTIONAL_EXTRAS:
+            if name in PARTIAL_EXTRAS:
+                # only an impossible date keeps parts, each possible on its own
+                assert error == "impossible date" or row[name] is None, row
+                bounds = {"py": (1850, 2100), "pm": (1, 12), "pd": (1, 31)}[name]
+                assert row[name] is None or bounds[0] <= row[name] <= bounds[1], row
+            elif name in OPTIONAL_EXTRAS:
                 assert value is not None or row[name] is None, row
             else:
                 assert (row[name] is None) == (value is None), row

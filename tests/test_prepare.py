@@ -23,7 +23,12 @@ from fraudmatch.sealing.bundles import (
     partner_cases,
     write_bundle,
 )
-from fraudmatch.sealing.keys import load_partnership_key
+from fraudmatch.sealing.keys import (
+    GENERATION_META,
+    KEY_PERIOD_META,
+    load_linkage_key,
+    load_partnership_key,
+)
 from fraudmatch.sealing.seal import SealError
 from fraudmatch.spec.partnership import bloom_params, load_partnership
 from fraudmatch.spec.specs import load_spec
@@ -97,10 +102,15 @@ def test_prepare_round_trip_gives_the_pseudonymised_frame(parties, extract, tmp_
     expected = pseudonymise(
         ingest(extract, SPEC.dataset("payroll")).accepted,
         SPEC.dataset("payroll"),
-        load_partnership_key(parties.linkage_key_path),
+        # the period's key, never the partnership secret itself
+        load_linkage_key(parties.linkage_key_path).for_period("2026-11"),
         bloom_params(partnership),
     )
     assert frame.equals(expected)
+    meta = pl.read_parquet_metadata(tmp_path / "o.pq")
+    assert meta[GENERATION_META] == "1" and meta[KEY_PERIOD_META] == "2026-11"
+    secret = load_linkage_key(parties.linkage_key_path).secret
+    assert all(secret.hex() not in v and secret.hex()[:16] not in v for v in meta.values())
     assert frame.height == 3
 
 

@@ -214,7 +214,7 @@ def test_equal_values_in_different_fields_give_different_tokens() -> None:
     dob = pseudonymise(
         payroll_frame([(*PEOPLE[0][:2], date(1980, 5, 5), *PEOPLE[0][3:])]), PAYROLL, KEY
     ).row(0, named=True)
-    assert dob["date_of_birth__m"] != dob["date_of_birth__d"]
+    assert len({dob[f"date_of_birth__{p}"] for p in ("dm", "my", "dy")}) == 3
     assert (
         len({out["postcode__tok"], out["postcode__sector__tok"], out["postcode__district__tok"]})
         == 3
@@ -293,11 +293,38 @@ def test_date_parts_and_the_day_month_swap() -> None:
     assert swap[3] is None  # 11/11 swapped is itself
     assert out.get_column("date_of_birth__year").to_list() == [1975, 1975, 1980, 1990]
     assert out.schema["date_of_birth__year"] == pl.Int16
-    y, m, d = (out.get_column(f"date_of_birth__{p}") for p in "ymd")
-    assert y[0] == y[1] and m[0] != m[1] and d[0] != d[1] and m[0] != m[2]
+    dm, my, dy = (out.get_column(f"date_of_birth__{p}") for p in ("dm", "my", "dy"))
+    assert dm[0] != dm[1] and my[0] != my[1] and dy[0] != dy[1]
     key = field_key(KEY, "date_of_birth")
     assert tok[0] == reference_token(key, "1975-06-02")
-    assert y[0] == reference_token(field_key(KEY, "date_of_birth__y"), "1975")
+    assert my[0] == reference_token(field_key(KEY, "date_of_birth__my"), "1975-06")
+    assert dm[0] == reference_token(field_key(KEY, "date_of_birth__dm"), "02-06")
+    assert dy[0] == reference_token(field_key(KEY, "date_of_birth__dy"), "1975--02")
+    # no lone day, month or year token leaves: counting would read them back
+    assert not {"date_of_birth__y", "date_of_birth__m", "date_of_birth__d"} & set(out.columns)
+
+
+def test_a_damaged_date_keeps_its_possible_parts() -> None:
+    """1958-07-71 and 1958-13-04 are no dates, but their year and month (day) are evidence."""
+    frame = payroll_frame([(*PEOPLE[0][:2], None, *PEOPLE[0][3:])] * 3).with_columns(
+        pl.Series("date_of_birth__py", [1958, 1958, None], dtype=pl.Int16),
+        pl.Series("date_of_birth__pm", [7, None, None], dtype=pl.Int16),
+        pl.Series("date_of_birth__pd", [None, 4, None], dtype=pl.Int16),
+    )
+    out = pseudonymise(frame, PAYROLL, KEY)
+    good = pseudonymise(
+        payroll_frame(
+            [(*PEOPLE[0][:2], d, *PEOPLE[0][3:]) for d in (date(1958, 7, 17), date(1958, 3, 4))]
+        ),
+        PAYROLL,
+        KEY,
+    )
+    assert out.get_column("date_of_birth__tok").null_count() == 3
+    assert out["date_of_birth__my"][0] == good["date_of_birth__my"][0]
+    assert out["date_of_birth__dy"][1] == good["date_of_birth__dy"][1]
+    assert out["date_of_birth__dm"].null_count() == 3
+    assert out["date_of_birth__year"].to_list() == [1958, 1958, None]
+    assert out.row(2, named=True)["date_of_birth__my"] is None
 
 
 def test_phonetic_codes_of_the_first_word() -> None:
@@ -413,12 +440,12 @@ def test_schema_equals_output_columns_for_every_dataset(name: str) -> None:
     if name == "electoral_register":
         assert list(expected)[-7:] == [
             "date_of_birth__tok",
-            "date_of_birth__y",
-            "date_of_birth__m",
-            "date_of_birth__d",
+            "date_of_birth__dm",
+            "date_of_birth__my",
+            "date_of_birth__dy",
             "date_of_birth__dmswap",
             "date_of_birth__year",
-            "date_of_birth",
+            "date_of_birth__adult_month",
         ]
 
 

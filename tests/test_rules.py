@@ -186,7 +186,7 @@ def lint_one(doc: dict) -> list[str]:
         (
             mutate("blocking.rules.1.keys", ["date_of_birth", "surname__metaphone"]),
             "r.yaml: blocking.rules[1].keys: unknown column 'date_of_birth' in the pseudonymised"
-            " payroll; did you mean 'date_of_birth__y'?",
+            " payroll; did you mean 'date_of_birth__my'?",
         ),
         (
             mutate("comparisons.1.column", "surnam"),

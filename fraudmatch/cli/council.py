@@ -52,23 +52,35 @@ def cmd_keys_new(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_partnership(args: argparse.Namespace) -> int:
-    from fraudmatch.sealing.keys import new_partnership_key
+    from fraudmatch.sealing.keys import key_period, new_partnership_key, rotate_partnership_key
 
-    path = new_partnership_key(args.out)
-    console.print(f"partnership linkage key (share with partners only, never the hub): {path}")
+    if args.rotate is None:
+        path = new_partnership_key(args.out)
+        console.print(f"partnership linkage key (share with partners only, never the hub): {path}")
+        return 0
+    if args.start is None:
+        raise ValueError("--rotate needs --from PERIOD: the first period the new key is used for")
+    start = key_period(args.start)
+    path, generation = rotate_partnership_key(args.rotate, args.out)
+    console.print(
+        f"linkage key generation {generation} (share with partners only, never the hub): {path}\n"
+        f"keep {args.rotate} for periods before {start}; add to partnership.yaml, under the "
+        f"generations already listed (every party, the hub included, needs the new file):\n"
+        f"linkage_key:\n  generations:\n    - {{generation: {generation}, from: {start}}}"
+    )
     return 0
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
     from fraudmatch.cli.tables import prepare_table, validation_tables
     from fraudmatch.council.prepare import prepare_extract
-    from fraudmatch.sealing.keys import load_partnership_key, load_private
+    from fraudmatch.sealing.keys import load_linkage_key, load_private
     from fraudmatch.spec.partnership import load_partnership
 
     partnership = load_partnership(args.partnership)
     spec = command_spec(args)
     keys = load_private(args.key)
-    linkage = load_partnership_key(args.linkage_key)
+    linkage = load_linkage_key(args.linkage_key)
     results = []
     for extract in args.extracts:
         dataset = args.dataset or Path(extract).stem
@@ -146,6 +158,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.set_defaults(handler=cmd_keys_new)
     k = keys_sub.add_parser("partnership", help="the partners' shared linkage key")
     k.add_argument("--out", type=Path, required=True, help="file to write (mode 0600)")
+    k.add_argument(
+        "--rotate",
+        type=Path,
+        metavar="CURRENT",
+        help="replace the secret: write the generation after CURRENT's (kept for old periods)",
+    )
+    k.add_argument(
+        "--from", dest="start", metavar="PERIOD", help="with --rotate: first period (YYYY-MM)"
+    )
     k.set_defaults(handler=cmd_keys_partnership)
 
     p = sub.add_parser("prepare", help="validate, pseudonymise and seal extracts for the hub")

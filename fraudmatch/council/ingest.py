@@ -32,6 +32,9 @@ REJECTS_SCHEMA = {
 }
 ROW_REJECTED = "row rejected"
 VALUE_BLANKED = "value blanked"
+# An impossible date of birth (1958-07-71) whose possible parts are kept as evidence: the
+# row stays, even where the column is required, and the report says what was wrong.
+PARTS_KEPT = "valid date parts kept"
 MISSING_REQUIRED = "missing required value"
 EMPTY_ROW = "empty row"
 ALL_COLUMNS = "(all)"
@@ -68,7 +71,7 @@ class Validation:
 
     @property
     def values_blanked(self) -> int:
-        return self.rejects.filter(pl.col("action") == VALUE_BLANKED).height
+        return self.rejects.filter(pl.col("action").is_in([VALUE_BLANKED, PARTS_KEPT])).height
 
     def reasons(self) -> pl.DataFrame:
         """Rows per (action, column, reason), largest first, for the summary table."""
@@ -282,6 +285,10 @@ def _problems(normed: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame:
             bad = err.is_not_null() | missing
         else:
             reason, action, bad = err, pl.lit(VALUE_BLANKED), err.is_not_null()
+        partial = [f"{col.name}__{p}" for p in ("py", "pm", "pd") if f"{col.name}__{p}" in normed]
+        if "date_parts" in col.pseudonymise and partial:
+            kept = pl.any_horizontal(pl.col(p).is_not_null() for p in partial)
+            action = pl.when(err.is_not_null() & kept).then(pl.lit(PARTS_KEPT)).otherwise(action)
         # Rows with a problem are few: filter first, then build their reject rows.
         parts.append(
             normed.filter(bad).select(

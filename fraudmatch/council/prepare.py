@@ -11,6 +11,7 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -18,7 +19,13 @@ import polars as pl
 from fraudmatch.common.fsutil import atomic_path
 from fraudmatch.council.ingest import Validation, ingest
 from fraudmatch.council.pseudonymise import pseudonymise
-from fraudmatch.sealing.keys import PartyKeys
+from fraudmatch.sealing.keys import (
+    GENERATION_META,
+    KEY_PERIOD_META,
+    LinkageKey,
+    PartyKeys,
+    key_period,
+)
 from fraudmatch.sealing.seal import Header, seal_file
 from fraudmatch.spec.partnership import Partnership, bloom_params
 from fraudmatch.spec.specs import SPEC_FINGERPRINT_KEY, Spec, resolve_spec
@@ -68,7 +75,7 @@ def prepare_extract(
     period: str,
     partner: PartyKeys,
     partnership: Partnership,
-    linkage_key: bytes,
+    linkage_key: LinkageKey | bytes,
     out_dir: Path,
     rejects_path: Path | None = None,
     spec: Spec | None = None,
@@ -77,10 +84,12 @@ def prepare_extract(
     """Validate, pseudonymise and seal one extract to the hub.
 
     The rejects report is written first (it is the partner's to act on even when the
-    extract is refused); the sealed file is written atomically into ``out_dir``.
+    extract is refused); the sealed file is written atomically into ``out_dir``. Tokens are
+    made with the period's key (:func:`cycle_key`), never the partnership secret itself.
     """
     spec = spec or resolve_spec(partnership)
     me = partnership.partner(partner.name)
+    key, generation = cycle_key(linkage_key, partnership, period)
     if me.datasets and dataset not in me.datasets:
         raise PrepareError(
             f"{partnership.source} says {me.name} submits {', '.join(me.datasets)}, "
@@ -93,18 +102,19 @@ def prepare_extract(
     with atomic_path(rejects_path) as tmp:
         result.rejects.write_csv(tmp)
     check_fit_to_send(result, max_rejected)
-    frame = pseudonymise(result.accepted, ds, linkage_key, bloom_params(partnership))
+    as_of = date.fromisoformat(f"{key_period(period)}-01")
+    frame = pseudonymise(result.accepted, ds, key, bloom_params(partnership), as_of=as_of)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / submission_name(me.name, dataset, period)
     with tempfile.TemporaryDirectory(prefix="fraudmatch-") as tmpdir:
         os.chmod(tmpdir, 0o700)
         parquet = Path(tmpdir) / "payload.parquet"
-        frame.write_parquet(
-            parquet,
-            compression="zstd",
-            statistics=False,
-            metadata={SPEC_FINGERPRINT_KEY: spec.fingerprint},
-        )
+        meta = {
+            SPEC_FINGERPRINT_KEY: spec.fingerprint,
+            GENERATION_META: str(generation),
+            KEY_PERIOD_META: key_period(period),
+        }
+        frame.write_parquet(parquet, compression="zstd", statistics=False, metadata=meta)
         header = seal_file(
             parquet,
             target,
@@ -124,6 +134,29 @@ def prepare_extract(
         header=header,
         rows_sent=frame.height,
     )
+
+
+def cycle_key(
+    linkage_key: LinkageKey | bytes, partnership: Partnership, period: str
+) -> tuple[bytes, int]:
+    """The period's token key and its generation, refusing a key of the wrong generation.
+
+    Bytes stand for a generation-1 secret (a key file from before generations existed).
+    """
+    if not isinstance(linkage_key, LinkageKey):
+        linkage_key = LinkageKey(linkage_key)
+    try:
+        month = key_period(period)
+    except ValueError as exc:
+        raise PrepareError(f"{exc}; nothing was sent") from None
+    expected = partnership.linkage_generation(period)
+    if linkage_key.generation != expected:
+        raise PrepareError(
+            f"{partnership.source} says period {month} uses linkage-key generation {expected}, "
+            f"but the key given is generation {linkage_key.generation}; use the partnership key "
+            f"file of generation {expected}; nothing was sent"
+        )
+    return linkage_key.for_period(period), expected
 
 
 def open_submission(
@@ -154,7 +187,7 @@ def submit_folder(
     *,
     partnership: Partnership,
     partner: PartyKeys,
-    linkage_key: bytes,
+    linkage_key: LinkageKey | bytes,
     period: str,
     spec: Spec | None = None,
 ) -> dict[str, list[dict[str, str]]]:

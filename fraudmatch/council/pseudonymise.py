@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -52,7 +53,7 @@ from fraudmatch.spec.bloom import DEFAULT_BLOOM, BloomParams, bloom_encode
 from fraudmatch.spec.normalisers import address_line, address_number, formal_name
 from fraudmatch.spec.outputs import (
     CLEAR_TYPES,
-    DATE_PARTS,
+    DATE_PAIRS,
     PHONETIC,
     TOKEN,
     method_columns,
@@ -76,6 +77,9 @@ _PURPOSES = ("token", "bloom")
 # The initial and the formal first name too: a record showing only "S" (first word S) meets
 # SOPHIE's initial S, and JIMMY's formal name JAMES meets a first word JAMES.
 _SHARED_DOMAIN_EXTRAS = {"name": frozenset({"first", "last", "initial", "formal"})}
+ADULT_AGE = 18
+# Methods worked on the rows themselves rather than on a table of distinct values.
+_PER_ROW_METHODS = frozenset({"clear", "withheld", "date_parts", "adult_month"})
 _ISO = "%Y-%m-%d"
 _VALUE = "__value"
 _CODE = "__code"
@@ -371,30 +375,67 @@ def _phonetic_columns(table: pl.DataFrame, col: ColumnSpec, key: bytes) -> list[
     return out
 
 
-def _date_part_columns(table: pl.DataFrame, col: ColumnSpec, key: bytes) -> list[pl.Series]:
-    """Tokens of the date, its parts and its day-month swap, and the clear year.
+def _date_part_columns(frame: pl.DataFrame, col: ColumnSpec, key: bytes) -> list[pl.Series]:
+    """Tokens of the date, its part pairs and its day-month swap, and the clear year.
 
-    The swap exists only when the day could be a month (day <= 12) and differs from the
-    month: otherwise no other date could have been keyed in by swapping.
+    Worked per row from the frame, not the distinct-value table, because a damaged date
+    (1958-07-71) has no value but keeps its possible parts (``{col}__py``/``pm``/``pd``
+    from the date normaliser) as partial evidence: here the month-year pair and the year.
+    A pair is sent only where it could be part of a real date (no 30 February). The swap
+    exists only when the day could be a month (day <= 12) and differs from the month:
+    otherwise no other date could have been keyed in by swapping.
     """
     name = col.name
+    value = _value(frame, col).rename(_VALUE)
+
+    def part(p: str) -> pl.Series:
+        held = f"{name}__{p}"
+        if held in frame.columns:
+            return frame.get_column(held).cast(pl.Int32).rename(p)
+        return pl.Series(p, [None] * frame.height, dtype=pl.Int32)
+
     d = pl.col(_VALUE)
-    day, month = d.dt.day(), d.dt.month()
-    swappable = (day <= 12) & (day != month)
-    swapped = pl.date(d.dt.year(), pl.min_horizontal(day, 12), month)
-    text = table.select(
+    y = pl.coalesce(d.dt.year(), pl.col("py"))
+    m = pl.coalesce(d.dt.month().cast(pl.Int32), pl.col("pm"))
+    day = pl.coalesce(d.dt.day().cast(pl.Int32), pl.col("pd"))
+    # the longest month m can have (29 for February, whatever the year)
+    longest = pl.when(m == 2).then(29).when(m.is_in([4, 6, 9, 11])).then(30).otherwise(31)
+    swappable = (d.dt.day() <= 12) & (d.dt.day() != d.dt.month())
+    swapped = pl.date(d.dt.year(), pl.min_horizontal(d.dt.day(), 12), d.dt.month())
+
+    def two(e: pl.Expr) -> pl.Expr:
+        return e.cast(pl.String).str.zfill(2)
+
+    text = pl.DataFrame([value, part("py"), part("pm"), part("pd")]).select(
         d.dt.to_string(_ISO).alias("tok"),
-        *(d.dt.to_string(fmt).alias(part) for part, fmt in DATE_PARTS.items()),
+        pl.when(day <= longest).then(pl.format("{}-{}", two(day), two(m))).alias("dm"),
+        pl.format("{}-{}", y, two(m)).alias("my"),
+        pl.format("{}--{}", y, two(day)).alias("dy"),
         pl.when(swappable).then(swapped).dt.to_string(_ISO).alias("dmswap"),
-        d.dt.year().cast(pl.Int16).alias("year"),
+        y.cast(pl.Int16).alias("year"),
     )
     whole = field_key(key, name)
-    out = {"tok": _hash(text.get_column("tok"), whole)}
-    for part in DATE_PARTS:
-        (out[part],) = _mapped_tokens([text.get_column(part)], field_key(key, f"{name}__{part}"))
-    (out["dmswap"],) = _mapped_tokens([text.get_column("dmswap")], whole)
-    out["year"] = text.get_column("year")
-    return [out[p].alias(f"{name}__{p}") for p in ("tok", *DATE_PARTS, "dmswap", "year")]
+    tok, swap = _mapped_tokens([text.get_column("tok"), text.get_column("dmswap")], whole)
+    out = {"tok": tok, "dmswap": swap, "year": text.get_column("year")}
+    for pair in DATE_PAIRS:
+        (out[pair],) = _mapped_tokens([text.get_column(pair)], field_key(key, f"{name}__{pair}"))
+    return [out[p].alias(f"{name}__{p}") for p in ("tok", *DATE_PAIRS, "dmswap", "year")]
+
+
+def _adult_month_column(frame: pl.DataFrame, col: ColumnSpec, as_of: date) -> pl.Series:
+    """The first day of the month a person turns 18, only where that is after ``as_of``.
+
+    The single-person-discount rule needs "18 or over on the cycle date", not a date of
+    birth: someone already 18 on ``as_of`` (the first day of the submission's period, before
+    any cycle date) is sent nothing, which the rule reads as an adult, and an attainer is
+    sent the coarsest grain that answers the question.
+    """
+    d = _value(frame, col).rename(_VALUE).to_frame()
+    turns = pl.date(pl.col(_VALUE).dt.year() + ADULT_AGE, pl.col(_VALUE).dt.month(), 1)
+    # the 18th birthday itself, for the comparison with as_of (29 February -> 1 March)
+    birthday = pl.col(_VALUE).dt.offset_by(f"{ADULT_AGE}y")
+    out = d.select(pl.when(birthday > pl.lit(as_of)).then(turns).alias(f"{col.name}__adult_month"))
+    return out.to_series()
 
 
 def _needed_extras(col: ColumnSpec) -> list[str]:
@@ -406,7 +447,7 @@ def _needed_extras(col: ColumnSpec) -> list[str]:
 
 
 def _column_outputs(
-    frame: pl.DataFrame, col: ColumnSpec, key: bytes, bloom: BloomParams
+    frame: pl.DataFrame, col: ColumnSpec, key: bytes, bloom: BloomParams, as_of: date
 ) -> list[pl.Series]:
     """Every output of one column, in method order.
 
@@ -415,7 +456,7 @@ def _column_outputs(
     """
     for method in col.pseudonymise:
         method_columns(col, method, bloom)  # refuses an unknown method before any work
-    worked = [m for m in col.pseudonymise if m not in ("clear", "withheld")]
+    worked = [m for m in col.pseudonymise if m not in _PER_ROW_METHODS]
     outputs: dict[str, list[pl.Series]] = {}
     if worked:
         keys = _keys(frame, col, _needed_extras(col))
@@ -427,8 +468,6 @@ def _column_outputs(
                 series = _bloom_columns(table, col, key, bloom, distinct)
             elif method == "phonetic":
                 series = _phonetic_columns(table, col, key)
-            else:
-                series = _date_part_columns(table, col, key)
             outputs[method] = series
         back = _back(keys, pl.DataFrame([s for m in worked for s in outputs[m]]), codes)
         outputs = {m: [back.get_column(s.name) for s in outputs[m]] for m in worked}
@@ -436,6 +475,10 @@ def _column_outputs(
     for method in col.pseudonymise:
         if method == "clear":
             out.append(_value(frame, col))
+        elif method == "date_parts":
+            out += _date_part_columns(frame, col, key)
+        elif method == "adult_month":
+            out.append(_adult_month_column(frame, col, as_of))
         elif method != "withheld":
             out += outputs[method]
     return out
@@ -452,19 +495,24 @@ def pseudonymise(
     dataset: DatasetSpec,
     key: bytes,
     bloom: BloomParams = DEFAULT_BLOOM,
+    *,
+    as_of: date | None = None,
 ) -> pl.DataFrame:
     """What leaves the partner for one normalised extract, in the order of :func:`output_columns`.
 
-    ``key`` is the 32-byte partnership linkage key. Rows keep their order; the same frame and
-    key always give the same output. Columns the specification does not list (and withheld
-    ones) are dropped.
+    ``key`` is the 32-byte linkage key of the submission's period (see
+    :func:`fraudmatch.sealing.keys.cycle_linkage_key`). Rows keep their order; the same
+    frame and key always give the same output. Columns the specification does not list (and
+    withheld ones) are dropped. ``as_of`` (default today; ``prepare`` gives the first day of
+    the period) is the date before which an ``adult_month`` column sends nothing.
     """
+    as_of = as_of or date.today()
     if len(key) != KEY_BYTES:
         raise ValueError(f"the partnership key must be {KEY_BYTES} bytes, not {len(key)}")
     _check_columns(frame, dataset.columns, dataset.name)
     series: list[pl.Series] = []
     for col in dataset.columns:
-        series += _column_outputs(frame, col, key, bloom)
+        series += _column_outputs(frame, col, key, bloom, as_of)
     out = pl.DataFrame(series)
     expected = output_columns(dataset, bloom)
     if out.schema != pl.Schema(expected):

@@ -34,7 +34,7 @@ from fraudmatch.hub.workspace import (
     inbox_files,
     take_file,
 )
-from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
+from fraudmatch.sealing.keys import PartyKeys, PublicIdentity, key_generation_problem
 from fraudmatch.sealing.seal import Header, SealError, open_file, read_header, verify_file
 from fraudmatch.spec.bloom import BloomParams
 from fraudmatch.spec.outputs import output_columns
@@ -452,6 +452,7 @@ def _store(ctx: _Context, partner: str, path: Path, header: Header) -> StoredSub
             raise Refusal(str(exc), header) from None
         _check_spec_fingerprint(tmp, header, ctx.spec)
         rows = _check_payload(tmp, header, output_columns(dataset, ctx.bloom))
+        _check_generation(ctx, tmp, header)
         crash_point("collect")
     sealed = ctx.workspace.sealed_dir(partner, dataset.name) / f"{name}.sealed"
     catalogue.record_submission(
@@ -485,6 +486,15 @@ def _check_spec_fingerprint(parquet: Path, header: Header, spec: Spec) -> None:
             "file at every partner and at the hub",
             header,
         )
+
+
+def _check_generation(ctx: _Context, parquet: Path, header: Header) -> None:
+    """Quarantine a payload keyed with another generation or period than the partnership's:
+    its tokens would never meet the others', and matching would silently find nothing."""
+    expected = ctx.partnership.linkage_generation(header.period)
+    problem = key_generation_problem(pl.read_parquet_metadata(parquet), expected, header.period)
+    if problem:
+        raise Refusal(f"{problem} ({ctx.partnership.source})", header)
 
 
 def _check_payload(parquet: Path, header: Header, expected: Mapping[str, pl.DataType]) -> int:

@@ -36,7 +36,9 @@ ROW = "__row"
 PARTNER = "__pc"
 HOT_DETAIL = 25  # hot blocks described one by one per blocking rule and action; then a sum
 _SEED = 0x5EED_B10C
-_TOKEN_SUFFIXES = ("__tok", "__metaphone", "__nysiis", "__soundex", "__y", "__m", "__d", "__dmswap")
+_TOKEN_SUFFIXES = (
+    "__tok", "__metaphone", "__nysiis", "__soundex", "__dm", "__my", "__dy", "__dmswap",
+)  # fmt: skip
 
 
 def block_col(i: int) -> str:

@@ -31,6 +31,10 @@ from fraudmatch.matching.similarity import (
 
 __all__ = ["Comparer", "comparison_columns", "gamma_name", "label_expr", "side_columns"]
 
+# What a date_parts comparison reads (see fraudmatch.council.pseudonymise): the whole date,
+# the three pairs of parts, the day-month swap and the clear year.
+DATE_PART_SUFFIXES = ("__tok", "__dm", "__my", "__dy", "__dmswap", "__year")
+
 
 def gamma_name(comp: Comparison | str) -> str:
     return f"gamma_{comp if isinstance(comp, str) else comp.name}"
@@ -58,7 +62,7 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
         refs.append(_sfx(comp.column, "__bfn"))
     elif comp.type == "date_parts":
         assert comp.column is not None
-        refs = [_sfx(comp.column, s) for s in ("__tok", "__y", "__m", "__d", "__dmswap")]
+        refs = [_sfx(comp.column, s) for s in DATE_PART_SUFFIXES]
     else:
         assert comp.column is not None
         refs = [comp.column]
@@ -104,23 +108,27 @@ def _hierarchy_expr(comp: Comparison) -> pl.Expr:
 
 
 def _date_parts_expr(comp: Comparison) -> pl.Expr:
+    """Date-of-birth levels from tokens that counting cannot read back.
+
+    Two of year, month and day agreeing is one of the pair tokens (day-month, month-year,
+    day-year) agreeing. A damaged date (1958-07-71) has no whole-date token but keeps the
+    pairs its possible parts make, so it still agrees or disagrees: the comparison is null
+    only when no token or year is comparable at all.
+    """
     assert comp.column is not None
-    tok, y, m, d, swap = (_sfx(comp.column, s) for s in ("__tok", "__y", "__m", "__d", "__dmswap"))
-    agree = (
-        _eq(y).fill_null(False).cast(pl.Int8)
-        + _eq(m).fill_null(False).cast(pl.Int8)
-        + _eq(d).fill_null(False).cast(pl.Int8)
-    )
+    tok, dm, my, dy, swap, year = (_sfx(comp.column, s) for s in DATE_PART_SUFFIXES)
+    pairs = [_eq(p).fill_null(False) for p in (dm, my, dy)]
     swapped = (pl.col(L(swap.left)) == pl.col(R(tok.right))) | (
         pl.col(R(swap.right)) == pl.col(L(tok.left))
     )
     known = {
         "exact": _eq(tok),
         "day_month_swapped": swapped,
-        "one_part_differs": agree >= 2,
-        "year_only": _eq(y),
+        "one_part_differs": pl.any_horizontal(pairs),
+        "year_only": _eq(year),
     }
-    return levels_expr([known[x] for x in comp.levels], ~_both(tok), comp.n_levels)
+    comparable = pl.any_horizontal(_both(r) for r in (tok, dm, my, dy, year))
+    return levels_expr([known[x] for x in comp.levels], ~comparable, comp.n_levels)
 
 
 def _diff_expr(comp: Comparison) -> pl.Expr:

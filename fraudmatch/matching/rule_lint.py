@@ -61,7 +61,7 @@ def _comparison_columns(rule: Rule, add: Callable[..., None]) -> None:
                 add(f"{path}.exact", c.exact)
         elif c.type == "date_parts":
             assert c.column is not None
-            for suf in ("__tok", "__y", "__m", "__d", "__dmswap"):
+            for suf in ("__tok", "__dm", "__my", "__dy", "__dmswap", "__year"):
                 add(f"{path}.column", suffixed(c.column, suf), "date_parts")
         elif c.type in ("date_diff", "numeric", "string"):
             assert c.column is not None
@@ -118,7 +118,7 @@ def lint_rules(
             if col not in schema:
                 shown = col.removesuffix("__bfn") if kind == "bloom" else col
                 if kind == "date_parts":
-                    shown = re.sub(r"__(tok|y|m|d|dmswap)$", "", col)
+                    shown = re.sub(r"__(tok|dm|my|dy|dmswap|year)$", "", col)
                 known = list(schema)
                 if kind == "bloom":
                     known = [c.removesuffix("__bfn") for c in schema if c.endswith("__bfn")]

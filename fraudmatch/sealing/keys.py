@@ -13,7 +13,12 @@ text can be pasted inline into ``partnership.yaml``. A short fingerprint
 lets two officers confirm over the phone that they hold the same public file.
 
 The partnership linkage key (32 random bytes) is shared by the partners only,
-never the hub; it keys the pseudonymisation tokens.
+never the hub. It is never used as it is: each period's tokens and Bloom encodings are
+keyed with ``cycle_linkage_key(secret, period)`` (HKDF-SHA256 over the period's month), so
+the same person has unrelated tokens in two cycles and the hub cannot follow anyone from
+one cycle to the next. The secret itself can be replaced (``keys partnership --rotate``):
+each file records its *generation*, the partnership file says from which period each
+generation is used, and a submission states the generation it was made with (never the key).
 
 File formats are documented in ``docs/sealed-format.md``. Secret values never
 appear in a repr, an exception message or a log line.
@@ -33,12 +38,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives import hashes, hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from fraudmatch.common.fsutil import atomic_write_bytes, write_private_bytes
 
@@ -47,11 +53,19 @@ __all__ = [
     "PartyKeys",
     "PublicIdentity",
     "generate_party",
+    "key_generation_problem",
+    "GENERATION_META",
+    "KEY_PERIOD_META",
+    "LinkageKey",
+    "cycle_linkage_key",
+    "key_period",
+    "load_linkage_key",
     "load_partnership_key",
     "load_private",
     "load_public",
     "new_partnership_key",
     "new_party",
+    "rotate_partnership_key",
     "parse_public_identity",
     "partnership_key_check",
     "public_identity_from_dict",
@@ -76,6 +90,12 @@ PARTNERSHIP_KEY_LEN = 32
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _FINGERPRINT_LABEL = b"fraudmatch/identity/v1\x00"
 _KEY_CHECK_LABEL = b"fraudmatch/partnership-key-check/v1"
+_CYCLE_SALT = b"fraudmatch/linkage-cycle/v1"
+# Parquet metadata of a submission: the linkage-key generation it was made with and the month
+# its key is derived for (never the key), checked by the hub against the partnership file.
+GENERATION_META = "fraudmatch:linkage_generation"
+KEY_PERIOD_META = "fraudmatch:key_period"
+_MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 class KeyFileError(ValueError):
@@ -277,17 +297,85 @@ def public_identity_from_dict(
 # --------------------------------------------------------------------------- partnership key
 
 
-def new_partnership_key(path: str | os.PathLike[str]) -> Path:
+@dataclass(frozen=True, repr=False)
+class LinkageKey:
+    """The partners' linkage secret and its generation; the hub never holds either file."""
+
+    secret: bytes
+    generation: int = 1
+
+    def __repr__(self) -> str:
+        return f"LinkageKey(generation={self.generation}, check={self.check})"
+
+    @property
+    def check(self) -> str:
+        return partnership_key_check(self.secret)
+
+    def for_period(self, period: str) -> bytes:
+        """The key this period's tokens and Bloom encodings are made with."""
+        return cycle_linkage_key(self.secret, period)
+
+
+def key_period(period: str) -> str:
+    """The month (``YYYY-MM``) a period's key is derived for: 2026-11 and 2026-11-30 agree."""
+    match = _MONTH_RE.match(period)
+    if match is None or len(period) not in (7, 10):
+        raise ValueError(f"period {period!r} is not a period such as 2026-11 or 2026-11-30")
+    return match.group(0)
+
+
+def cycle_linkage_key(secret: bytes, period: str) -> bytes:
+    """HKDF-SHA256 of the partnership secret for one period's month (32 bytes).
+
+    Tokens of one cycle do not join to another's, and a leaked cycle key exposes that cycle
+    only: HKDF is one-way, so neither the secret nor another period's key follows from it.
+    """
+    if len(secret) != PARTNERSHIP_KEY_LEN:
+        raise ValueError(
+            f"the partnership key must be {PARTNERSHIP_KEY_LEN} bytes, not {len(secret)}"
+        )
+    info = f"fraudmatch/v1/period/{key_period(period)}".encode()
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=PARTNERSHIP_KEY_LEN, salt=_CYCLE_SALT, info=info)
+    return hkdf.derive(secret)
+
+
+def key_generation_problem(meta: Mapping[str, str], expected: int, period: str) -> str | None:
+    """Why a submission's key metadata does not fit its period, or None when it does.
+
+    ``meta`` is the payload's Parquet metadata (:data:`GENERATION_META`,
+    :data:`KEY_PERIOD_META`); ``expected`` the generation the partnership names for the period.
+    """
+    made = meta.get(GENERATION_META)
+    if made is None:
+        return (
+            f"made without a linkage-key generation; period {period} uses generation "
+            f"{expected}: prepare it again"
+        )
+    if made != str(expected):
+        return (
+            f"made with linkage-key generation {made}, but period {period} uses generation "
+            f"{expected}: prepare it again with the generation-{expected} key"
+        )
+    keyed = meta.get(KEY_PERIOD_META)
+    if keyed != key_period(period):
+        return f"keyed for period {keyed}, not {period}: its tokens would not meet this period's"
+    return None
+
+
+def new_partnership_key(path: str | os.PathLike[str], generation: int = 1) -> Path:
     """Write a fresh 32-byte linkage key (mode 0600); never overwrite an existing one."""
     target = Path(path)
     if os.path.lexists(target):
         raise FileExistsError(f"{target} already exists: refusing to overwrite a partnership key")
+    if generation < 1:
+        raise ValueError(f"a key generation is a whole number from 1, not {generation}")
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_bytes(PARTNERSHIP_KEY_LEN)
     text = (
         "# fraudmatch partnership linkage key. SECRET: shared by the partner councils only,\n"
         "# never the hub. Compare the check value (not the key) to confirm you hold the same.\n"
         f"{PARTNERSHIP_TAG}: {KEY_FILE_VERSION}\n"
+        f"generation: {generation}\n"
         f"check: {partnership_key_check(key)}\n"
         f"key: {_b64(key)}\n"
     )
@@ -295,16 +383,34 @@ def new_partnership_key(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def load_partnership_key(path: str | os.PathLike[str]) -> bytes:
-    """Load the linkage key, refusing a file that others could read or a corrupted copy."""
+def rotate_partnership_key(
+    current: str | os.PathLike[str], out: str | os.PathLike[str]
+) -> tuple[Path, int]:
+    """Write the next generation's key to ``out``; the current file is kept for old periods."""
+    generation = load_linkage_key(current).generation + 1
+    return new_partnership_key(out, generation), generation
+
+
+def load_linkage_key(path: str | os.PathLike[str]) -> LinkageKey:
+    """Load the linkage secret and its generation (a file without one is generation 1)."""
     source = Path(path)
-    fields = _parse_fields(_read_secret_text(source), source, PARTNERSHIP_TAG, ("check", "key"))
+    fields = _parse_fields(
+        _read_secret_text(source), source, PARTNERSHIP_TAG, ("check", "key"), ("generation",)
+    )
     key = _field_b64(fields, "key", PARTNERSHIP_KEY_LEN, source)
     if not hmac.compare_digest(fields["check"], partnership_key_check(key)):
         raise KeyFileError(
             f"{source}: the key does not match its check value (file corrupted or edited)"
         )
-    return key
+    raw = fields.get("generation", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise KeyFileError(f"{source}: 'generation' must be a whole number from 1")
+    return LinkageKey(key, int(raw))
+
+
+def load_partnership_key(path: str | os.PathLike[str]) -> bytes:
+    """Load the linkage secret, refusing a file that others could read or a corrupted copy."""
+    return load_linkage_key(path).secret
 
 
 def partnership_key_check(key: bytes) -> str:
@@ -406,8 +512,10 @@ def _read_secret_text(source: Path) -> str:
         raise KeyFileError(f"{source}: not a text key file") from None
 
 
-def _parse_fields(text: str, source: object, tag: str, keys: tuple[str, ...]) -> dict[str, str]:
-    """Parse ``key: value`` lines (``#`` comments allowed) into exactly ``tag`` + ``keys``.
+def _parse_fields(
+    text: str, source: object, tag: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """Parse ``key: value`` lines (``#`` comments allowed) into ``tag`` + ``keys`` (+ optional).
 
     Errors name the line number and key, never the value: values may be secret.
     """
@@ -431,7 +539,7 @@ def _parse_fields(text: str, source: object, tag: str, keys: tuple[str, ...]) ->
     missing = [k for k in keys if k not in fields]
     if missing:
         raise KeyFileError(f"{source}: missing {', '.join(repr(k) for k in missing)}")
-    unknown = sorted(set(fields) - set(keys))
+    unknown = sorted(set(fields) - set(keys) - set(optional))
     if unknown:
         raise KeyFileError(f"{source}: unknown key(s) {', '.join(repr(k) for k in unknown)}")
     return fields

@@ -28,7 +28,9 @@ PHONETIC: dict[str, Callable[[str], str]] = {
     "nysiis": jellyfish.nysiis,
     "soundex": jellyfish.soundex,
 }
-DATE_PARTS = {"y": "%Y", "m": "%m", "d": "%d"}
+# Pairs of date parts keyed together: a pair has hundreds to thousands of values, so its
+# token cannot be read back by counting as a lone day (31 values) or month (12) could.
+DATE_PAIRS = ("dm", "my", "dy")
 
 
 def string_extras(col: ColumnSpec) -> tuple[str, ...]:
@@ -48,8 +50,10 @@ def method_columns(col: ColumnSpec, method: str, bloom: BloomParams) -> dict[str
     if method == "phonetic":
         return {f"{name}__{algo}": TOKEN() for algo in PHONETIC}
     if method == "date_parts":
-        parts = [f"{name}__{p}" for p in ("tok", *DATE_PARTS, "dmswap")]
+        parts = [f"{name}__{p}" for p in ("tok", *DATE_PAIRS, "dmswap")]
         return {**dict.fromkeys(parts, TOKEN()), f"{name}__year": pl.Int16()}
+    if method == "adult_month":
+        return {f"{name}__adult_month": pl.Date()}
     if method == "withheld":
         return {}
     raise ValueError(f"column {name!r}: unknown pseudonymisation method {method!r}")

@@ -7,6 +7,7 @@ dataset that partner submits, and partners use it to check the hub's bundles.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ _TOP_KEYS = {
     "transport",
     "spec",
     "rules",
+    "linkage_key",
 }
 _PARTY_KEYS = {"name", "public_key", "public_key_file", "datasets", "description"}
 
@@ -60,11 +62,27 @@ class Partnership:
     engine: Mapping[str, Any] = field(default_factory=dict)
     # fsspec URLs with {partner}: where councils drop submissions and pick up bundles
     transport: Mapping[str, str] = field(default_factory=dict)
+    # (first period YYYY-MM, generation) of each linkage key, oldest first; none: generation 1
+    linkage_generations: tuple[tuple[str, int], ...] = ()
     source: str = "<memory>"
     # the partnership's data specification (extends the shipped one); None: the shipped one
     spec: Path | None = None
     # rule folders, in order; the shipped rules unless the file says otherwise
     rules: tuple[Path, ...] = field(default_factory=lambda: (shipped_rules_dir(),))
+
+    def linkage_generation(self, period: str) -> int:
+        """The linkage-key generation partners use for ``period`` (``linkage_key.generations``)."""
+        month = period[:7]
+        in_force = [gen for start, gen in self.linkage_generations if start <= month]
+        if in_force:
+            return in_force[-1]
+        if not self.linkage_generations:
+            return 1
+        first, gen = self.linkage_generations[0]
+        raise PartnershipError(
+            f"{self.source}: linkage_key.generations: no generation for period {period} "
+            f"(the first, {gen}, is used from {first})"
+        )
 
     def partner(self, name: str) -> Party:
         try:
@@ -163,6 +181,33 @@ def _rule_folders(raw: Any, source: str, base: Path) -> tuple[Path, ...]:
     return tuple(folders)
 
 
+def _linkage_generations(raw: Any, source: str) -> tuple[tuple[str, int], ...]:
+    """``linkage_key: {generations: [{generation: 2, from: 2027-01}, ...]}``, checked."""
+    if raw is None:
+        return ()
+    path = "linkage_key.generations"
+    gens = raw.get("generations") if isinstance(raw, dict) and set(raw) <= {"generations"} else None
+    if not isinstance(gens, list) or not gens:
+        raise PartnershipError(
+            f"{source}: {path}: expected a list such as [{{generation: 1, from: 2026-01}}]"
+        )
+    out: list[tuple[str, int]] = []
+    for i, g in enumerate(gens):
+        if not isinstance(g, dict) or set(g) != {"generation", "from"}:
+            raise PartnershipError(f"{source}: {path}[{i}]: expected generation and from")
+        gen, start = g["generation"], str(g["from"])
+        if not isinstance(gen, int) or isinstance(gen, bool) or gen < 1:
+            raise PartnershipError(f"{source}: {path}[{i}].generation: a whole number from 1")
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
+            raise PartnershipError(f"{source}: {path}[{i}].from: a period such as 2027-01")
+        if out and (gen <= out[-1][1] or start <= out[-1][0]):
+            raise PartnershipError(
+                f"{source}: {path}[{i}]: generations must rise, each from a later period"
+            )
+        out.append((start, gen))
+    return tuple(out)
+
+
 def parse_partnership(data: Any, source: str = "<memory>", base: Path | None = None) -> Partnership:
     """Validate a parsed YAML document into a :class:`Partnership`."""
     base = base or Path.cwd()
@@ -197,6 +242,7 @@ def parse_partnership(data: Any, source: str = "<memory>", base: Path | None = N
         bloom=dict(data.get("bloom") or {}),
         engine=dict(data.get("engine") or {}),
         transport=_transport(data.get("transport"), source),
+        linkage_generations=_linkage_generations(data.get("linkage_key"), source),
         source=source,
         spec=_spec_path(data.get("spec"), source, base),
         rules=_rule_folders(data.get("rules"), source, base),

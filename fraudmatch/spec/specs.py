@@ -44,7 +44,9 @@ NORMALISERS = (
     "postal_code",
     "phone",
 )
-PSEUDONYMISE = ("clear", "token", "bloom", "phonetic", "date_parts", "withheld")
+PSEUDONYMISE = ("clear", "token", "bloom", "phonetic", "date_parts", "adult_month", "withheld")
+# Methods whose output the hub reads in clear: each such column must say ``why:`` it needs it.
+CLEAR_METHODS = frozenset({"clear", "adult_month"})
 # Extra columns each normaliser adds next to the value (``{col}__{suffix}``).
 NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
     "name": ("first", "last", "initial", "formal"),
@@ -54,10 +56,10 @@ NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
 # Which pseudonymisation methods make sense for which normalised type.
 _METHODS_FOR_TYPE = {
     "string": {"clear", "token", "bloom", "phonetic", "withheld"},
-    "date": {"clear", "date_parts", "token", "withheld"},
+    "date": {"clear", "date_parts", "adult_month", "token", "withheld"},
     "number": {"clear", "withheld"},
 }
-_COLUMN_KEYS = {"type", "required", "normaliser", "pseudonymise", "description"}
+_COLUMN_KEYS = {"type", "required", "normaliser", "pseudonymise", "description", "why"}
 _DATASET_KEYS = {"description", "columns"}
 
 DEFAULT_SPEC_PATH = shipped_spec_path()
@@ -85,6 +87,14 @@ class ColumnSpec:
     @property
     def options_dict(self) -> dict[str, Any]:
         return dict(self.options)
+
+    # why the hub needs this column in clear (data minimisation); set for every clear column
+    why: str = ""
+
+    @property
+    def clear(self) -> bool:
+        """Whether anything of this column reaches the hub readable (not a token or CLK)."""
+        return bool(CLEAR_METHODS.intersection(self.pseudonymise))
 
     @property
     def extras(self) -> tuple[str, ...]:
@@ -221,6 +231,7 @@ def _parse_column(source: str, ds: str, name: str, raw: Any) -> ColumnSpec:
         options=options,
         pseudonymise=tuple(methods),
         description=str(raw.get("description", "")),
+        why=str(raw.get("why", "")),
     )
 
 

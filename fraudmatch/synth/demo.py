@@ -99,7 +99,7 @@ def run(
 ) -> int:
     from fraudmatch.cli.tables import prepare_table
     from fraudmatch.council.prepare import prepare_extract
-    from fraudmatch.sealing.keys import load_partnership_key
+    from fraudmatch.sealing.keys import load_linkage_key
     from fraudmatch.spec.partnership import load_partnership
     from fraudmatch.synth import generate
 
@@ -121,7 +121,7 @@ def run(
     datasets = list(load_spec().datasets)
     parties = make_parties(out, synth.partners, datasets)
     partnership = load_partnership(parties.partnership_path)
-    linkage = load_partnership_key(parties.linkage_key_path)
+    linkage = load_linkage_key(parties.linkage_key_path)
     console.print(f"partnership: {parties.partnership_path}")
 
     from fraudmatch.hub.workspace import open_workspace

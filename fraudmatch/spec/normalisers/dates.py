@@ -112,4 +112,20 @@ def normalise_date(raw: pl.Expr) -> Normalised:
     # pl.date raises on impossible components, so they are nulled before it sees them.
     valid = (parsed & in_range & real).fill_null(False)
     parts = (pl.when(valid).then(part) for part in (y, m, d))
-    return finish(state, pl.date(*parts), checks)
+    done = finish(state, pl.date(*parts), checks)
+    # Partial evidence: the parts of an impossible date (1958-07-71, 1958-13-04) that are
+    # each possible on their own, kept after finish nulls the value so that a date-of-birth
+    # comparison can still use them; the error still says what was wrong.
+    damaged = (parsed & in_range & ~real).fill_null(False)
+    partial = {
+        "py": pl.when(damaged).then(y),
+        "pm": pl.when(damaged & m.is_between(1, 12)).then(m),
+        "pd": pl.when(damaged & d.is_between(1, 31)).then(d),
+    }
+    state = let(done.state, **{f"_extra_{k}": e.cast(pl.Int16) for k, e in partial.items()})
+    return Normalised(
+        value=state.struct.field("_value"),
+        error=state.struct.field("_error"),
+        extras={k: state.struct.field(f"_extra_{k}") for k in partial},
+        state=state,
+    )
