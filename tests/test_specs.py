@@ -200,3 +200,21 @@ def test_the_partnership_names_its_spec_and_rule_folders(tmp_path: Path) -> None
     assert parse_partnership(data, base=tmp_path).rules == (shipped_rules_dir(),)
     with pytest.raises(PartnershipError, match=r"rules\[1\]: .*nope is not a folder of rules"):
         parse_partnership({**data, "rules": ["shipped", "nope"]}, base=tmp_path)
+
+
+def test_every_column_the_hub_reads_in_clear_says_why() -> None:
+    """Data minimisation: a clear column is there because a rule or the analyst needs it."""
+    spec = load_spec()
+    missing = [
+        f"{ds.name}.{col.name}"
+        for ds in spec.datasets.values()
+        for col in ds.columns
+        if col.clear and len(col.why.strip()) < 20
+    ]
+    assert not missing, f"clear columns without a why: {missing}"
+    # and nothing personal is clear: names, dates of birth, identifiers, addresses
+    personal = {"name", "ni_number", "postcode", "address", "sort_code", "account_number", "uprn"}
+    for ds in spec.datasets.values():
+        for col in ds.columns:
+            if col.normaliser in personal or col.name == "date_of_birth":
+                assert "clear" not in col.pseudonymise, f"{ds.name}.{col.name} travels clear"
