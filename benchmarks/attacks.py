@@ -196,7 +196,7 @@ def bloom(people: int) -> pl.DataFrame:
         target = population(Path(tmp) / "target", people, 1, key)
         public = population(Path(tmp) / "public", people, 2, key)
     rows = []
-    for dataset in ("payroll", "housing_benefit"):
+    for dataset in ("payroll", "housing_benefit", "electoral_register"):
         for col in ("surname", "forenames"):
             rows.append({"dataset": dataset, **bloom_attack(target[dataset], public[dataset], col)})
     return pl.DataFrame(rows)
