@@ -64,8 +64,9 @@ def cmd_keys_partnership(args: argparse.Namespace) -> int:
     path, generation = rotate_partnership_key(args.rotate, args.out)
     console.print(
         f"linkage key generation {generation} (share with partners only, never the hub): {path}\n"
-        f"keep {args.rotate} for periods before {start}; add to partnership.yaml, under the "
-        f"generations already listed (every party, the hub included, needs the new file):\n"
+        f"keep {args.rotate} for periods before {start}. Add to partnership.yaml, after any "
+        f"generations already listed, and send that file to every party, the hub included "
+        f"(the key file goes to the partners only, never the hub):\n"
         f"linkage_key:\n  generations:\n    - {{generation: {generation}, from: {start}}}"
     )
     return 0

@@ -71,18 +71,14 @@ class Partnership:
     rules: tuple[Path, ...] = field(default_factory=lambda: (shipped_rules_dir(),))
 
     def linkage_generation(self, period: str) -> int:
-        """The linkage-key generation partners use for ``period`` (``linkage_key.generations``)."""
+        """The linkage-key generation partners use for ``period`` (``linkage_key.generations``).
+
+        Before the first listed generation (or with none listed) it is generation 1, the key
+        every partnership starts with.
+        """
         month = period[:7]
         in_force = [gen for start, gen in self.linkage_generations if start <= month]
-        if in_force:
-            return in_force[-1]
-        if not self.linkage_generations:
-            return 1
-        first, gen = self.linkage_generations[0]
-        raise PartnershipError(
-            f"{self.source}: linkage_key.generations: no generation for period {period} "
-            f"(the first, {gen}, is used from {first})"
-        )
+        return in_force[-1] if in_force else 1
 
     def partner(self, name: str) -> Party:
         try:
