@@ -172,12 +172,22 @@ def test_no_personal_value_in_any_file_the_hub_wrote(cycle_run: tuple[Path, Path
             column_of.setdefault(v, []).append(column)
     patterns = pl.Series(sorted(column_of))
     leaks: list[str] = []
+    prefect_root = Path(get_current_settings().home)
     for path in files:
         text = "\n".join(_texts(path))
+        # Prefect's database is shared by every flow test of this process (other synthetic
+        # populations, whose six-digit sort codes come from the same short list of banks),
+        # and full of numbers: a short run of digits there says nothing; longer values
+        # (account numbers, typed sort codes, names, dates) are still searched.
+        shared = prefect_root in path.parents or path.name.startswith("prefect")
         found = (
             pl.Series([text]).str.extract_many(patterns.implode(), overlapping=True)[0].to_list()
         )
-        hits = sorted(v for v in set(found) if _pattern(v).search(text))
+        hits = sorted(
+            v
+            for v in set(found)
+            if not (shared and v.isdigit() and len(v) < 8) and _pattern(v).search(text)
+        )
         by_column: dict[str, list[str]] = {}
         for v in hits:
             for column in column_of[v]:
