@@ -1,21 +1,28 @@
 """Prefect flows for the hub's cycle and a partner's submissions.
 
 Orchestration only: every task is one library call. Tasks take paths and names, not
-frames or keys, so a run can be retried, resumed or moved to other workers.
+frames or keys, so a run can be retried, resumed or moved to other workers. Flow runs are
+named after the run id (``run-20261101``) and task runs after their rule, so an operator
+sees in the Prefect UI which run and which rule failed.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run as current_flow_run
 
 from fraudmatch.common.fsutil import crash_point
 from fraudmatch.council.prepare import submit_folder
 from fraudmatch.hub import catalogue
+from fraudmatch.hub.alerts import raise_alert
 from fraudmatch.hub.collect import collect, load_current
+from fraudmatch.hub.operator import load_operator
 from fraudmatch.hub.retention import enforce, remove_debris
 from fraudmatch.hub.runs import (
     RuleOutcome,
@@ -43,6 +50,56 @@ def rule_folders(partnership_path: str, rules_dir: str | list[str] | None) -> li
     return [rules_dir] if isinstance(rules_dir, str) else list(rules_dir)
 
 
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENTRYPOINT = "flows/cycle.py:cycle_flow"
+
+
+def _cycle_date(value: Any) -> date:
+    """The cycle date of a flow run's parameters (ISO text from the API), default today."""
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)) if value else date.today()
+
+
+def cycle_run_name() -> str:
+    """``run-YYYYMMDD`` of the run's cycle date: the run id the catalogue uses."""
+    return run_id_for(_cycle_date(current_flow_run.parameters.get("cycle_date")))
+
+
+def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
+    """``on_failure``/``on_crashed`` hook: an alert file in the workspace, then webhook and
+    mail as the operator file says. Never raises: a hook that fails hides the failure."""
+    params = flow_run.parameters or {}
+    try:
+        config = load_operator(params.get("operator"), params.get("partnership"))
+    except Exception as exc:  # a broken operator file must not stop the alert file
+        from fraudmatch.hub.operator import OperatorConfig
+
+        config, note = OperatorConfig(), f"operator file unreadable: {exc}"
+    else:
+        note = ""
+    details = {
+        "run_id": run_id_for(_cycle_date(params.get("cycle_date"))),
+        "flow_run": f"{flow_run.name} ({flow_run.id})",
+        "state": str(state.type.value if state.type else state.name),
+        "error": str(state.message or ""),
+    }
+    if note:
+        details["note"] = note
+    try:
+        result = raise_alert(
+            Path(params.get("workspace") or "."),
+            f"fraudmatch cycle {details['run_id']} failed",
+            details,
+            config,
+        )
+        log.warning("alert written to %s; sent by: %s", result.path, result.sent or "file only")
+    except Exception as exc:  # last resort: at least say so in the log
+        log.error("could not write the failure alert: %s", exc)
+
+
 @task(name="collect", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def collect_task(
     workspace_root: str, partnership_path: str, hub_key: str, spec: str | None = None
@@ -60,7 +117,7 @@ def collect_task(
     return result.summary()
 
 
-@task(name="match-rule", retries=1, cache_policy=NO_CACHE)
+@task(name="match-rule", task_run_name="match-{rule_name}", retries=1, cache_policy=NO_CACHE)
 def match_rule_task(
     workspace_root: str,
     partnership_path: str,
@@ -132,7 +189,13 @@ def retention_task(workspace_root: str, partnership_path: str, today: date, run_
     return result.summary()
 
 
-@flow(name="fraudmatch-cycle", log_prints=True)
+@flow(
+    name="fraudmatch-cycle",
+    flow_run_name=cycle_run_name,
+    log_prints=True,
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
 def cycle_flow(
     workspace: str,
     partnership: str,
@@ -140,12 +203,15 @@ def cycle_flow(
     rules_dir: str | list[str] | None = None,
     cycle_date: date | None = None,
     spec: str | None = None,
+    operator: str | None = None,
 ) -> dict:
     """Collect → match (one task per rule) → distribute → retention, under one resumable
     run id. Holds the workspace's cycle lock, so it first removes the temporary files a
     killed run left behind.
 
     ``rules_dir`` and ``spec`` override the partnership file's ``rules:`` and ``spec:``.
+    ``operator`` is the operator-only settings file (drop options, alerts); by default
+    ``operator.yaml`` beside the partnership file, if there is one.
     """
     cycle_date = cycle_date or date.today()
     folders = rule_folders(partnership, rules_dir)
@@ -166,14 +232,19 @@ def _cycle(
     run_id = run_id_for(cycle_date)
     remove_debris(ws)
     catalogue.start_run(ws, run_id, cycle_date)
-    collected = collect_task(workspace, partnership, hub_key, spec)
-    outcomes = [
-        match_rule_task(workspace, partnership, folders, rule.name, run_id, cycle_date)
-        for rule in reportable(load_rules(folders))
-    ]
-    bundles = distribute_task(
-        workspace, partnership, hub_key, folders, run_id, cycle_date.strftime("%Y-%m")
-    )
+    try:
+        collected = collect_task(workspace, partnership, hub_key, spec)
+        outcomes = [
+            match_rule_task(workspace, partnership, folders, rule.name, run_id, cycle_date)
+            for rule in reportable(load_rules(folders))
+        ]
+        bundles = distribute_task(
+            workspace, partnership, hub_key, folders, run_id, cycle_date.strftime("%Y-%m")
+        )
+    except BaseException as exc:
+        # a run that died is not left "running": the catalogue says it failed, and why
+        catalogue.finish_run(ws, run_id, {"error": f"{type(exc).__name__}: {exc}"}, "failed")
+        raise
     crash_point("after-distribute")
     summary = summary_document(run_id, cycle_date, collected, outcomes, bundles)
     summary["retention"] = retention_task(workspace, partnership, cycle_date, run_id)
@@ -209,31 +280,85 @@ def submit_flow(
     )
 
 
+def _cycle_parameters(
+    workspace: str,
+    partnership: str,
+    hub_key: str,
+    rules_dir: str | list[str] | None,
+    spec: str | None,
+    operator: str | None,
+) -> dict[str, Any]:
+    """Absolute paths: a worker runs the flow from its own folder, not the operator's."""
+
+    def absolute(path: str | None) -> str | None:
+        return str(Path(path).resolve()) if path else None
+
+    folders = [rules_dir] if isinstance(rules_dir, str) else rules_dir
+    return {
+        "workspace": absolute(workspace),
+        "partnership": absolute(partnership),
+        "hub_key": absolute(hub_key),
+        "rules_dir": [absolute(f) for f in folders] if folders else None,
+        "spec": absolute(spec),
+        "operator": absolute(operator),
+    }
+
+
+def _schedule(partnership: str):
+    from prefect.schedules import Cron
+
+    config = load_partnership(partnership)
+    return config, Cron(config.schedule_cron, timezone=config.timezone)
+
+
 def cycle_deployment(
     workspace: str,
     partnership: str,
     hub_key: str,
     rules_dir: str | list[str] | None = None,
     spec: str | None = None,
+    operator: str | None = None,
 ):
-    """The cycle as a deployment on the partnership's cron schedule, in its time zone.
-
-    ``fraudmatch serve`` serves it in-process; the same object can be deployed to a work
-    pool. The cycle date of each scheduled run defaults to the day it runs.
-    """
-    from prefect.schedules import Cron
-
-    config = load_partnership(partnership)
+    """The cycle as a deployment on the partnership's cron schedule, in its time zone,
+    for ``fraudmatch serve`` (served in-process against a Prefect server). The cycle date
+    of each scheduled run defaults to the day it runs."""
+    config, schedule = _schedule(partnership)
     return cycle_flow.to_deployment(
         name="fraudmatch-cycle",
-        schedules=[Cron(config.schedule_cron, timezone=config.timezone)],
-        parameters={
-            "workspace": workspace,
-            "partnership": partnership,
-            "hub_key": hub_key,
-            "rules_dir": rules_dir,
-            "spec": spec,
-        },
+        schedules=[schedule],
+        parameters=_cycle_parameters(workspace, partnership, hub_key, rules_dir, spec, operator),
         description=f"Collect, match and distribute for {config.name}",
         tags=["fraudmatch"],
     )
+
+
+def deploy_cycle(
+    workspace: str,
+    partnership: str,
+    hub_key: str,
+    *,
+    pool: str,
+    rules_dir: str | list[str] | None = None,
+    spec: str | None = None,
+    operator: str | None = None,
+    name: str = "fraudmatch-cycle",
+) -> str:
+    """Register the cycle with a Prefect server for a worker of ``pool`` to run on the
+    partnership's schedule (cron and time zone); non-interactive. Returns the deployment
+    id. The worker runs the flow from this installation's folder (a process work pool on
+    the hub machine)."""
+    config, schedule = _schedule(partnership)
+    source = cycle_flow.from_source(source=str(PROJECT_ROOT), entrypoint=ENTRYPOINT)
+    deployment_id = source.deploy(
+        name=name,
+        work_pool_name=pool,
+        schedules=[schedule],
+        parameters=_cycle_parameters(workspace, partnership, hub_key, rules_dir, spec, operator),
+        description=f"Collect, match and distribute for {config.name}",
+        tags=["fraudmatch"],
+        build=False,
+        push=False,
+        print_next_steps=False,
+        ignore_warnings=True,
+    )
+    return str(deployment_id)

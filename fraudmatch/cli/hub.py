@@ -1,23 +1,69 @@
-"""At the hub: run the cycle once, or serve it on the partnership's schedule."""
+"""At the hub: run the cycle once, deploy it to a Prefect server, or serve it."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 from datetime import date
 from pathlib import Path
 
-from fraudmatch.cli.common import console, hub_options, hub_paths, parse_date, workspace_root
+from fraudmatch.cli.common import (
+    console,
+    err_console,
+    hub_options,
+    hub_paths,
+    parse_date,
+    workspace_root,
+)
+
+
+def _operator(args: argparse.Namespace) -> dict[str, str]:
+    return {"operator": str(args.operator)} if getattr(args, "operator", None) else {}
 
 
 def cmd_cycle(args: argparse.Namespace) -> int:
     from flows.cycle import cycle_flow
     from fraudmatch.cli.tables import cycle_tables
 
-    summary = cycle_flow(**hub_paths(args), cycle_date=args.cycle_date)
+    summary = cycle_flow(**hub_paths(args), cycle_date=args.cycle_date, **_operator(args))
     for t in cycle_tables(summary):
         console.print(t)
     console.print(f"report: {summary['report']}")
     return 0
+
+
+def _needs_server() -> bool:
+    if os.environ.get("PREFECT_API_URL"):
+        return False
+    from prefect.settings import PREFECT_API_URL
+
+    return not PREFECT_API_URL.value()
+
+
+_NEEDS_SERVER = (
+    "{what} needs a running Prefect server, whose scheduler creates the scheduled runs: "
+    "start one (`prefect server start`, see README 'Running on a schedule') and set "
+    "PREFECT_API_URL, e.g. export PREFECT_API_URL=http://127.0.0.1:4200/api"
+)
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from flows.cycle import deploy_cycle
+
+    if _needs_server():
+        err_console.print(f"[red]error[/]: {_NEEDS_SERVER.format(what='fraudmatch deploy')}")
+        return 2
+    deployment_id = deploy_cycle(**hub_paths(args), pool=args.pool, **_operator(args))
+    console.print(
+        f"deployed fraudmatch-cycle/fraudmatch-cycle ({deployment_id}) to work pool "
+        f"'{args.pool}'; start a worker: prefect worker start --pool {args.pool}"
+    )
+    return 0
+
+
+class _Stop(Exception):
+    """Raised in the main thread by the first SIGINT or SIGTERM."""
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -25,10 +71,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from flows.cycle import cycle_deployment
 
-    deployment = cycle_deployment(**hub_paths(args))
+    if _needs_server():
+        # Prefect's temporary server runs no scheduler: the cron would never fire
+        err_console.print(f"[red]error[/]: {_NEEDS_SERVER.format(what='fraudmatch serve')}")
+        return 2
+    deployment = cycle_deployment(**hub_paths(args), **_operator(args))
     schedule = deployment.schedules[0].schedule
     console.print(f"serving the cycle on '{schedule.cron}' ({schedule.timezone}); Ctrl-C to stop")
-    serve(deployment)
+
+    def stop(signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _Stop(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        serve(deployment, pause_on_shutdown=False, print_starting_message=False)
+    except (_Stop, KeyboardInterrupt, SystemExit) as exc:
+        console.print(f"stopped ({exc or 'interrupted'})")
     return 0
 
 
@@ -58,11 +119,22 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cycle_options(p: argparse.ArgumentParser) -> None:
+    hub_options(p)
+    p.add_argument("--hub-key", type=Path, required=True, help="the hub's .private key file")
+    p.add_argument(
+        "--operator",
+        type=Path,
+        default=None,
+        help="operator-only settings: drop options, alerts (default: operator.yaml beside "
+        "the partnership file, if any)",
+    )
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's subcommands to the ``fraudmatch`` parser."""
     p = sub.add_parser("cycle", help="hub: collect, match and distribute once, now")
-    hub_options(p)
-    p.add_argument("--hub-key", type=Path, required=True, help="the hub's .private key file")
+    _cycle_options(p)
     p.add_argument("--cycle-date", type=parse_date, default=None, help="YYYY-MM-DD (default today)")
     p.set_defaults(handler=cmd_cycle)
 
@@ -74,7 +146,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=cmd_retention)
 
-    p = sub.add_parser("serve", help="hub: serve the cycle on the partnership's schedule")
-    hub_options(p)
-    p.add_argument("--hub-key", type=Path, required=True, help="the hub's .private key file")
+    p = sub.add_parser(
+        "deploy",
+        help="hub: register the cycle on the partnership's schedule with a Prefect server "
+        "(PREFECT_API_URL) for a worker of a work pool",
+    )
+    _cycle_options(p)
+    p.add_argument("--pool", required=True, help="the process work pool its worker polls")
+    p.set_defaults(handler=cmd_deploy)
+
+    p = sub.add_parser(
+        "serve",
+        help="hub: serve the cycle on the partnership's schedule (needs a Prefect server: "
+        "PREFECT_API_URL)",
+    )
+    _cycle_options(p)
     p.set_defaults(handler=cmd_serve)

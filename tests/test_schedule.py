@@ -1,0 +1,175 @@
+"""The cycle on a schedule against a real Prefect server (with its scheduler services).
+
+One server per module, on a free port with its own PREFECT_HOME. The cron deployment is
+made with ``fraudmatch deploy`` exactly as the README says; a process worker runs it.
+A cron fires on the minute, so the first test waits for the next minute boundary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from servers import free_port, process, wait_for
+
+from fraudmatch.hub import catalogue
+from fraudmatch.hub.runs import run_id_for
+from fraudmatch.hub.workspace import Workspace
+from fraudmatch.synth.demo import make_parties
+
+BIN = Path(sys.executable).parent
+PREFECT = str(BIN / "prefect")
+FRAUDMATCH = [str(BIN / "fraudmatch")]
+
+
+def _api(env: dict[str, str], path: str, body: dict | None = None) -> object:
+    url = env["PREFECT_API_URL"] + path
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url,
+        data=data,
+        headers={"Content-Type": "application/json"},
+        method="POST" if data else "GET",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_API_URL=f"http://127.0.0.1:{port}/api",  # before the server starts (README)
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_UI_ENABLED="false",
+        PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2",
+        PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS="1",
+        PREFECT_SERVER_SERVICES_FOREMAN_ENABLED="false",
+        PREFECT_SERVER_SERVICES_CANCELLATION_CLEANUP_ENABLED="false",
+        PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED="false",
+        PREFECT_SERVER_SERVICES_SCHEDULER_MIN_RUNS="1",
+        PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS="3",
+        PREFECT_WORKER_QUERY_SECONDS="2",
+        PREFECT_LOGGING_LEVEL="INFO",
+        COLUMNS="250",  # rich tables of `prefect ... ls` unabridged
+    )
+    log = home / "server.log"
+    cmd = [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    with process(cmd, env=env, log=log) as server:
+        wait_for(
+            lambda: _api(env, "/health"),
+            timeout=300,
+            what="Prefect server up",
+            proc=server,
+            log=log,
+        )
+        yield env
+
+
+def _parties(tmp_path: Path, cron: str):
+    parties = make_parties(tmp_path / "parties", ["northmoor"], ["payroll"])
+    data = yaml.safe_load(parties.partnership_path.read_text())
+    data["schedule"] = {"cron": cron, "timezone": "Europe/London"}
+    parties.partnership_path.write_text(yaml.safe_dump(data, sort_keys=False, width=1000))
+    return parties
+
+
+def test_cron_deployment_fires_and_a_worker_completes_the_cycle(
+    prefect_server: dict[str, str], tmp_path: Path
+) -> None:
+    env = prefect_server
+    parties = _parties(tmp_path, "* * * * *")
+    elsewhere = tmp_path / "operator-shell"
+    elsewhere.mkdir()
+    subprocess.run(
+        [PREFECT, "work-pool", "create", "fraud-unit", "--type", "process"],
+        env=env, check=True, capture_output=True, cwd=elsewhere,
+    )  # fmt: skip
+    deployed = subprocess.run(
+        [*FRAUDMATCH, "deploy", "--workspace", "hub", "--partnership",
+         str(parties.partnership_path), "--hub-key", str(parties.hub_key_path),
+         "--pool", "fraud-unit"],
+        env=env, capture_output=True, text=True, cwd=elsewhere, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert deployed.returncode == 0, deployed.stderr + deployed.stdout
+    assert "deployed fraudmatch-cycle" in deployed.stdout
+    pools = subprocess.run(
+        [PREFECT, "work-pool", "ls"], env=env, capture_output=True, text=True, check=True
+    )
+    assert "fraud-unit" in pools.stdout
+    deployment = _api(env, "/deployments/name/fraudmatch-cycle/fraudmatch-cycle")
+    (schedule,) = deployment["schedules"]
+    assert schedule["schedule"]["cron"] == "* * * * *"
+    assert schedule["schedule"]["timezone"] == "Europe/London"
+    assert deployment["parameters"]["workspace"] == str(elsewhere / "hub")
+
+    # the worker starts while the scheduler service (not a manual trigger) creates the runs
+    worker_dir = tmp_path / "worker-home"  # the worker runs from yet another folder
+    worker_dir.mkdir()
+    log = tmp_path / "worker.log"
+    worker_cmd = [PREFECT, "worker", "start", "--pool", "fraud-unit", "--type", "process"]
+    finished = {"flow_runs": {"state": {"type": {"any_": ["COMPLETED", "FAILED", "CRASHED"]}}}}
+    with process(worker_cmd, env=env, log=log, cwd=worker_dir) as worker:
+        completed = wait_for(
+            lambda: _api(env, "/flow_runs/filter", {**finished, "limit": 5}),
+            timeout=400, what="a flow run finished by the worker", proc=worker, log=log,
+        )  # fmt: skip
+    run = completed[0]
+    assert run["state_type"] == "COMPLETED", log.read_text()[-3000:]
+    assert run["auto_scheduled"] is True
+    today = date.fromisoformat(run["expected_start_time"][:10])
+    assert run["name"] in {run_id_for(today), run_id_for(date.today())}
+    info = catalogue.run_info(Workspace(elsewhere / "hub"), run["name"])
+    assert info is not None and info["status"] == "finished"
+    listed = subprocess.run([PREFECT, "flow-run", "ls"], env=env, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert "Flow Runs" in listed.stdout
+
+
+def test_serve_stops_on_the_first_sigterm_within_seconds(
+    prefect_server: dict[str, str], tmp_path: Path
+) -> None:
+    parties = _parties(tmp_path, "0 6 2 * *")
+    log = tmp_path / "serve.log"
+    cmd = [*FRAUDMATCH, "serve", "--workspace", str(tmp_path / "hub"), "--partnership",
+           str(parties.partnership_path), "--hub-key", str(parties.hub_key_path)]  # fmt: skip
+    with process(cmd, env=prefect_server, log=log) as serve:
+        wait_for(
+            lambda: _api(prefect_server, "/deployments/name/fraudmatch-cycle/fraudmatch-cycle"),
+            timeout=180, what="serve registered its deployment", proc=serve, log=log,
+        )  # fmt: skip
+        time.sleep(1)
+        started = time.monotonic()
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=30)
+        took = time.monotonic() - started
+    assert serve.returncode == 0, log.read_text()
+    assert took < 15, f"serve took {took:.1f} s to stop"
+    assert "stopped" in log.read_text()
+
+
+def test_serve_without_a_server_says_it_needs_one(tmp_path: Path) -> None:
+    parties = _parties(tmp_path, "0 6 2 * *")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    done = subprocess.run(
+        [*FRAUDMATCH, "serve", "--partnership", str(parties.partnership_path),
+         "--hub-key", str(parties.hub_key_path)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "needs a running Prefect server" in done.stderr
+    assert "PREFECT_API_URL" in done.stderr
