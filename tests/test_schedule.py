@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import date
@@ -137,28 +135,6 @@ def test_cron_deployment_fires_and_a_worker_completes_the_cycle(
     listed = subprocess.run([PREFECT, "flow-run", "ls"], env=env, capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr
     assert "Flow Runs" in listed.stdout
-
-
-def test_serve_stops_on_the_first_sigterm_within_seconds(
-    prefect_server: dict[str, str], tmp_path: Path
-) -> None:
-    parties = _parties(tmp_path, "0 6 2 * *")
-    log = tmp_path / "serve.log"
-    cmd = [*FRAUDMATCH, "serve", "--workspace", str(tmp_path / "hub"), "--partnership",
-           str(parties.partnership_path), "--hub-key", str(parties.hub_key_path)]  # fmt: skip
-    with process(cmd, env=prefect_server, log=log) as serve:
-        wait_for(
-            lambda: _api(prefect_server, "/deployments/name/fraudmatch-cycle/fraudmatch-cycle"),
-            timeout=180, what="serve registered its deployment", proc=serve, log=log,
-        )  # fmt: skip
-        time.sleep(1)
-        started = time.monotonic()
-        serve.send_signal(signal.SIGTERM)
-        serve.wait(timeout=30)
-        took = time.monotonic() - started
-    assert serve.returncode == 0, log.read_text()
-    assert took < 15, f"serve took {took:.1f} s to stop"
-    assert "stopped" in log.read_text()
 
 
 def test_serve_without_a_server_says_it_needs_one(tmp_path: Path) -> None:

@@ -8,6 +8,12 @@ calls (collection) wraps them in a session that keeps the database open and give
 operation a cheap cursor of its own. Writes are idempotent (insert-or-ignore, upserts keyed
 by what they describe): re-running a cycle after a crash never duplicates a row.
 
+Paths are stored relative to the workspace root (``store/northmoor/payroll/...``) and
+given back joined to the root of the workspace they are read through, so a workspace
+works from any current directory and can be moved or restored elsewhere. Catalogues
+written before that (paths relative to the directory of the first cycle, or absolute)
+are rewritten the next time the workspace is opened (:func:`relativise_paths`).
+
 Times are naive ``TIMESTAMP`` values in UTC. Periods are compared as strings, which orders
 the ``YYYY-MM`` (or ``YYYY-MM-DD``) periods partners use.
 
@@ -49,6 +55,7 @@ __all__ = [
     "record_quarantine",
     "record_rule",
     "record_submission",
+    "relativise_paths",
     "run_info",
     "run_rules",
     "run_steps",
@@ -321,10 +328,101 @@ def _frame(
     return pl.DataFrame(rows, schema=dict(schema), orient="row")
 
 
+# --------------------------------------------------------------------------- paths
+
+_TOP_FOLDERS = ("store", "quarantine", "runs", "outbox", "inbox")
+"""The workspace folders a recorded path can lie in (see :mod:`fraudmatch.hub.workspace`)."""
+
+_PATH_COLUMNS: dict[str, tuple[str, ...]] = {
+    "submissions": ("stored_path", "sealed_path"),
+    "quarantined": ("path",),
+    "run_steps": ("path",),
+    "run_rules": ("path",),
+}
+
+
+def _to_stored(workspace: Workspace, path: str | os.PathLike[str] | None) -> str | None:
+    """``path`` as recorded: relative to the workspace root when it lies inside it."""
+    if path is None:
+        return None
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(workspace.root))
+    if relative == ".." or relative.startswith(".." + os.sep) or os.path.isabs(relative):
+        return str(path)  # outside the workspace (a path given by hand): kept as given
+    return Path(relative).as_posix()
+
+
+def _to_path(workspace: Workspace, stored: str | None) -> str | None:
+    if stored is None or os.path.isabs(stored):
+        return stored
+    return str(workspace.root / stored)
+
+
+def _resolve_columns(
+    workspace: Workspace, frame: pl.DataFrame, columns: Sequence[str]
+) -> pl.DataFrame:
+    """Recorded (relative) path columns joined to this workspace's root."""
+    root = str(workspace.root).rstrip("/") + "/"
+    return frame.with_columns(
+        pl.when(pl.col(c).str.starts_with("/"))
+        .then(pl.col(c))
+        .otherwise(pl.lit(root) + pl.col(c))
+        .alias(c)
+        for c in columns
+        if c in frame.columns
+    )
+
+
+def _old_style(workspace: Workspace, stored: str) -> str | None:
+    """The root-relative form of a path recorded the old way, or None if it already is.
+
+    Old paths were relative to the directory of the cycle that wrote them
+    (``hub/store/...``) or absolute: the part from the first workspace folder on is what
+    the path is within the workspace, preferring a reading under which the file exists.
+    """
+    parts = Path(stored).parts
+    if not parts or (not os.path.isabs(stored) and parts[0] in _TOP_FOLDERS):
+        return None
+    if os.path.isabs(stored):
+        inside = _to_stored(workspace, stored)
+        if inside is not None and not os.path.isabs(inside):
+            return inside
+    readings = [Path(*parts[k:]).as_posix() for k, part in enumerate(parts) if part in _TOP_FOLDERS]
+    for reading in readings:
+        if (workspace.root / reading).exists():
+            return reading
+    # a relative path was the workspace's; an absolute one elsewhere may be a restore
+    return readings[0] if readings and not os.path.isabs(stored) else None
+
+
+def relativise_paths(workspace: Workspace) -> int:
+    """Rewrite paths recorded relative to another directory (or absolute inside the
+    workspace) as root-relative; returns how many were rewritten. Idempotent."""
+    changed = 0
+    with _transaction(workspace) as con:
+        for table, columns in _PATH_COLUMNS.items():
+            for column in columns:
+                rows = con.execute(
+                    f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL AND "
+                    f"split_part({column}, '/', 1) NOT IN ({', '.join('?' * len(_TOP_FOLDERS))})",
+                    list(_TOP_FOLDERS),
+                ).fetchall()
+                for (old,) in rows:
+                    new = _old_style(workspace, old)
+                    if new is not None and new != old:
+                        con.execute(
+                            f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new, old]
+                        )
+                        changed += 1
+    return changed
+
+
 def ensure_schema(workspace: Workspace) -> int:
-    """Create or migrate the catalogue; returns its schema version."""
+    """Create or migrate the catalogue, and make old-style paths root-relative; returns
+    its schema version."""
     with _connect(workspace) as con:
-        return _current_version(con)
+        version = _current_version(con)
+    relativise_paths(workspace)
+    return version
 
 
 def schema_version(workspace: Workspace) -> int:
@@ -386,8 +484,8 @@ def record_submission(
         _utc(created),
         _utc(received_at or _now()),
         inbox_name,
-        stored_path,
-        sealed_path,
+        _to_stored(workspace, stored_path),
+        _to_stored(workspace, sealed_path),
         rows,
         payload_size,
         sender_fingerprint,
@@ -411,7 +509,7 @@ def set_sealed_path(
         con.execute(
             "UPDATE submissions SET sealed_path = ? "
             "WHERE partner = ? AND dataset = ? AND sha256 = ?",
-            [sealed_path, partner, dataset, sha256],
+            [_to_stored(workspace, sealed_path), partner, dataset, sha256],
         )
 
 
@@ -440,6 +538,7 @@ def submission(
             [sha256, partner, dataset],
             _SUBMISSION_SCHEMA,
         )
+    frame = _resolve_columns(workspace, frame, _PATH_COLUMNS["submissions"])
     return frame.row(0, named=True) if frame.height else None
 
 
@@ -463,12 +562,13 @@ def latest_period(workspace: Workspace, partner: str, dataset: str) -> str | Non
 def submissions(workspace: Workspace) -> pl.DataFrame:
     """Every recorded submission, oldest first."""
     with _connect(workspace) as con:
-        return _frame(
+        frame = _frame(
             con,
             f"SELECT {_SUBMISSION_COLUMNS} FROM submissions ORDER BY received_at, sha256",
             [],
             _SUBMISSION_SCHEMA,
         )
+    return _resolve_columns(workspace, frame, _PATH_COLUMNS["submissions"])
 
 
 def current_submissions(workspace: Workspace) -> pl.DataFrame:
@@ -481,7 +581,8 @@ def current_submissions(workspace: Workspace) -> pl.DataFrame:
         "ORDER BY partner, dataset"
     )
     with _connect(workspace) as con:
-        return _frame(con, sql, [], _SUBMISSION_SCHEMA)
+        frame = _frame(con, sql, [], _SUBMISSION_SCHEMA)
+    return _resolve_columns(workspace, frame, _PATH_COLUMNS["submissions"])
 
 
 # --------------------------------------------------------------------------- quarantine
@@ -517,19 +618,29 @@ def record_quarantine(
             "period) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
             'reason = excluded.reason, "at" = excluded."at", sender = excluded.sender, '
             "dataset = excluded.dataset, period = excluded.period",
-            [path, inbox_name, partner, reason, _utc(at or _now()), sender, dataset, period],
+            [
+                _to_stored(workspace, path),
+                inbox_name,
+                partner,
+                reason,
+                _utc(at or _now()),
+                sender,
+                dataset,
+                period,
+            ],
         )
 
 
 def quarantined(workspace: Workspace) -> pl.DataFrame:
     with _connect(workspace) as con:
-        return _frame(
+        frame = _frame(
             con,
             'SELECT path, inbox_name, partner, reason, "at", sender, dataset, period '
             'FROM quarantined ORDER BY "at", path',
             [],
             _QUARANTINE_SCHEMA,
         )
+    return _resolve_columns(workspace, frame, ["path"])
 
 
 # --------------------------------------------------------------------------- runs
@@ -652,19 +763,20 @@ def mark_step(
             'INSERT INTO run_steps (run_id, step, "key", status, path, "at") '
             'VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step, "key") DO UPDATE SET '
             'status = excluded.status, path = excluded.path, "at" = excluded."at"',
-            [run_id, step, key, status, path, _now()],
+            [run_id, step, key, status, _to_stored(workspace, path), _now()],
         )
 
 
 def run_steps(workspace: Workspace, run_id: str) -> pl.DataFrame:
     with _connect(workspace) as con:
-        return _frame(
+        frame = _frame(
             con,
             'SELECT run_id, step, "key", status, path, "at" FROM run_steps WHERE run_id = ? '
             'ORDER BY "at", step, "key"',
             [run_id],
             _STEP_SCHEMA,
         )
+    return _resolve_columns(workspace, frame, ["path"])
 
 
 def record_rule(
@@ -676,19 +788,20 @@ def record_rule(
             "INSERT INTO run_rules (run_id, rule, matches, cases, path) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (run_id, rule) DO UPDATE SET matches = excluded.matches, "
             "cases = excluded.cases, path = excluded.path",
-            [run_id, rule, matches, cases, path],
+            [run_id, rule, matches, cases, _to_stored(workspace, path)],
         )
 
 
 def run_rules(workspace: Workspace, run_id: str) -> pl.DataFrame:
     with _connect(workspace) as con:
-        return _frame(
+        frame = _frame(
             con,
             "SELECT run_id, rule, matches, cases, path FROM run_rules WHERE run_id = ? "
             "ORDER BY rule",
             [run_id],
             _RULE_SCHEMA,
         )
+    return _resolve_columns(workspace, frame, ["path"])
 
 
 # --------------------------------------------------------------------------- deletions
