@@ -18,10 +18,11 @@ from fraudmatch.hub.runs import match_rule
 from fraudmatch.hub.workspace import open_workspace
 from fraudmatch.matching.rules import load_rules
 from fraudmatch.sealing.keys import load_partnership_key
+from fraudmatch.shipped import shipped_rules_dir
 from fraudmatch.spec.partnership import load_partnership
 from fraudmatch.synth.demo import make_parties
 
-RULES = Path(__file__).resolve().parent.parent / "rules"
+RULES = shipped_rules_dir()
 
 
 def _raw(ws_root: Path, sql: str) -> list[tuple]:
