@@ -256,3 +256,24 @@ def test_bundle_round_trip_and_reidentification(parties, extract, tmp_path) -> N
             extracts={},
             out_dir=tmp_path / "nope",
         )
+
+
+def test_the_cli_says_per_file_what_was_sent_and_names_a_missing_file(
+    parties, extract, tmp_path, capsys
+) -> None:
+    from fraudmatch.cli import main
+
+    missing = tmp_path / "export" / "nope.csv"  # e.g. an unexpanded glob
+    out = tmp_path / "to-hub" / ("deep-folder-name-" * 6)  # longer than 80 columns
+    code = main(
+        ["prepare", str(extract), str(missing), "--period", "2026-11",
+         "--partnership", str(parties.partnership_path),
+         "--key", str(parties.partner_key_paths["northmoor"]),
+         "--linkage-key", str(parties.linkage_key_path), "--out", str(out)]
+    )  # fmt: skip
+    printed = capsys.readouterr()
+    assert code == 1  # not everything was sent
+    sealed = next(out.glob("*.sealed"))
+    assert f"sealed: {extract} -> {sealed}" in printed.out  # the full path, not cut
+    assert f"not sent: {missing}: no such file: {missing}" in printed.out
+    assert "1 of 2 file(s) not sent" in printed.err

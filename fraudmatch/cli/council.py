@@ -6,7 +6,15 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from fraudmatch.cli.common import SPEC_HELP, command_spec, console, current_period, parse_date
+from fraudmatch.cli.common import (
+    SPEC_HELP,
+    command_spec,
+    console,
+    current_period,
+    err_console,
+    parse_date,
+)
+from fraudmatch.common.errors import USER_ERRORS
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -82,25 +90,39 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     spec = command_spec(args)
     keys = load_private(args.key)
     linkage = load_linkage_key(args.linkage_key)
-    results = []
-    for extract in args.extracts:
-        dataset = args.dataset or Path(extract).stem
-        result = prepare_extract(
-            Path(extract),
-            dataset=dataset,
-            period=args.period,
-            partner=keys,
-            partnership=partnership,
-            linkage_key=linkage,
-            out_dir=Path(args.out),
-            spec=spec,
-            max_rejected=args.max_rejected,
-        )
+    results, lines = [], []
+    for extract in map(Path, args.extracts):
+        try:
+            if not extract.is_file():
+                raise FileNotFoundError(
+                    f"no such file: {extract}" + (" (a folder)" if extract.is_dir() else "")
+                )
+            result = prepare_extract(
+                extract,
+                dataset=args.dataset or extract.stem,
+                period=args.period,
+                partner=keys,
+                partnership=partnership,
+                linkage_key=linkage,
+                out_dir=Path(args.out),
+                spec=spec,
+                max_rejected=args.max_rejected,
+            )
+        except USER_ERRORS as exc:  # this file is not sent; the others still are
+            lines.append(f"not sent: {extract}: {exc}")
+            continue
         for t in validation_tables(result.validation):
             console.print(t)
         results.append(result)
-    console.print(prepare_table(results))
-    return 0
+        lines.append(f"sealed: {extract} -> {result.sealed_path}")
+    if results:
+        console.print(prepare_table(results))
+    for line in lines:
+        console.print(line, markup=False)
+    unsent = len(args.extracts) - len(results)
+    if unsent:
+        err_console.print(f"{unsent} of {len(args.extracts)} file(s) not sent", markup=False)
+    return 1 if unsent else 0
 
 
 def cmd_open(args: argparse.Namespace) -> int:
