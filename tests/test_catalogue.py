@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from fraudmatch.hub import catalogue
+from fraudmatch.hub import catalogue, catalogue_db
 from fraudmatch.hub.workspace import (
     ENV_VAR,
     Workspace,
@@ -168,8 +168,8 @@ def test_a_later_migration_is_applied_once(ws: Workspace, monkeypatch: pytest.Mo
 
     later = catalogue.SCHEMA_VERSION + 1
     migrations = [*catalogue.MIGRATIONS, (later, "outcomes", add_outcomes)]
-    monkeypatch.setattr(catalogue, "MIGRATIONS", migrations)
-    monkeypatch.setattr(catalogue, "SCHEMA_VERSION", later)
+    monkeypatch.setattr(catalogue_db, "MIGRATIONS", migrations)
+    monkeypatch.setattr(catalogue_db, "SCHEMA_VERSION", later)
     assert catalogue.ensure_schema(ws) == later
     assert catalogue.ensure_schema(ws) == later
     assert calls == [1]
@@ -185,8 +185,8 @@ def test_a_failed_migration_leaves_the_old_version(
         raise RuntimeError("boom")
 
     now = catalogue.SCHEMA_VERSION
-    monkeypatch.setattr(catalogue, "MIGRATIONS", [*catalogue.MIGRATIONS, (now + 1, "bad", broken)])
-    monkeypatch.setattr(catalogue, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setattr(catalogue_db, "MIGRATIONS", [*catalogue.MIGRATIONS, (now + 1, "bad", broken)])
+    monkeypatch.setattr(catalogue_db, "SCHEMA_VERSION", now + 1)
     with pytest.raises(RuntimeError, match="boom"):
         catalogue.ensure_schema(ws)
     monkeypatch.undo()
@@ -364,7 +364,7 @@ def test_a_session_holds_the_catalogue_only_while_it_lasts(ws: Workspace) -> Non
             record(ws, "a" * 64)
         assert catalogue.known_sha(ws, "a" * 64)
         assert not _other_process_can_open(ws.catalogue_path)
-    assert catalogue._sessions == {}
+    assert catalogue_db._sessions == {}
     assert _other_process_can_open(ws.catalogue_path)
     assert catalogue.submissions(ws).height == 1
 
