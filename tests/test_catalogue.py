@@ -185,7 +185,9 @@ def test_a_failed_migration_leaves_the_old_version(
         raise RuntimeError("boom")
 
     now = catalogue.SCHEMA_VERSION
-    monkeypatch.setattr(catalogue_db, "MIGRATIONS", [*catalogue.MIGRATIONS, (now + 1, "bad", broken)])
+    monkeypatch.setattr(
+        catalogue_db, "MIGRATIONS", [*catalogue.MIGRATIONS, (now + 1, "bad", broken)]
+    )
     monkeypatch.setattr(catalogue_db, "SCHEMA_VERSION", now + 1)
     with pytest.raises(RuntimeError, match="boom"):
         catalogue.ensure_schema(ws)
