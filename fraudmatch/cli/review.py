@@ -52,17 +52,29 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_review_add_analyst(args: argparse.Namespace) -> int:
-    from fraudmatch.review.analysts import add_analyst, load_analysts
+    from fraudmatch.review.analysts import add_analyst, load_analysts, set_role
     from fraudmatch.review.signin import set_password
 
     root = workspace_root(args)
     password = _password(args)
     if args.name in load_analysts(root):  # a new password: their sessions end
         ended = set_password(root, args.name, password)
+        if args.role:
+            set_role(root, args.name, args.role)
         console.print(f"analyst {args.name} has a new password; {ended} session(s) ended")
         return 0
-    path = add_analyst(root, args.name, password)
-    console.print(f"analyst {args.name} can sign in to the review app ({path})")
+    path = add_analyst(root, args.name, password, role=args.role)
+    console.print(
+        f"{args.role or 'analyst'} {args.name} can sign in to the review app ({path})"
+    )
+    return 0
+
+
+def cmd_review_set_role(args: argparse.Namespace) -> int:
+    from fraudmatch.review.analysts import set_role
+
+    set_role(workspace_root(args), args.name, args.role)
+    console.print(f"{args.name} is now {'a lead' if args.role == 'lead' else 'an analyst'}")
     return 0
 
 
@@ -120,7 +132,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("name", help="the analyst's name, e.g. asmith")
     r.add_argument("--workspace", default=argparse.SUPPRESS, help="hub workspace")
     r.add_argument("--password-file", type=Path, help="read the password from this file")
+    r.add_argument(
+        "--role", choices=("analyst", "lead"), help="a lead allocates cases (default analyst)"
+    )
     r.set_defaults(handler=cmd_review_add_analyst)
+    r = review_sub.add_parser("set-role", help="make an analyst a lead, or a lead an analyst")
+    r.add_argument("name", help="the analyst's name")
+    r.add_argument("role", choices=("analyst", "lead"))
+    r.add_argument("--workspace", default=argparse.SUPPRESS, help="hub workspace")
+    r.set_defaults(handler=cmd_review_set_role)
     r = review_sub.add_parser("set-password", help="give an analyst a new password")
     r.add_argument("name", help="the analyst's name")
     r.add_argument("--workspace", default=argparse.SUPPRESS, help="hub workspace")

@@ -24,6 +24,8 @@ ANALYSTS_FILE = "analysts.yaml"
 SECRET_FILE = ".review-secret"
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
 MIN_PASSWORD = 10
+ROLES = ("analyst", "lead")
+"""A lead allocates cases to analysts (and works cases too); an analyst works cases."""
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 __all__ = [
@@ -31,8 +33,10 @@ __all__ = [
     "add_analyst",
     "hash_password",
     "load_analysts",
+    "load_roles",
     "remove_analyst",
     "session_secret",
+    "set_role",
     "verify_password",
 ]
 
@@ -92,8 +96,41 @@ def load_analysts(workspace_root: Path | str) -> dict[str, str]:
     return users
 
 
-def add_analyst(workspace_root: Path | str, name: str, password: str) -> Path:
-    """Add an analyst, or set a new password for an existing one; returns the users file."""
+def load_roles(workspace_root: Path | str) -> dict[str, str]:
+    """Analyst name -> role (``analyst`` when the file names none, as before roles)."""
+    path = analysts_path(workspace_root)
+    if not path.exists():
+        return {}
+    doc = yaml.safe_load(path.read_text()) or {}
+    entries = doc.get("analysts") if isinstance(doc, dict) else None
+    roles = {}
+    for i, entry in enumerate(entries or []):
+        if isinstance(entry, dict) and "name" in entry:
+            role = str(entry.get("role") or "analyst")
+            if role not in ROLES:
+                raise AnalystError(
+                    f"{path}: analysts[{i}]: role {role!r}: use one of {', '.join(ROLES)}"
+                )
+            roles[str(entry["name"])] = role
+    return roles
+
+
+def set_role(workspace_root: Path | str, name: str, role: str) -> Path:
+    """Make an existing analyst a lead or an analyst; returns the users file."""
+    root = Path(workspace_root)
+    users = load_analysts(root)
+    if name not in users:
+        raise AnalystError(f"no analyst {name!r} in {analysts_path(root)}")
+    if role not in ROLES:
+        raise AnalystError(f"role {role!r}: use one of {', '.join(ROLES)}")
+    return _write(root, users, {**load_roles(root), name: role})
+
+
+def add_analyst(
+    workspace_root: Path | str, name: str, password: str, *, role: str | None = None
+) -> Path:
+    """Add an analyst, or set a new password for an existing one (keeping their role
+    unless ``role`` is given); returns the users file."""
     if not NAME_RE.match(name):
         raise AnalystError(
             f"analyst name {name!r}: use letters, digits, '.', '_' or '-', starting with a "
@@ -104,9 +141,13 @@ def add_analyst(workspace_root: Path | str, name: str, password: str) -> Path:
     root = Path(workspace_root)
     if not root.is_dir():
         raise AnalystError(f"{root}: no such workspace folder")
+    if role is not None and role not in ROLES:
+        raise AnalystError(f"role {role!r}: use one of {', '.join(ROLES)}")
     users = load_analysts(root)
+    roles = load_roles(root)
     users[name] = hash_password(password)
-    return _write(root, users)
+    roles[name] = role or roles.get(name, "analyst")
+    return _write(root, users, roles)
 
 
 def remove_analyst(workspace_root: Path | str, name: str) -> Path:
@@ -117,16 +158,21 @@ def remove_analyst(workspace_root: Path | str, name: str) -> Path:
         known = ", ".join(sorted(users)) or "none yet"
         raise AnalystError(f"no analyst {name!r} in {analysts_path(root)} (analysts: {known})")
     del users[name]
-    return _write(root, users)
+    return _write(root, users, load_roles(root))
 
 
-def _write(root: Path, users: Mapping[str, str]) -> Path:
-    doc = {"analysts": [{"name": n, "password_hash": h} for n, h in sorted(users.items())]}
+def _write(root: Path, users: Mapping[str, str], roles: Mapping[str, str]) -> Path:
+    doc = {
+        "analysts": [
+            {"name": n, "role": roles.get(n, "analyst"), "password_hash": h}
+            for n, h in sorted(users.items())
+        ]
+    }
     path = analysts_path(root)
     with atomic_path(path, mode=0o600) as tmp:
         tmp.write_text(
             "# fraudmatch review analysts: scrypt password hashes, never passwords.\n"
-            "# Add or change one with: fraudmatch review add-analyst NAME\n"
+            "# Add or change one with: fraudmatch review add-analyst NAME [--role lead]\n"
             + yaml.safe_dump(doc, sort_keys=False)
         )
     return path

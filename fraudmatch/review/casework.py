@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,17 @@ from typing import Any
 import polars as pl
 
 from fraudmatch.matching.rules import Rule, load_rules
+from fraudmatch.review import allocation as al
 from fraudmatch.review import outcomes as oc
+from fraudmatch.review.caseindex import CaseIndex, cases_frame, search_cases
 from fraudmatch.review.caselist import (
+    CASE_COLUMNS,
+    STATIC_SORTS,
     CasePage,
     ListView,
-    case_rows,
     page_of,
-    search,
+    rank_name,
+    rank_of,
     sort_cases,
     status_counts,
 )
@@ -87,6 +92,9 @@ class Review:
         self.rules = {r.name: r for r in rules}
         self.url = outcomes_url or oc.default_url(self.root)
         self.store = RunMatches(self.root, self.rules)
+        self._indexes: dict[str, tuple[int, CaseIndex]] = {}
+        self._cases: dict[str, tuple[tuple[int, date], pl.DataFrame]] = {}
+        self._outcomes: tuple[int, pl.DataFrame] | None = None
 
     # ------------------------------------------------------------------ runs and matches
 
@@ -101,8 +109,18 @@ class Review:
     def latest_run(self) -> str | None:
         return self.store.latest_run()
 
+    def current_outcomes(self) -> pl.DataFrame:
+        """Every recorded outcome (:func:`~fraudmatch.review.outcomes.current_outcomes`),
+        read again only when the audit trail has grown."""
+        generation = al.generation(self.url)
+        cached = self._outcomes
+        if cached is None or cached[0] != generation:
+            cached = (generation, oc.current_outcomes(self.url))
+            self._outcomes = cached
+        return cached[1]
+
     def _with_status(self, matches: pl.DataFrame) -> pl.DataFrame:
-        current = oc.current_outcomes(self.url)
+        current = self.current_outcomes()
         known = current["match_key"].to_list()
         matches = matches.with_columns(
             pl.when(
@@ -147,27 +165,93 @@ class Review:
             )
         if filters.risk:
             frame = frame.filter(pl.col("risk") == filters.risk)
+        if filters.q or filters.stage or filters.assignee:
+            found = self.cases(replace(filters, status=None)).select("rule", "case_id")
+            frame = frame.join(found, on=["rule", "case_id"], how="semi")
         return frame
 
     # ------------------------------------------------------------------ case list
 
     def cases(self, filters: Filters) -> pl.DataFrame:
-        """One row per case (:data:`~fraudmatch.review.caselist.CASE_SCHEMA`), highest risk
-        first; ``status`` keeps cases with a match in that status."""
-        cases = sort_cases(self._case_rows(filters))
+        """One row per case (:data:`~fraudmatch.review.caselist.CASE_COLUMNS`), highest
+        risk first; ``status`` keeps cases with a match in that status."""
+        cases = self._filtered(filters)
         if filters.status:
             cases = cases.filter(pl.col("statuses").list.contains(filters.status))
-        return cases
+        if filters.stage:
+            cases = cases.filter(pl.col("stage") == filters.stage)
+        return sort_cases(cases).select(CASE_COLUMNS)
 
     def case_page(self, filters: Filters, view: ListView | None = None) -> CasePage:
         """One page of the case list, sorted as ``view`` asks, with the list's counts."""
-        return page_of(self._case_rows(filters), filters.status, view or ListView())
+        view = view or ListView()
+        frame = self._filtered(filters, (view.sort, view.reverse))
+        return page_of(frame, filters.status, view, filters.stage)
 
-    def _case_rows(self, filters: Filters) -> pl.DataFrame:
-        frame = search(self.matches_with_outcomes(filters), filters.q)
-        values = {name: rule.value_per_case for name, rule in self.rules.items()}
-        dates = {r.run_id: _date(r.cycle_date) or self._made_on(r.run_id) for r in self.runs()}
-        return case_rows(frame, values, dates)
+    def status_counts(self, filters: Filters) -> dict[str, int]:
+        """Cases per status under the other filters (a case counts once per status)."""
+        return status_counts(self._filtered(filters))
+
+    def case_frame(self, run_id: str) -> pl.DataFrame:
+        """Every case of a run with what analysts recorded on it (cached per change)."""
+        index = self._index(run_id)
+        today = datetime.now(UTC).date()
+        key = (al.generation(self.url), today)
+        cached = self._cases.get(run_id)
+        if cached is None or cached[0] != key:
+            frame = cases_frame(
+                index, self.current_outcomes(), al.allocations(self.url, run_id), today
+            )
+            cached = (key, frame)
+            self._cases[run_id] = cached
+        return cached[1]
+
+    def _index(self, run_id: str) -> CaseIndex:
+        matches = self.matches(run_id)
+        cached = self._indexes.get(run_id)
+        if cached is None or cached[0] != id(matches):
+            values = {name: rule.value_per_case for name, rule in self.rules.items()}
+            info = {r.run_id: r for r in self.runs()}.get(run_id)
+            made = _date(info.cycle_date if info else None) or self._made_on(run_id)
+            cached = (id(matches), CaseIndex(matches, values, made))
+            self._indexes[run_id] = cached
+        return cached[1]
+
+    def _ranked(self, run_id: str, sort: str, reverse: bool) -> pl.DataFrame:
+        """The run's case frame with the rank of each case in ``sort`` order, worked out
+        once per run (risk, rule, partner) or once per change (value, age)."""
+        frame = self.case_frame(run_id)
+        name = rank_name(sort, reverse)
+        if name in frame.columns:
+            return frame
+        rank = rank_of(frame, sort, reverse)
+        if sort in STATIC_SORTS:  # the next change's frame is built from the base: keep it
+            index = self._index(run_id)
+            index.base = index.base.with_columns(rank)
+        frame = frame.with_columns(rank)
+        key = self._cases[run_id][0]
+        self._cases[run_id] = (key, frame)
+        return frame
+
+    def _filtered(self, filters: Filters, sort: tuple[str, bool] | None = None) -> pl.DataFrame:
+        """The run's cases under every filter but status and stage (with the rank of the
+        ``(sort, reverse)`` order when given)."""
+        run = filters.run or self.latest_run()
+        if run is None:
+            return cases_frame(CaseIndex(empty_matches(), {}, None), self.current_outcomes(),
+                               al.allocations(self.url, ""))  # fmt: skip
+        frame = self._ranked(run, *sort) if sort else self.case_frame(run)
+        if filters.rule:
+            frame = frame.filter(pl.col("rule") == filters.rule)
+        if filters.partner:
+            frame = frame.filter(pl.col("partners").list.contains(filters.partner))
+        if filters.risk:
+            frame = frame.filter(pl.col("risk") == filters.risk)
+        if filters.assignee == "-":
+            frame = frame.filter(pl.col("assignee").is_null())
+        elif filters.assignee:
+            frame = frame.filter(pl.col("assignee") == filters.assignee)
+        return search_cases(self._index(run), frame, filters.q)
 
     def _made_on(self, run_id: str) -> date | None:
         """When a run without a catalogue entry was written (its matches folder)."""
@@ -177,18 +261,14 @@ class Review:
             return None
         return datetime.fromtimestamp(stamp, UTC).date()
 
-    def status_counts(self, filters: Filters) -> dict[str, int]:
-        """Cases per status under the other filters (a case counts once per status)."""
-        return status_counts(self._case_rows(filters))
-
     def choices(self, run: str | None) -> dict[str, list[str]]:
         """Values the filters can take in a run."""
-        frame = self.matches(run) if run else empty_matches()
-        partners = sorted(
-            set(frame["left_partner"].drop_nulls().to_list())
-            | set(frame["right_partner"].drop_nulls().to_list())
-        )
-        rules = sorted(set(frame["rule"].drop_nulls().to_list()) | set(self._public_rules()))
+        if run:
+            index = self._index(run)
+            partners, in_run = index.partners, index.rules
+        else:
+            partners, in_run = [], []
+        rules = sorted(set(in_run) | set(self._public_rules()))
         return {
             "run": [r.run_id for r in self.runs()],
             "rule": rules,

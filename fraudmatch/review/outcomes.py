@@ -364,21 +364,27 @@ def log_action(url: str, analyst: str, action: str, detail: Mapping[str, Any]) -
 
 def current_outcomes(url: str) -> pl.DataFrame:
     """Every recorded outcome, one row per match key."""
+    columns = list(_OUTCOME_SCHEMA)
     with engine(url).connect() as con:
-        rows = con.execute(sa.select(outcomes_table)).mappings().all()
-    schema = {
-        "match_key": pl.String, "case_id": pl.String, "rule": pl.String,
-        "left_partner": pl.String, "left_dataset": pl.String, "left_record_id": pl.String,
-        "right_partner": pl.String, "right_dataset": pl.String, "right_record_id": pl.String,
-        "evidence_hash": pl.String, "outcome": pl.String, "same_entity": pl.Boolean,
-        "amount": pl.Float64, "comment": pl.String, "analyst": pl.String,
-        "recorded_at": pl.Datetime("us", "UTC"), "run_id": pl.String, "version": pl.Int64,
-        "evidence_labels": pl.String,
-    }  # fmt: skip
-    data = [
-        {**dict(r), "amount": float(r["amount"]) if r["amount"] is not None else None} for r in rows
+        rows = con.execute(sa.select(*(outcomes_table.c[c] for c in columns))).all()
+    data: dict[str, list[Any]] = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
+    data["amount"] = [float(v) if v is not None else None for v in data["amount"]]
+    data["recorded_at"] = [
+        v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
+        for v in data["recorded_at"]
     ]
-    return pl.DataFrame(data, schema=schema, orient="row") if data else pl.DataFrame(schema=schema)
+    return pl.DataFrame(data, schema=_OUTCOME_SCHEMA)
+
+
+_OUTCOME_SCHEMA: dict[str, Any] = {
+    "match_key": pl.String, "case_id": pl.String, "rule": pl.String,
+    "left_partner": pl.String, "left_dataset": pl.String, "left_record_id": pl.String,
+    "right_partner": pl.String, "right_dataset": pl.String, "right_record_id": pl.String,
+    "evidence_hash": pl.String, "outcome": pl.String, "same_entity": pl.Boolean,
+    "amount": pl.Float64, "comment": pl.String, "analyst": pl.String,
+    "recorded_at": pl.Datetime("us", "UTC"), "run_id": pl.String, "version": pl.Int64,
+    "evidence_labels": pl.String,
+}  # fmt: skip
 
 
 def audit_trail(url: str, key: str | None = None) -> pl.DataFrame:

@@ -56,6 +56,8 @@ class RunMatches:
         self.root = Path(workspace_root)
         self.rules = rules
         self._cache: dict[str, tuple[tuple, pl.DataFrame]] = {}
+        self._catalogue: tuple[int, dict[str, dict]] | None = None
+        """The catalogue's runs as last read, with the file's modification time."""
 
     def runs(self) -> list[RunInfo]:
         """Runs that have matches, newest first (from the run folders; the catalogue is
@@ -80,8 +82,12 @@ class RunMatches:
 
     def _catalogue_runs(self) -> dict[str, dict]:
         path = self.root / "catalogue.duckdb"
-        if not path.exists():
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
             return {}
+        if self._catalogue is not None and self._catalogue[0] == stamp:
+            return self._catalogue[1]
         try:
             import duckdb
 
@@ -94,7 +100,9 @@ class RunMatches:
             rows = []
         finally:
             con.close()
-        return {r[0]: {"cycle_date": r[1], "status": r[2]} for r in rows}
+        found = {r[0]: {"cycle_date": r[1], "status": r[2]} for r in rows}
+        self._catalogue = (stamp, found)
+        return found
 
     def _run_folder(self, run_id: str) -> Path:
         if not run_id or not _SAFE_NAME.match(run_id):

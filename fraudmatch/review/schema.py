@@ -85,6 +85,18 @@ signin_attempts_table = sa.Table(
     sa.Column("address", sa.String(64), nullable=False, index=True),
     sa.Column("ok", sa.Boolean, nullable=False),
 )
+allocations_table = sa.Table(
+    "allocations",
+    metadata,
+    sa.Column("run_id", sa.String(100), primary_key=True),
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("rule", sa.String(200), nullable=False),
+    sa.Column("analyst", sa.String(100), nullable=True, index=True),
+    sa.Column("assigned_by", sa.String(100), nullable=False),
+    sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("due", sa.Date, nullable=True),
+)
 
 
 def alembic_config() -> Config:

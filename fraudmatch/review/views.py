@@ -30,7 +30,7 @@ class ReviewError(ValueError):
     """A review request names something that does not exist; the message says what."""
 
 
-FILTER_NAMES = ("run", "rule", "partner", "risk", "status", "q")
+FILTER_NAMES = ("run", "rule", "partner", "risk", "status", "stage", "assignee", "q")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,10 @@ class Filters:
     partner: str | None = None
     risk: str | None = None
     status: str | None = None
+    stage: str | None = None
+    """Workflow stage: new, allocated, under_investigation or closed."""
+    assignee: str | None = None
+    """The analyst a case is allocated to; ``-`` for cases allocated to nobody."""
     q: str | None = None
     """Search: part of a case id, either side's record id, or a partner."""
 
