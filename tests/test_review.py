@@ -222,7 +222,7 @@ def test_web_outcome_needs_csrf_and_reports_conflicts(world, review, app) -> Non
     saved = review.match(world.run_id, case_id, key).outcome
     assert (saved.outcome, saved.version, saved.analyst) == ("no_issue", 2, "bob")
     audit = alice.get("/audit").text
-    assert "bob&#39;s typed note" in audit and "died 2024" in audit and "1250.5" in audit
+    assert "bob&#39;s typed note" in audit and "died 2024" in audit and "£1,250.50" in audit
     # bad input is explained, typed values kept
     r = alice.post(post, data={"outcome": "fraud", "amount": "lots", "comment": "keep me",
                                "expected_version": "2", "csrf": csrf_of(page_a)})  # fmt: skip

@@ -114,8 +114,8 @@ def test_analyst_filters_opens_case_and_records_outcome(server, browser) -> None
     shown = int(page.text_content("#shown"))
     assert 0 < shown < total and rows.count() == shown
     assert all(
-        "payroll_to_housing_benefit" in t
-        for t in page.locator("#cases tbody td:nth-child(2)").all_text_contents()
+        "Payroll to housing benefit" in t
+        for t in page.locator("#cases tbody td:nth-child(3)").all_text_contents()
     )
 
     # open the first case: both sides and the evidence
@@ -195,6 +195,6 @@ def test_two_analysts_at_once_lose_neither_change(server, browser) -> None:
     audit = " ".join(alice.text_content("#audit").split())
     assert "alice: same person on two payrolls" in audit
     assert "bob: second job declared" in audit
-    assert "version: 1" in audit and "version: 2" in audit
+    assert "(version 1)" in audit and "(version 2)" in audit
     alice_ctx.close()
     bob_ctx.close()

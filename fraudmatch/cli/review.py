@@ -64,9 +64,7 @@ def cmd_review_add_analyst(args: argparse.Namespace) -> int:
         console.print(f"analyst {args.name} has a new password; {ended} session(s) ended")
         return 0
     path = add_analyst(root, args.name, password, role=args.role)
-    console.print(
-        f"{args.role or 'analyst'} {args.name} can sign in to the review app ({path})"
-    )
+    console.print(f"{args.role or 'analyst'} {args.name} can sign in to the review app ({path})")
     return 0
 
 

@@ -53,6 +53,7 @@ from fraudmatch.review.views import (
     ReviewError,
     RunInfo,
     Side,
+    describe,
     format_time,
 )
 
@@ -95,6 +96,7 @@ class Review:
         self._indexes: dict[str, tuple[int, CaseIndex]] = {}
         self._cases: dict[str, tuple[tuple[int, date], pl.DataFrame]] = {}
         self._outcomes: tuple[int, pl.DataFrame] | None = None
+        self._run_cases: dict[str, int | None] = {}
 
     # ------------------------------------------------------------------ runs and matches
 
@@ -206,6 +208,11 @@ class Review:
             self._cases[run_id] = cached
         return cached[1]
 
+    def case_state(self, run_id: str, case_id: str) -> dict[str, Any] | None:
+        """A case's row of the list (stage, assignee, statuses), or None."""
+        rows = self.case_frame(run_id).filter(pl.col("case_id") == case_id)
+        return rows.select(CASE_COLUMNS).row(0, named=True) if rows.height else None
+
     def _index(self, run_id: str) -> CaseIndex:
         matches = self.matches(run_id)
         cached = self._indexes.get(run_id)
@@ -276,6 +283,26 @@ class Review:
             "risk": list(RISK_ORDER),
             "status": list(STATUSES),
         }
+
+    def run_choices(self) -> list[dict[str, Any]]:
+        """The runs for a picker, newest first: id, cycle date, state and case count."""
+        out = []
+        for info in self.runs():
+            if info.run_id not in self._run_cases:
+                try:
+                    files = self.store.files(info.run_id)
+                    count = (
+                        pl.scan_parquet(files).select(pl.col("case_id").n_unique()).collect().item()
+                        if files
+                        else 0
+                    )
+                except (ReviewError, pl.exceptions.PolarsError, OSError):
+                    count = None
+                self._run_cases[info.run_id] = count
+            day = _date(info.cycle_date) or self._made_on(info.run_id)
+            out.append({"run_id": info.run_id, "date": day, "status": info.status,
+                        "cases": self._run_cases[info.run_id]})  # fmt: skip
+        return out
 
     def _public_rules(self) -> list[str]:
         return [n for n, r in self.rules.items() if not r.internal]
@@ -374,16 +401,20 @@ class Review:
 
     # ------------------------------------------------------------------ audit
 
-    def audit(self, keys: Sequence[str] | None = None, limit: int = 500) -> list[dict[str, Any]]:
-        """Audit entries, newest first, with their detail parsed; ``keys`` limits them to
-        those matches. Each entry links to the run and case its outcome was last saved in."""
-        trail = oc.audit_trail(self.url)
-        if keys is not None:
-            trail = trail.filter(pl.col("match_key").is_in(list(keys)))
-        trail = trail.head(limit)
+    def audit(
+        self, keys: Sequence[str] | None = None, limit: int = 500, case_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Audit entries, newest first, with their detail parsed and in words (``what``);
+        ``keys`` and ``case_id`` limit them to those matches and that case. Each entry links
+        to the run and case its outcome was last saved in."""
+        if keys is not None and not keys and not case_id:
+            return []
+        trail = oc.audit_trail(
+            self.url, keys=list(keys) if keys else None, case_id=case_id, limit=limit
+        )
         where = {
             r["match_key"]: (r["run_id"], r["case_id"], r["rule"])
-            for r in oc.current_outcomes(self.url)
+            for r in self.current_outcomes()
             .select("match_key", "run_id", "case_id", "rule")
             .iter_rows(named=True)
         }
@@ -393,17 +424,21 @@ class Review:
                 detail = json.loads(row["detail"]) if row["detail"] else {}
             except ValueError:
                 detail = {"detail": row["detail"]}
-            run_id, case_id, rule = where.get(row["match_key"], (None, row["case_id"], None))
+            run_id, case, rule = where.get(row["match_key"], (None, row["case_id"], None))
+            detail = detail if isinstance(detail, dict) else {"detail": detail}
+            run_id = run_id or detail.get("run")
+            rule = rule or detail.get("rule")
             entries.append(
                 {
                     "at": row["at"],
                     "analyst": row["analyst"],
                     "action": row["action"],
                     "match_key": row["match_key"],
-                    "case_id": row["case_id"] or case_id,
+                    "case_id": row["case_id"] or case,
                     "run_id": run_id,
                     "rule": rule,
-                    "detail": detail if isinstance(detail, dict) else {"detail": detail},
+                    "detail": detail,
+                    "what": describe(row["action"], detail),
                 }
             )
         return entries

@@ -387,11 +387,29 @@ _OUTCOME_SCHEMA: dict[str, Any] = {
 }  # fmt: skip
 
 
-def audit_trail(url: str, key: str | None = None) -> pl.DataFrame:
-    """Who did what when, newest first (optionally for one match)."""
-    query = sa.select(audit_table).order_by(audit_table.c.id.desc())
+def audit_trail(
+    url: str,
+    key: str | None = None,
+    *,
+    keys: list[str] | None = None,
+    case_id: str | None = None,
+    limit: int | None = None,
+) -> pl.DataFrame:
+    """Who did what when, newest first: all of it, or for one match (``key``), or for some
+    matches and/or one case (``keys``, ``case_id``: either may hold), at most ``limit``."""
+    t = audit_table
+    query = sa.select(t).order_by(t.c.id.desc())
     if key is not None:
-        query = query.where(audit_table.c.match_key == key)
+        query = query.where(t.c.match_key == key)
+    which = []
+    if keys:
+        which.append(t.c.match_key.in_(keys[:500]))
+    if case_id:
+        which.append(t.c.case_id == case_id)
+    if which:
+        query = query.where(sa.or_(*which))
+    if limit:
+        query = query.limit(limit)
     with engine(url).connect() as con:
         rows = [dict(r) for r in con.execute(query).mappings().all()]
     schema = {

@@ -112,13 +112,16 @@ class RunMatches:
             raise ReviewError(f"no run {run_id!r} with matches in {self.root}")
         return folder
 
+    def files(self, run_id: str) -> list[Path]:
+        """The run's matches files of reportable (not internal) rules."""
+        internal = {n for n, r in self.rules.items() if r.internal}
+        return [f for f in sorted(self._run_folder(run_id).glob("*.parquet"))
+                if f.stem not in internal]  # fmt: skip
+
     def matches(self, run_id: str) -> pl.DataFrame:
         """Every reportable match of a run, whitelisted columns only, with ``match_key``,
         ``evidence_hash`` (over the rule's own comparisons), ``risk`` and ``run_id``."""
-        folder = self._run_folder(run_id)
-        files = sorted(folder.glob("*.parquet"))
-        internal = {n for n, r in self.rules.items() if r.internal}
-        files = [f for f in files if f.stem not in internal]
+        files = self.files(run_id)
         signature = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
         cached = self._cache.get(run_id)
         if cached and cached[0] == signature:

@@ -149,3 +149,70 @@ class CaseView:
 
 def format_time(value: datetime | None) -> str:
     return f"{value:%Y-%m-%d %H:%M:%S} UTC" if value else ""
+
+
+def rule_title(name: str | None) -> str:
+    """A rule's name as words: ``payroll_to_housing_benefit`` is "Payroll to housing
+    benefit"."""
+    if not name:
+        return ""
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def run_label(run: Mapping[str, Any]) -> str:
+    """A run for a picker: id, cycle date, state and number of cases."""
+    parts = [str(run["run_id"])]
+    if run.get("date"):
+        parts.append(f"cycle {run['date']:%d %b %Y}")
+    if run.get("status") and run["status"] not in ("succeeded", "complete", "completed"):
+        parts.append(str(run["status"]))
+    if run.get("cases") is not None:
+        parts.append(f"{run['cases']:,} case{'' if run['cases'] == 1 else 's'}")
+    return " · ".join(parts)
+
+
+def describe(action: str, detail: Mapping[str, Any]) -> str:
+    """An audit entry's detail as a sentence an analyst reads."""
+    d = {k: v for k, v in detail.items() if v is not None and v != ""}
+    if action == "record_outcome":
+        text = f"recorded '{LABELS.get(d.get('outcome', ''), d.get('outcome', '?'))}'"
+        if "amount" in d:
+            try:
+                text += f", £{float(d['amount']):,.2f}"
+            except (TypeError, ValueError):
+                text += f", £{d['amount']}"
+        if d.get("same_entity") is True:
+            text += ", the same person"
+        elif d.get("same_entity") is False:
+            text += ", not the same person"
+        if "comment" in d:
+            text += f": \u201c{d['comment']}\u201d"
+        if "source" in d:
+            text += f" (sent by {d['source']})"
+        return text + (f" (version {d['version']})" if "version" in d else "")
+    if action in ("allocated", "allocation taken back"):
+        if action == "allocated":
+            text = f"allocated to {d.get('to', '?')}"
+        else:
+            text = "allocation taken back"
+        if "from" in d:
+            text += f" (was {d['from']})"
+        return text + (f", due {d['due']}" if "due" in d else "")
+    if action == "bulk outcome":
+        label = LABELS.get(d.get("outcome", ""), d.get("outcome", "?"))
+        saved, cases = d.get("matches saved", 0), d.get("cases", 0)
+        text = f"recorded '{label}' on {saved} match(es) of {cases} selected case(s)"
+        return text + (f": \u201c{d['comment']}\u201d" if "comment" in d else "")
+    if action == "export":
+        shown = ", ".join(f"{k} {v}" for k, v in d.items() if k not in ("format", "rows"))
+        return f"downloaded {d.get('rows', '?')} rows as {str(d.get('format', '')).upper()}" + (
+            f" ({shown})" if shown else ""
+        )
+    if action in ("sign-in", "sign-in refused"):
+        reason = f": {d['reason']}" if "reason" in d else ""
+        wait = f", wait {d['wait_seconds']} s" if "wait_seconds" in d else ""
+        return f"from {d.get('address', 'an unknown address')}{reason}{wait}"
+    if action == "investigation started":
+        return "started investigating the case"
+    return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in d.items())

@@ -26,7 +26,7 @@ from fraudmatch.review import outcomes as oc
 from fraudmatch.review.analysts import session_secret, users_from
 from fraudmatch.review.casework import Review
 from fraudmatch.review.signin import IDLE_SECONDS, SessionStore, Throttle
-from fraudmatch.review.web import audit, auth, cases, exports, outcomes
+from fraudmatch.review.web import audit, auth, cases, exports, outcomes, workflow
 from fraudmatch.review.web.context import SECURITY_HEADERS, WebContext, login_redirect, templates
 from fraudmatch.review.web.sessions import COOKIE, Sessions
 
@@ -84,6 +84,6 @@ def create_app(
             response.headers.setdefault(k, v)
         return response
 
-    for module in (auth, cases, outcomes, audit, exports):
+    for module in (auth, cases, outcomes, audit, exports, workflow):
         app.include_router(module.router)
     return app

@@ -7,18 +7,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse
 
+from fraudmatch.review.caseindex import STAGES
 from fraudmatch.review.caselist import PER_PAGE_CHOICES, SORT_LABELS, ListView
 from fraudmatch.review.casework import LABELS, ReviewError
+from fraudmatch.review.views import FILTER_NAMES
 from fraudmatch.review.web.context import query_of, web
+from fraudmatch.review.web.workflow import done_message
+
+DONE = {"allocation": "allocation changed", "started": "investigation started"}
 
 router = APIRouter()
-
-
-@router.get("/")
-async def home() -> Response:
-    return RedirectResponse("/cases", status_code=303)
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -29,6 +29,7 @@ def case_list(request: Request) -> HTMLResponse:
     try:
         page = ctx.review.case_page(filters, view)
         choices = ctx.review.choices(filters.run)
+        runs = ctx.review.run_choices()
     except ReviewError as exc:
         return ctx.error(request, 404, "Not found", str(exc))
     shown = ListView(view.sort, view.reverse, page.page, view.per_page)
@@ -40,7 +41,11 @@ def case_list(request: Request) -> HTMLResponse:
         view=shown,
         cases=page.rows,
         counts=page.counts,
-        choices=choices,
+        choices={**choices, "stage": list(STAGES), "assignee": ctx.analysts()},
+        runs=runs,
+        analysts=ctx.analysts(),
+        filter_names=FILTER_NAMES,
+        notice=done_message(dict(request.query_params)),
         sort_labels=SORT_LABELS,
         per_choices=PER_PAGE_CHOICES,
         query=lambda **kw: query_of(filters, shown, **kw),
@@ -70,11 +75,14 @@ def case_page(
         case=case,
         forms=forms or {},
         saved=saved,
-        audit=ctx.review.audit(keys),
+        audit=ctx.review.audit(keys, case_id=case_id),
+        state=ctx.review.case_state(run_id, case_id),
+        analysts=ctx.analysts(),
         back=urlencode({"run": run_id}),
     )
 
 
 @router.get("/cases/{run_id}/{case_id}", response_class=HTMLResponse)
 def show_case(request: Request, run_id: str, case_id: str, saved: str = "") -> HTMLResponse:
-    return case_page(request, run_id, case_id, saved=LABELS.get(saved) if saved else None)
+    done = LABELS.get(saved) or DONE.get(saved) if saved else None
+    return case_page(request, run_id, case_id, saved=done)

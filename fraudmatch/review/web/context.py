@@ -17,10 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fraudmatch.review import outcomes as oc
+from fraudmatch.review.analysts import load_roles, users_from
+from fraudmatch.review.caseindex import STAGE_LABELS, STAGES
 from fraudmatch.review.caselist import ListView
 from fraudmatch.review.casework import LABELS, STATUSES, Filters, Review, format_time
 from fraudmatch.review.signin import Throttle
-from fraudmatch.review.views import FILTER_NAMES
+from fraudmatch.review.views import FILTER_NAMES, rule_title, run_label
 from fraudmatch.review.web.sessions import Sessions
 
 MAX_FORM_BYTES = 64 * 1024
@@ -44,7 +46,17 @@ def templates() -> Environment:
         loader=PackageLoader("fraudmatch.review", "templates"),
         autoescape=select_autoescape(default=True),
     )
-    env.globals.update(labels=LABELS, statuses=STATUSES, outcomes=oc.OUTCOMES, fmt=format_time)
+    env.globals.update(
+        labels=LABELS,
+        statuses=STATUSES,
+        outcomes=oc.OUTCOMES,
+        fmt=format_time,
+        stages=STAGES,
+        stage_labels=STAGE_LABELS,
+        run_label=run_label,
+        rule_title=rule_title,
+        rule_titles={},
+    )
     return env
 
 
@@ -63,9 +75,19 @@ class WebContext:
         return HTMLResponse(self.env.get_template(name).render(**context), status_code=status)
 
     def page(self, request: Request) -> dict[str, Any]:
-        """What every signed-in page shows: the analyst and the form token."""
+        """What every signed-in page shows: the analyst, their role and the form token."""
         session = request.state.session
-        return {"user": session["u"], "csrf": self.sessions.csrf(session)}
+        return {
+            "user": session["u"],
+            "csrf": self.sessions.csrf(session),
+            "is_lead": self.is_lead(session["u"]),
+        }
+
+    def is_lead(self, name: str) -> bool:
+        return load_roles(self.root).get(name) == "lead"
+
+    def analysts(self) -> list[str]:
+        return sorted(users_from(self.users, self.root))
 
     def error(self, request: Request, status: int, title: str, message: str) -> HTMLResponse:
         return self.render("error.html", status, **self.page(request), title=title,
@@ -90,11 +112,15 @@ def web(request: Request) -> WebContext:
 
 async def form_of(request: Request) -> dict[str, str]:
     """A posted form's fields (first value each); empty when the body is too large."""
+    return {k: v[0] for k, v in (await form_lists(request)).items()}
+
+
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    """A posted form's fields with every value (checkboxes); empty when too large."""
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return {}
-    parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-    return {k: v[0] for k, v in parsed.items()}
+    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
 
 
 def login_redirect(request: Request) -> RedirectResponse:
