@@ -127,7 +127,9 @@ def test_workflow_stages_and_bulk_outcome(app, workspace) -> None:
                    "outcome": "no_issue", "comment": "second job declared", "case": picked},
                    follow_redirects=False)  # fmt: skip
     assert r.status_code == 303
-    assert f"Recorded &#39;no issue&#39; on {matches} match" in alice.get(r.headers["location"]).text
+    assert (
+        f"Recorded &#39;no issue&#39; on {matches} match" in alice.get(r.headers["location"]).text
+    )
     closed = review.cases(Filters(run=RUN, stage="closed"))
     assert set(picked) <= set(closed["case_id"]) and closed.height == 5
     saved = oc.current_outcomes(review.url)
