@@ -147,3 +147,15 @@ def test_workflow_stages_and_bulk_outcome(app, workspace) -> None:
     board = alice.get(f"/?run={RUN}").text
     assert re.search(r'id="mine-under_investigation">under investigation 1<', board)
     assert al.generation(review.url) > 0
+
+
+def test_exports_honour_the_search(app, workspace) -> None:
+    review = Review(workspace, RULES)
+    one = review.matches(RUN).row(17, named=True)
+    alice = signed_in(app, "alice")
+    csv = alice.get(f"/export.csv?run={RUN}&q={one['left_record_id']}").text
+    rows = csv.strip().splitlines()[1:]
+    in_case = review.matches(RUN).filter(review.matches(RUN)["case_id"] == one["case_id"])
+    assert len(rows) == in_case.height and all(one["case_id"] in r for r in rows)
+    everything = alice.get(f"/export.csv?run={RUN}").text.strip().splitlines()[1:]
+    assert len(everything) == review.matches(RUN).height
