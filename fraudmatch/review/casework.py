@@ -290,11 +290,13 @@ class Review:
         for info in self.runs():
             if info.run_id not in self._run_cases:
                 try:
-                    files = self.store.files(info.run_id)
-                    count = (
-                        pl.scan_parquet(files).select(pl.col("case_id").n_unique()).collect().item()
-                        if files
-                        else 0
+                    # a case id is a digest of its rule and members: unique across files
+                    count = sum(
+                        pl.scan_parquet(f)
+                        .select(pl.col("case_id").drop_nulls().n_unique())
+                        .collect()
+                        .item()
+                        for f in self.store.files(info.run_id)
                     )
                 except (ReviewError, pl.exceptions.PolarsError, OSError):
                     count = None

@@ -165,7 +165,7 @@ def run_label(run: Mapping[str, Any]) -> str:
     parts = [str(run["run_id"])]
     if run.get("date"):
         parts.append(f"cycle {run['date']:%d %b %Y}")
-    if run.get("status") and run["status"] not in ("succeeded", "complete", "completed"):
+    if run.get("status") and run["status"] not in ("finished", "succeeded", "completed"):
         parts.append(str(run["status"]))
     if run.get("cases") is not None:
         parts.append(f"{run['cases']:,} case{'' if run['cases'] == 1 else 's'}")

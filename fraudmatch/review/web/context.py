@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fraudmatch.review import outcomes as oc
+from fraudmatch.review import words
 from fraudmatch.review.analysts import load_roles, users_from
 from fraudmatch.review.caseindex import STAGE_LABELS, STAGES
 from fraudmatch.review.caselist import ListView
@@ -55,7 +56,10 @@ def templates() -> Environment:
         stage_labels=STAGE_LABELS,
         run_label=run_label,
         rule_title=rule_title,
-        rule_titles={},
+        in_words=words.in_words,
+        matched_on=words.matched_on,
+        probability_words=words.probability_words,
+        weights_explained=words.WEIGHTS_EXPLAINED,
     )
     return env
 
