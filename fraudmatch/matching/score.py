@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from fraudmatch.matching.monotone import monotone_m
+
 log = logging.getLogger(__name__)
 
 GAMMA_PREFIX = "gamma_"
@@ -218,6 +220,7 @@ def estimate_m_em(
     fix_m: Collection[str] = (),
     max_iter: int = 100,
     tol: float = 1e-6,
+    monotone: bool = False,
 ) -> tuple[dict[str, tuple[float, ...]], float, dict[str, tuple[float, ...]], EMTrace]:
     """m and the prior by EM over the blocked candidate pairs (conditional independence).
 
@@ -226,7 +229,9 @@ def estimate_m_em(
     unless ``fix_u``) are floored at ``PROB_FLOOR`` each M-step; comparisons in ``fix_m``
     (rule-given m) inform the posterior but are not re-estimated. Stops when the mean
     log-likelihood per pair changes by less than ``tol`` (scale-free: the same tol means the
-    same for 1k and 10M pairs) or after ``max_iter`` iterations.
+    same for 1k and 10M pairs) or after ``max_iter`` iterations. ``monotone`` (with
+    ``fix_u``): every M-step fits m under the level constraints of
+    :mod:`fraudmatch.matching.monotone` (weights rise with the level, agreement >= 0).
 
     If EM fails to separate matches from non-matches (fewer than one expected match or
     non-match, no comparison whose best level favours a match, a non-finite likelihood, or
@@ -247,7 +252,14 @@ def estimate_m_em(
     em = _EM(levels, counts, [n_levels[n] for n in names])
     free_m = [n not in fix_m for n in names]
     m_hat, u_hat, prior, lls, converged = em.run(
-        m0, u0, prior_init, free_m=free_m, fix_u=fix_u, max_iter=max_iter, tol=tol
+        m0,
+        u0,
+        prior_init,
+        free_m=free_m,
+        fix_u=fix_u,
+        max_iter=max_iter,
+        tol=tol,
+        monotone=monotone and fix_u,
     )
     notes = tuple(
         f"{n}: never non-null in the candidate pairs; m kept at its initial value"
@@ -350,6 +362,7 @@ class _EM:
         fix_u: bool,
         max_iter: int,
         tol: float,
+        monotone: bool = False,
     ) -> tuple[list[np.ndarray], list[np.ndarray], float, list[float], bool]:
         """Iterate; lls[i] is the log-likelihood of the parameters iteration i produced."""
         m, u = [p.copy() for p in m], [p.copy() for p in u]
@@ -360,7 +373,7 @@ class _EM:
             prior = float(np.clip((self.counts * resp).sum() / n_pairs, *_PRIOR_BOUNDS))
             for j in range(len(m)):
                 if free_m[j] and (new := self._update(j, resp)) is not None:
-                    m[j] = new
+                    m[j] = _floored(monotone_m(new, u[j])) if monotone else new
                 if not fix_u and (new := self._update(j, 1.0 - resp)) is not None:
                     u[j] = new
             new_ll, resp = self._e_step(m, u, prior)
@@ -397,7 +410,8 @@ def _separation_failure(
         return f"prior collapsed to {prior:.3g}: fewer than one expected match among the pairs"
     if (1.0 - prior) * n_pairs < 1.0:
         return f"prior collapsed to {prior:.3g}: fewer than one expected non-match"
-    if m and not any(mj[-1] > uj[-1] for mj, uj in zip(m, u, strict=True)):
+    # a margin: under the agreement floor of a monotone fit, "no evidence" is m = u exactly
+    if m and not any(mj[-1] > uj[-1] * (1 + 1e-6) for mj, uj in zip(m, u, strict=True)):
         return "no comparison's best level favours a match: EM did not separate the classes"
     gain, needed = lls[-1] - null_ll, 0.5 * extra_params * math.log(n_pairs)
     if gain <= needed:
@@ -485,6 +499,9 @@ def _weight_expr(comp: ComparisonModel, columns: Collection[str]) -> pl.Expr:
         m_exact = max(comp.m[comp.tf_adjust_level], PROB_FLOOR)
         tf = pl.col(tf_col).cast(pl.Float64)
         tf_weight = math.log2(m_exact) - tf.clip(lower_bound=PROB_FLOOR).log(2)
+        below = comp.weights[: comp.tf_adjust_level]
+        if below:  # agreeing on a common value still beats a near miss on any value
+            tf_weight = tf_weight.clip(lower_bound=max(below))
         weight = (
             pl.when((level == comp.tf_adjust_level) & tf.is_not_null())
             .then(tf_weight)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,9 @@ import polars as pl
 
 from fraudmatch.matching.blocking import PARTNER, block_col
 from fraudmatch.matching.compare import comparison_columns, gamma_name
+from fraudmatch.matching.monotone import is_monotone, monotone_m
 from fraudmatch.matching.rule_model import Comparison, Rule
+from fraudmatch.matching.rule_principles import comparison_fields, field_of
 
 __all__ = ["Training", "blocked_comparisons", "model_stats", "train"]
 
@@ -35,12 +37,14 @@ def _fixed(comp: Comparison) -> tuple[list[float], list[float]] | None:
 
 
 def model_stats(rule: Rule, training: Training) -> dict[str, Any]:
-    """The fitted model for the run report: prior, m/u/weight per level, EM sessions."""
+    """The fitted model for the run report: prior, m/u/weight per level, EM sessions, and
+    warnings where the model makes a person's own identifiers weak (:func:`model_warnings`)."""
     model = training.model
     out: dict[str, Any] = {
         "prior": model.prior,
         "prior_among_candidate_pairs": training.prior_among_candidates,
         "em_sessions": training.sessions,
+        "m_source": training.m_source,
         "comparisons": {},
     }
     for cm in model.comparisons:
@@ -49,29 +53,146 @@ def model_stats(rule: Rule, training: Training) -> dict[str, Any]:
             label: {"m": cm.m[g], "u": cm.u[g], "weight": cm.weights[g]}
             for label, g in ((lb, comp.gamma(lb)) for lb in comp.labels)
         }
+    out["warnings"] = model_warnings(rule, out)
     return out
 
 
-def _base(col: str) -> str:
-    """The field a pseudonymised column derives from: ``surname__metaphone`` -> ``surname``."""
-    return col.split("__", 1)[0]
+#: Below this share of matches agreeing exactly on a person's own identifier, the latent
+#: class EM found is not "the same person" (households, families, namesakes).
+WEAK_PERSON_M = 0.5
+#: ... or when it is this much rarer than agreeing on what a household shares.
+HOUSEHOLD_GAP = 0.25
+
+
+def model_warnings(rule: Rule, stats: dict[str, Any]) -> list[str]:
+    """What an analyst should distrust in a fitted model (``model_stats`` output, or the
+    ``model`` of a stored run): a person's own identifier (forename, date of birth) whose
+    exact agreement is rare among matches or weighs less than agreeing on the surname or
+    address (the model learnt households, not people), and weights that fall as the level
+    rises (a near miss counting more than exact agreement). Compared by m, not weight: an
+    exact postcode is rarer by chance than an exact forename, so it rightly weighs more.
+    """
+    comps = stats.get("comparisons") or {}
+    if not comps:
+        return []
+    by_name = {c.name: c for c in rule.comparisons}
+    best = {}
+    for name, levels in comps.items():
+        comp = by_name.get(name)
+        if comp is None or not levels:
+            continue
+        best[name] = (comp.labels[0], levels[comp.labels[0]])
+    household = {
+        n: w
+        for n, (_, w) in best.items()
+        if n in by_name
+        and _household(_groups(_comparison_fields(by_name[n])))
+        and by_name[n].fixed_m is None
+    }
+    top_household = max(household.items(), key=lambda kv: kv[1]["m"], default=None)
+    sources = stats.get("m_source") or {}
+    out: list[str] = []
+    for name, (label, lv) in best.items():
+        comp = by_name[name]
+        if comp.fixed_m is not None or sources.get(name) == NEVER_PRESENT:
+            continue
+        if not _comparison_fields(comp) & PERSON_FIELDS:
+            continue
+        if sources.get(name) == NOT_LEARNED:
+            out.append(
+                f"{name}: no training session could tell a person from a relative by it "
+                "(every one blocks on it or on a household): its m is the neutral default"
+            )
+            continue
+        if lv["m"] < WEAK_PERSON_M:
+            out.append(
+                f"{name}: only {lv['m']:.0%} of matches agree at '{label}' (m = {lv['m']:.2f}): "
+                "the model may have learnt households or families, not people"
+            )
+        elif top_household is not None and lv["m"] < top_household[1]["m"] - HOUSEHOLD_GAP:
+            other, hm = top_household[0], top_household[1]["m"]
+            out.append(
+                f"{name}: matches agree at '{label}' less often (m = {lv['m']:.2f}) than on "
+                f"{other} (m = {hm:.2f}): a person's own identifier weighs less than what a "
+                "household shares; the model may have learnt households, not people"
+            )
+    for name, levels in comps.items():
+        comp = by_name.get(name)
+        if comp is None or comp.fixed_m is not None or sources.get(name) == NEVER_PRESENT:
+            continue
+        ordered = [levels[lb] for lb in reversed(comp.labels)]  # else first
+        if not is_monotone([x["m"] for x in ordered], [x["u"] for x in ordered]):
+            out.append(f"{name}: weights do not rise with the level (a weaker level counts more)")
+    return out
+
+
+#: Fields a household shares: a pair agreeing on them is as likely a relative as the person.
+SURNAME_FIELDS = frozenset({"surname", "last_name", "lastname", "family_name"})
+_ADDRESS_NAMES = frozenset(
+    {"address", "postcode", "post_code", "zip", "uprn", "suburb", "town", "city", "locality",
+     "state", "county"}
+)  # fmt: skip
+_ADDRESS_PREFIXES = ("address", "street", "house", "flat", "building", "postcode")
+#: A person's own identifiers: what tells a person from a relative at the same address.
+PERSON_FIELDS = frozenset(
+    {"forenames", "forename", "first_name", "first_names", "given_name", "given_names",
+     "date_of_birth", "dob", "birth_date"}
+)  # fmt: skip
+ADDRESS = "<address>"
+NEVER_PRESENT = "default: never present on both sides of a candidate pair"
+NOT_LEARNED = "default: no session could learn it"
+
+
+def field_group(field: str) -> str:
+    """A field, or ``<address>`` for every part of an address (postcode, street number ...).
+
+    The parts of an address depend on each other (one postcode, a few street numbers), so
+    a blocking rule on any one of them conditions all of them: they are masked together.
+    """
+    if field in _ADDRESS_NAMES or field.startswith(_ADDRESS_PREFIXES):
+        return ADDRESS
+    return field
+
+
+def _groups(fields: set[str]) -> set[str]:
+    return {field_group(f) for f in fields}
+
+
+def _household(groups: set[str]) -> bool:
+    return bool(groups) and all(g == ADDRESS or g in SURNAME_FIELDS for g in groups)
+
+
+def _comparison_fields(comp: Comparison) -> set[str]:
+    cols = {field_of(x) for ref in comparison_columns(comp) for x in (ref.left, ref.right)}
+    return cols | comparison_fields(comp)
+
+
+def _blocking_fields(br) -> set[str]:
+    return {field_of(x) for ref in br.on for x in (ref.left, ref.right)}
 
 
 def blocked_comparisons(rule: Rule) -> dict[str, list[int]]:
-    """Per comparison, the blocking rules whose keys derive from the same field.
+    """Per comparison, the blocking rules whose sessions must not learn its m.
 
-    Every pair satisfying such a rule agrees on that field by construction, so in that
-    rule's training session the comparison says nothing about match or non-match and its
-    m is not learned there (Splink fixes the blocked columns per session likewise). Fields
-    are column prefixes: ``surname__metaphone`` and ``surname__tok`` are both ``surname``.
+    1. Rules whose keys derive from the same field (or, for an address part, from any part
+       of the address): every pair satisfying such a rule agrees on that field by
+       construction, so it says nothing about match or non-match there (Splink fixes the
+       blocked columns per session likewise). ``surname__metaphone`` and ``surname__tok``
+       are both ``surname``.
+    2. Rules on household fields only (surname, address): their pairs are households, where
+       agreeing on the surname or the address is what relatives do too. EM on them would
+       learn "same household" (m of an exact forename 0.4, of the house number 0.98), so
+       there the household comparisons are masked as well and only a person's own
+       identifiers (forename, date of birth ...) are left to tell the person from a relative.
     """
+    blocks = [_groups(_blocking_fields(br)) for br in rule.blocking.rules]
     out: dict[str, list[int]] = {}
     for comp in rule.comparisons:
-        fields = {_base(x) for ref in comparison_columns(comp) for x in (ref.left, ref.right)}
+        groups = _groups(_comparison_fields(comp))
         out[comp.name] = [
             i
-            for i, br in enumerate(rule.blocking.rules)
-            if fields & {_base(x) for ref in br.on for x in (ref.left, ref.right)}
+            for i, bg in enumerate(blocks)
+            if groups & bg or (_household(bg) and _household(groups))
         ]
     return out
 
@@ -112,18 +233,30 @@ class Training:
     model: Any
     prior_among_candidates: float
     sessions: list[dict[str, Any]]
+    m_source: dict[str, str] = field(default_factory=dict)  # learned, default or given
+
+
+def _informative(comp_name: str, fixed: dict) -> bool:
+    """A comparison that can tell matches apart: learned, or given with m != u."""
+    f = fixed.get(comp_name)
+    return f is None or any(abs(a - b) > 1e-9 for a, b in zip(*f, strict=True))
 
 
 def train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) -> Training:
     """u from random pairs; m by EM, one session per blocking rule; then the prior.
 
     Session ``k`` holds every candidate pair that satisfies blocking rule ``k`` (whichever
-    rule made it first), with the comparisons on rule ``k``'s fields masked. m of each
-    comparison is the mean over the sessions that could learn it; a session where EM
-    cannot separate matches (e.g. NI blocking: almost all pairs match) teaches nothing.
-    With m and u fixed, the prior of a random pair in scope comes from a fixed-point
-    iteration over the candidate pairs (:func:`_random_prior`); the share of matches among
-    candidate pairs follows from it.
+    rule made it first), with the comparisons that rule conditions masked
+    (:func:`blocked_comparisons`: its own fields, and on a household-only rule the
+    household's). A session left with fewer than two comparisons that can tell matches
+    apart cannot identify m (one level distribution, two unknowns: how many matches and
+    how they agree) and teaches nothing, unless its pairs are (almost) all matches
+    (e.g. NI blocking: m is then how often they reach each level). Every M-step keeps
+    the weights rising with the level (:mod:`fraudmatch.matching.monotone`). m of each
+    comparison is the mean over the sessions that learned it, else the neutral default
+    (and the stats say so). With m and u fixed, the prior of a random pair in scope comes
+    from a fixed-point iteration over the candidate pairs (:func:`_random_prior`); the
+    share of matches among candidate pairs follows from it.
     """
     from fraudmatch.matching import score
 
@@ -155,35 +288,57 @@ def train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) -
         )
         info: dict[str, Any] = {"blocking_rule": br.name, "pairs": sess.height, "masked": masked}
         sessions.append(info)
+        info["learned"] = []
         if sess.height == 0 or len(masked) == len(n_levels):
-            info["learned"] = []
             continue
+        present = {n for n in n_levels if n not in masked and (sess[gamma_name(n)] >= 0).any()}
+        identified = sum(_informative(n, fixed) for n in present) >= 2
         with _quiet(score.log):  # a failed session is expected (all-match NI pairs) and
             m, prior, _, trace = score.estimate_m_em(  # recorded in the stats instead
-                sess.select(gcols), n_levels, u, m_init=m_start, fix_m=list(fixed), **em_kw
+                sess.select(gcols),
+                n_levels,
+                u,
+                m_init=m_start,
+                fix_m=list(fixed),
+                monotone=True,
+                **em_kw,
             )
         info.update(prior=prior, converged=trace.converged, message=trace.message)
-        info["learned"] = []
         all_match = trace.fallback and "non-match" in trace.message
+        if not all_match and not identified:
+            info["message"] = (
+                "fewer than two comparisons left to tell matches apart: m not identifiable"
+            )
+            info["prior"] = None
+            continue
         if trace.fallback and not all_match:
             continue
         for n in free:
-            col = sess.get_column(gamma_name(n))
-            if n in masked or not (col >= 0).any():
+            if n not in present:
                 continue
+            col = sess.get_column(gamma_name(n))
             # pairs (almost) all matches, e.g. agreeing NI numbers: m is simply how often
             # they reach each level (lightly smoothed), where EM has nothing to separate
-            learned[n].append(_level_shares(col, n_levels[n]) if all_match else m[n])
+            shares = _level_shares(col, n_levels[n]) if all_match else m[n]
+            learned[n].append(tuple(float(x) for x in monotone_m(shares, u[n])))
             info["learned"].append(n)
         if all_match:
             info["message"] = "candidate pairs are (almost) all matches: m from level shares"
             info["prior"] = None
     m_final: dict[str, tuple[float, ...]] = dict(m_start)
+    m_source: dict[str, str] = {n: "given by the rule" for n in fixed}
     for n in free:
         if learned[n]:
-            m_final[n] = tuple(float(x) for x in np.mean(np.array(learned[n]), axis=0))
-        else:
+            mean = np.mean(np.array(learned[n]), axis=0)
+            m_source[n] = f"learned ({len(learned[n])} sessions)"
+        elif not (gammas.get_column(gamma_name(n)) >= 0).any():
+            m_source[n] = NEVER_PRESENT  # weight 0 on every pair: m does not matter
             m_final[n] = score.default_m_init(n_levels[n])
+            continue
+        else:
+            mean = np.array(score.default_m_init(n_levels[n]))
+            m_source[n] = NOT_LEARNED
+        m_final[n] = tuple(float(x) for x in monotone_m(mean, u[n]))
     tf_levels = {c.name: c.n_levels - 1 for c in rule.comparisons if c.tf_column is not None}
     comps = tuple(
         score.ComparisonModel(n, n_levels[n], m_final[n], u[n], tf_levels.get(n)) for n in n_levels
@@ -198,7 +353,7 @@ def train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) -
     )
     model = score.FSModel(comps, random_prior, trace)
     prior = random_prior * scope_pairs / max(gammas.height, 1)
-    return Training(model, prior, sessions)
+    return Training(model, prior, sessions, m_source)
 
 
 def _random_prior(gammas: pl.DataFrame, comps: Sequence[Any], scope_pairs: int) -> float:
