@@ -250,3 +250,15 @@ def test_warnings_name_a_household_model():
     stats["comparisons"]["forenames"]["exact"] = level(0.6, 0.01)
     stats["comparisons"]["forenames"]["else"] = level(0.3, 0.978)
     assert any("less often (m = 0.60) than on address" in w for w in model_warnings(rule, stats))
+
+
+def test_run_summary_shows_model_warnings():
+    from fraudmatch.cli.tables import cycle_tables
+
+    rule_row = {"rule": "same_person", "status": "matched", "matches": 1, "cases": 1}
+    summary = {"rules": [{**rule_row, "model_warnings": ["forenames: only 38% of matches"]}]}
+    titles = [t.title for t in cycle_tables(summary)]
+    assert "model warnings: weigh these matches with care" in titles
+    assert "model warnings: weigh these matches with care" not in [
+        t.title for t in cycle_tables({"rules": [rule_row]})
+    ]

@@ -77,7 +77,29 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
             [[str(v) if isinstance(v, list) else v for v in row] for row in explained.rows()],
         )
     )
+    _explain_model(workspace, rule)
     return 0
+
+
+def _explain_model(workspace, rule) -> None:
+    """What to distrust in the model the rule fitted in its latest run, if it fitted one."""
+    from fraudmatch.hub.labels import latest_run
+    from fraudmatch.hub.runs import fitted_model
+    from fraudmatch.hub.tuning import TuneError
+    from fraudmatch.matching.training import model_warnings
+
+    try:
+        run_id = latest_run(workspace, rule.name)
+    except TuneError:
+        return
+    model = fitted_model(workspace, run_id, rule.name)
+    if not model:
+        return
+    warnings = model_warnings(rule, model)
+    for w in warnings:
+        console.print(f"[yellow]model warning[/] (run {run_id}): {w}", markup=True, highlight=False)
+    if not warnings:
+        console.print(f"the model fitted in {run_id} makes no one's own identifiers weak")
 
 
 def cmd_rules_tune(args: argparse.Namespace) -> int:

@@ -99,6 +99,13 @@ def cycle_tables(summary: dict) -> list[Table]:
             rule_rows(summary),
         )
     )
+    warned = [
+        [r["rule"], w] for r in summary.get("rules", []) for w in r.get("model_warnings") or []
+    ]
+    if warned:
+        tables.append(
+            table("model warnings: weigh these matches with care", ["rule", "warning"], warned)
+        )
     tables.append(
         table(
             "bundles",

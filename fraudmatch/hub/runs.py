@@ -54,6 +54,7 @@ class RuleOutcome:
     suppressed_by: dict[str, int] = field(default_factory=dict)  # per recorded outcome
     evidence_changed: int = 0  # reviewed before, raised again with a note
     still_open: int = 0  # under investigation: raised again with a note
+    warnings: list[str] = field(default_factory=list)  # what to distrust in the fitted model
 
 
 @dataclass
@@ -152,6 +153,7 @@ def match_rule(
         suppressed_by=split.by_outcome,
         evidence_changed=split.evidence_changed,
         still_open=split.still_open,
+        warnings=list((stats.get("model") or {}).get("warnings") or []),
     )
 
 
@@ -184,7 +186,15 @@ def _reused(run_dir: Path, rule: str, matches: pl.DataFrame, out: Path) -> RuleO
         suppressed_by=by_outcome,
         evidence_changed=int(notes.str.starts_with("evidence changed").sum() or 0),
         still_open=int(notes.str.ends_with("still open").sum() or 0),
+        warnings=_stored_warnings(run_dir / MODELS_DIR / f"{rule}.json"),
     )
+
+
+def _stored_warnings(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    model = (json.loads(path.read_text()) or {}).get("model") or {}
+    return list(model.get("warnings") or [])
 
 
 def load_matches(workspace: Workspace, run_id: str, rules: Sequence[Rule]) -> pl.DataFrame:
@@ -265,6 +275,7 @@ def summary_document(
                 "suppressed_by": r.suppressed_by,
                 "evidence_changed": r.evidence_changed,
                 "still_open": r.still_open,
+                "model_warnings": r.warnings,
             }
             for r in rule_outcomes
         ],
