@@ -35,8 +35,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from fraudmatch.synth import generate
+    from fraudmatch.synth.wild import generate_wild
 
-    result = generate(
+    make = generate_wild if args.population == "wild" else generate
+    result = make(
         Path(args.out),
         partners=args.partners,
         people=args.people,
@@ -171,6 +173,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--cycle-date", type=parse_date, default=date(2026, 11, 1))
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--population",
+        choices=("synth", "wild"),
+        default="synth",
+        help="synth (default), or wild: a second population written apart from synth's habits"
+        " (per-council gaps, other name and address shapes, labelled hard negatives)",
+    )
     p.set_defaults(handler=cmd_synth)
 
     p = sub.add_parser("keys", help="make key pairs and the partnership linkage key")

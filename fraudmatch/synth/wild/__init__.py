@@ -113,8 +113,14 @@ def _record_ids(world: World, seed: int) -> dict[str, pl.DataFrame]:
     return out
 
 
-def _cells(world: World, ds: str, council: int, style: render.Style, ids: pl.DataFrame,
-           rng: np.random.Generator) -> pl.DataFrame:  # fmt: skip
+def _cells(
+    world: World,
+    ds: str,
+    council: int,
+    style: render.Style,
+    ids: pl.DataFrame,
+    rng: np.random.Generator,
+) -> pl.DataFrame:
     """One council's file of one dataset, as that council writes it."""
     order = ids.filter(pl.col("council") == council).sort("pos")
     rec = world.recs[ds][order["row"]]
@@ -201,8 +207,16 @@ def _write(
             path = _write_file(cells, out_dir / name, ds, st[c].file)
             files[name][ds] = path
             counts[name][ds] = cells.height
-            entries.append({"partner": name, "dataset": ds, "path": str(path.relative_to(out_dir)),
-                            "rows": cells.height, "format": st[c].file, "dates": st[c].dates})  # fmt: skip
+            entries.append(
+                {
+                    "partner": name,
+                    "dataset": ds,
+                    "path": str(path.relative_to(out_dir)),
+                    "rows": cells.height,
+                    "format": st[c].file,
+                    "dates": st[c].dates,
+                }
+            )
     truth_dir = out_dir / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
     paths = {"cases": truth_dir / "cases.csv", "records": truth_dir / "records.parquet"}
@@ -219,14 +233,32 @@ def _write(
     ]
     pl.concat(who).write_parquet(paths["records"])
     manifest = out_dir / "manifest.json"
-    manifest.write_text(json.dumps({
-        "generator": "fraudmatch.synth.wild", "seed": seed, "people": world.people.height,
-        "partners": names, "cycle_date": cycle_date.isoformat(), "files": entries,
-        "truth": {k: str(v.relative_to(out_dir)) for k, v in paths.items()},
-        "truth_counts": cases.group_by("kind", "label").len().sort("kind", "label").rows(),
-    }, indent=2) + "\n", encoding="utf-8")  # fmt: skip
-    return SynthResult(out_dir=out_dir, partners=names, people=world.people.height,
-                       row_counts=counts, files=files, truth=paths, manifest=manifest)  # fmt: skip
+    manifest.write_text(
+        json.dumps(
+            {
+                "generator": "fraudmatch.synth.wild",
+                "seed": seed,
+                "people": world.people.height,
+                "partners": names,
+                "cycle_date": cycle_date.isoformat(),
+                "files": entries,
+                "truth": {k: str(v.relative_to(out_dir)) for k, v in paths.items()},
+                "truth_counts": cases.group_by("kind", "label").len().sort("kind", "label").rows(),
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    return SynthResult(
+        out_dir=out_dir,
+        partners=names,
+        people=world.people.height,
+        row_counts=counts,
+        files=files,
+        truth=paths,
+        manifest=manifest,
+    )
 
 
 def _truth_ids(truth: pl.DataFrame, ids: dict[str, pl.DataFrame], names: list[str]) -> pl.DataFrame:
@@ -234,14 +266,25 @@ def _truth_ids(truth: pl.DataFrame, ids: dict[str, pl.DataFrame], names: list[st
     out = truth
     for side in ("left", "right"):
         lookup = pl.concat(
-            [v.select(pl.lit(ds).alias("ds"), pl.col("row").cast(pl.Int64), "council", "record_id")
-             for ds, v in ids.items()]
-        )  # fmt: skip
+            [
+                v.select(
+                    pl.lit(ds).alias("ds"), pl.col("row").cast(pl.Int64), "council", "record_id"
+                )
+                for ds, v in ids.items()
+            ]
+        )
         out = out.join(
-            lookup.rename({"ds": f"{side}_dataset", "row": f"{side}_row",
-                           "council": f"{side}_council", "record_id": f"{side}_record_id"}),
-            on=[f"{side}_dataset", f"{side}_row"], how="left",
-        )  # fmt: skip
+            lookup.rename(
+                {
+                    "ds": f"{side}_dataset",
+                    "row": f"{side}_row",
+                    "council": f"{side}_council",
+                    "record_id": f"{side}_record_id",
+                }
+            ),
+            on=[f"{side}_dataset", f"{side}_row"],
+            how="left",
+        )
         out = out.with_columns(
             pl.col(f"{side}_council")
             .replace_strict(list(range(len(names))), names)

@@ -15,7 +15,7 @@ from fraudmatch.synth.wild.people import NO_DAY, Names, text
 from fraudmatch.synth.wild.services import rows
 
 TRADES = ("Plumbing", "Roofing", "Electrical", "Cleaning", "Catering", "Fencing", "Haulage",
-          "Print", "Security", "Scaffolding", "Joinery", "Tree Care", "Couriers", "Glazing")  # fmt: skip
+          "Print", "Security", "Scaffolding", "Joinery", "Tree Care", "Couriers")  # fmt: skip
 
 
 def accounts(rng: np.random.Generator, people: pl.DataFrame) -> pl.DataFrame:

@@ -217,7 +217,7 @@ def population(
     offset = 0
     for c in range(n_councils):
         idx = np.flatnonzero(council == c)
-        a = addresses(rng, c, int(len(idx) * 1.25) + 60, names)
+        a = addresses(rng, c, int(len(idx) * 1.3) + 400, names)
         a = a.with_columns(address_id=pl.int_range(offset, offset + a.height, dtype=pl.Int64))
         home_of_hh[idx] = offset + rng.permutation(len(idx))
         homes.append(a)

@@ -32,30 +32,51 @@ PERSON_RULES = (
     PersonRule("payroll_to_payroll", "payroll", "payroll", "other", "none"),
     PersonRule("blue_badge_to_deceased", "blue_badge", "deceased", "any", "expiry_after_death"),
     PersonRule(
-        "concessionary_travel_to_deceased", "concessionary_travel", "deceased", "any",
+        "concessionary_travel_to_deceased",
+        "concessionary_travel",
+        "deceased",
+        "any",
         "expiry_after_death",
     ),
     PersonRule(
-        "housing_tenants_to_housing_tenants", "housing_tenants", "housing_tenants", "other",
-        "overlap",
-    ),
-    PersonRule("housing_tenants_to_deceased", "housing_tenants", "deceased", "any", "open_at_cycle"),
-    PersonRule(
-        "housing_benefit_to_housing_benefit", "housing_benefit", "housing_benefit", "other",
+        "housing_tenants_to_housing_tenants",
+        "housing_tenants",
+        "housing_tenants",
+        "other",
         "overlap",
     ),
     PersonRule(
-        "housing_waiting_list_to_housing_tenants", "housing_waiting_list", "housing_tenants",
-        "any", "open_at_application",
+        "housing_tenants_to_deceased", "housing_tenants", "deceased", "any", "open_at_cycle"
+    ),
+    PersonRule(
+        "housing_benefit_to_housing_benefit",
+        "housing_benefit",
+        "housing_benefit",
+        "other",
+        "overlap",
+    ),
+    PersonRule(
+        "housing_waiting_list_to_housing_tenants",
+        "housing_waiting_list",
+        "housing_tenants",
+        "any",
+        "open_at_application",
     ),
     PersonRule(
         "council_tax_reduction_to_payroll", "council_tax_reduction", "payroll", "any", "overlap"
     ),
-)  # fmt: skip
+)
 
 #: Datasets whose address is the home the service is for (so it lies in that council).
-HOME_BOUND = {"housing_benefit", "council_tax_reduction", "housing_tenants", "blue_badge",
-              "concessionary_travel", "council_tax_spd", "electoral_register"}  # fmt: skip
+HOME_BOUND = {
+    "housing_benefit",
+    "council_tax_reduction",
+    "housing_tenants",
+    "blue_badge",
+    "concessionary_travel",
+    "council_tax_spd",
+    "electoral_register",
+}
 
 HARD_NEGATIVES = ("relative", "twin", "namesake", "spouse", "moved")
 
@@ -194,8 +215,18 @@ def plant_person_rule(w: World, rule: PersonRule, n_cases: int, n_neg: int) -> N
     middle = np.where(rng.random(n) < 0.6, w.names.forenames(rng, female), None)
     surname = w.names.surname(rng, n)
     home = w.take_homes(home_c)
-    a_ids = w.add_people({"council": home_c, "address_id": home, "female": female, "first": first,
-                          "middle": middle, "surname": surname, "dob": dob, "dod": dod})  # fmt: skip
+    a_ids = w.add_people(
+        {
+            "council": home_c,
+            "address_id": home,
+            "female": female,
+            "first": first,
+            "middle": middle,
+            "surname": surname,
+            "dob": dob,
+            "dod": dod,
+        }
+    )
 
     # the other person of a hard negative (a case and 'moved' are the anchor themself)
     other_c = _other(rng, home_c, w.n_councils)
@@ -219,9 +250,18 @@ def plant_person_rule(w: World, rule: PersonRule, n_cases: int, n_neg: int) -> N
     b_ids = np.full(n, -1, dtype=np.int64)
     if other_person.any():
         m = other_person
-        b_ids[m] = w.add_people({"council": b_c[m], "address_id": b_home[m], "female": b_female[m],
-                                 "first": b_first[m], "middle": b_middle[m], "surname": surname[m],
-                                 "dob": b_dob[m], "dod": np.full(int(m.sum()), NO_DAY)})  # fmt: skip
+        b_ids[m] = w.add_people(
+            {
+                "council": b_c[m],
+                "address_id": b_home[m],
+                "female": b_female[m],
+                "first": b_first[m],
+                "middle": b_middle[m],
+                "surname": surname[m],
+                "dob": b_dob[m],
+                "dod": np.full(int(m.sum()), NO_DAY),
+            }
+        )
     b = np.where(other_person, b_ids, a_ids)
 
     # who holds which record, at which council and address
@@ -258,14 +298,21 @@ def plant_person_rule(w: World, rule: PersonRule, n_cases: int, n_neg: int) -> N
         force_left = np.where(hard, "postcode", None).astype(object)
     from fraudmatch.synth.wild.services import rows
 
-    lrows = w.add(rule.left, rows(left_c, left_p, left_a, blank=text(force_left),
-                                  **_dated(rule.left, ld, rng, n)))  # fmt: skip
+    lrows = w.add(
+        rule.left,
+        rows(left_c, left_p, left_a, blank=text(force_left), **_dated(rule.left, ld, rng, n)),
+    )
     if deceased:
-        rrows = w.add("deceased", rows(right_c, right_p, right_a, date_of_death=dod,
-                                       blank=text(force_right)))  # fmt: skip
+        rrows = w.add(
+            "deceased", rows(right_c, right_p, right_a, date_of_death=dod, blank=text(force_right))
+        )
     else:
-        rrows = w.add(rule.right, rows(right_c, right_p, right_a, blank=text(force_right),
-                                       **_dated(rule.right, rd, rng, n)))  # fmt: skip
+        rrows = w.add(
+            rule.right,
+            rows(
+                right_c, right_p, right_a, blank=text(force_right), **_dated(rule.right, rd, rng, n)
+            ),
+        )
     neg = kind != "case"
     w.decoys.append(
         pl.DataFrame(
@@ -299,9 +346,18 @@ def plant_spd(w: World, n_cases: int, n_neg: int) -> None:
     female = rng.random(n) < 0.5
     dob = w.cycle - rng.integers(25 * 365, 80 * 365, n)
     surname = w.names.surname(rng, n)
-    holder = w.add_people({"council": c, "address_id": home, "female": female,
-                           "first": w.names.forenames(rng, female), "middle": np.full(n, None),
-                           "surname": surname, "dob": dob, "dod": np.full(n, NO_DAY)})  # fmt: skip
+    holder = w.add_people(
+        {
+            "council": c,
+            "address_id": home,
+            "female": female,
+            "first": w.names.forenames(rng, female),
+            "middle": np.full(n, None),
+            "surname": surname,
+            "dob": dob,
+            "dod": np.full(n, NO_DAY),
+        }
+    )
     of = rng.random(n) < 0.5
     o_dob = np.select(
         [kind == "disregarded", kind == "minor"],
@@ -312,11 +368,22 @@ def plant_spd(w: World, n_cases: int, n_neg: int) -> None:
         w.cycle - rng.integers(19 * 365, 70 * 365, n),
     )
     o_surname = np.where(rng.random(n) < 0.6, surname, w.names.surname(rng, n))
-    other = w.add_people({"council": c, "address_id": home, "female": of,
-                          "first": w.names.forenames(rng, of), "middle": np.full(n, None),
-                          "surname": o_surname, "dob": o_dob, "dod": np.full(n, NO_DAY)})  # fmt: skip
-    spd_rows = w.add("council_tax_spd", rows(c, holder, home,
-                                             discount_start_date=w.cycle - rng.integers(60, 3000, n)))  # fmt: skip
+    other = w.add_people(
+        {
+            "council": c,
+            "address_id": home,
+            "female": of,
+            "first": w.names.forenames(rng, of),
+            "middle": np.full(n, None),
+            "surname": o_surname,
+            "dob": o_dob,
+            "dod": np.full(n, NO_DAY),
+        }
+    )
+    spd_rows = w.add(
+        "council_tax_spd",
+        rows(c, holder, home, discount_start_date=w.cycle - rng.integers(60, 3000, n)),
+    )
     w.add("electoral_register", rows(c, holder, home, date_of_birth=np.full(n, NO_DAY)))
     holder_rows = np.arange(
         w.recs["electoral_register"].height - n, w.recs["electoral_register"].height
@@ -325,10 +392,18 @@ def plant_spd(w: World, n_cases: int, n_neg: int) -> None:
     other_rows = w.add("electoral_register", rows(c, other, home, date_of_birth=shown))
     dis = kind == "disregarded"
     k = int(dis.sum())
-    w.add("council_tax_disregards", rows(
-        c[dis], other[dis], home[dis], start_date=w.cycle - rng.integers(30, 900, k),
-        end_date=np.full(k, NO_DAY), disregard_reason=np.full(k, "student", dtype=object),
-        date_of_birth=o_dob[dis]))  # fmt: skip
+    w.add(
+        "council_tax_disregards",
+        rows(
+            c[dis],
+            other[dis],
+            home[dis],
+            start_date=w.cycle - rng.integers(30, 900, k),
+            end_date=np.full(k, NO_DAY),
+            disregard_reason=np.full(k, "student", dtype=object),
+            date_of_birth=o_dob[dis],
+        ),
+    )
     neg = kind != "case"
     w.decoys.append(
         pl.DataFrame(

@@ -21,9 +21,23 @@ FORMATS = ("csv-utf8", "csv-bom", "csv-cp1252", "xlsx")
 NI_LISTS = {"housing_benefit", "council_tax_reduction", "housing_tenants", "housing_waiting_list"}
 #: Optional columns a council may leave empty. Dates that define a spell or a
 #: condition (start, end, expiry, application, death) are never left out.
-MISSABLE = {"ni_number", "address", "postcode", "uprn", "date_of_birth", "sort_code",
-            "account_number", "job_title", "badge_number", "pass_number", "issue_date",
-            "company_number", "vat_number", "supplier_name", "payment_date"}  # fmt: skip
+MISSABLE = {
+    "ni_number",
+    "address",
+    "postcode",
+    "uprn",
+    "date_of_birth",
+    "sort_code",
+    "account_number",
+    "job_title",
+    "badge_number",
+    "pass_number",
+    "issue_date",
+    "company_number",
+    "vat_number",
+    "supplier_name",
+    "payment_date",
+}
 
 
 @dataclass(frozen=True)
@@ -149,15 +163,21 @@ def dates(rng: np.random.Generator, days: pl.Series, style: str, damage: float) 
     """Day numbers as text: ISO or DD/MM/YYYY; a share `damage` swapped or impossible."""
     n = len(days)
     d = pl.select(pl.when(days == NO_DAY).then(None).otherwise(days).cast(pl.Date)).to_series()
-    y, m, dd = (d.dt.year().cast(pl.String), d.dt.month().cast(pl.String).str.zfill(2),
-                d.dt.day().cast(pl.String).str.zfill(2))  # fmt: skip
+    y, m, dd = (
+        d.dt.year().cast(pl.String),
+        d.dt.month().cast(pl.String).str.zfill(2),
+        d.dt.day().cast(pl.String).str.zfill(2),
+    )
     u, w = _u(rng, n), _u(rng, n)
     swap = (u < damage / 2) & (d.dt.day() <= 12) & (d.dt.day() != d.dt.month())
     bad = (u >= damage / 2) & (u < damage)
     day = pl.select(
-        pl.when(bad & (w < 0.5)).then(pl.lit("7") + dd.str.slice(1, 1))  # 1958-07-71
-        .when(swap).then(m).otherwise(dd)
-    ).to_series()  # fmt: skip
+        pl.when(bad & (w < 0.5))
+        .then(pl.lit("7") + dd.str.slice(1, 1))  # 1958-07-71
+        .when(swap)
+        .then(m)
+        .otherwise(dd)
+    ).to_series()
     month = pl.select(
         pl.when(bad & (w >= 0.5)).then(pl.lit("13")).when(swap).then(dd).otherwise(m)
     ).to_series()
@@ -173,8 +193,17 @@ def dates(rng: np.random.Generator, days: pl.Series, style: str, damage: float) 
 
 def ni_text(rng: np.random.Generator, ni: pl.Series) -> pl.Series:
     u = _u(rng, len(ni))
-    spaced = (ni.str.slice(0, 2) + " " + ni.str.slice(2, 2) + " " + ni.str.slice(4, 2) + " "
-              + ni.str.slice(6, 2) + " " + ni.str.slice(8, 1))  # fmt: skip
+    spaced = (
+        ni.str.slice(0, 2)
+        + " "
+        + ni.str.slice(2, 2)
+        + " "
+        + ni.str.slice(4, 2)
+        + " "
+        + ni.str.slice(6, 2)
+        + " "
+        + ni.str.slice(8, 1)
+    )
     return pl.select(
         pl.when(u < 0.2).then(spaced).when(u < 0.3).then(ni.str.to_lowercase()).otherwise(ni)
     ).to_series()
