@@ -23,7 +23,7 @@ def accounts(rng: np.random.Generator, people: pl.DataFrame) -> pl.DataFrame:
     adults = people.filter(pl.col("age") >= 18)
     n = adults.height
     sort = np.char.zfill(rng.integers(1_000, 999_999, 400).astype(str), 6)
-    acct = 10_000_000 + rng.permutation(89_000_000)[:n]
+    acct = 10_000_000 + rng.choice(89_000_000, n, replace=False)
     return pl.DataFrame(
         {
             "person_id": adults["person_id"],
@@ -57,7 +57,7 @@ def creditors(
                 sort_code=np.char.zfill(rng.integers(1_000, 999_999, k).astype(str), 6).astype(
                     object
                 ),
-                account_number=(20_000_000 + rng.permutation(70_000_000)[:k])
+                account_number=(20_000_000 + rng.choice(70_000_000, k, replace=False))
                 .astype(str)
                 .astype(object),
                 company_number=np.where(

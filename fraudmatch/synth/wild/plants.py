@@ -180,7 +180,7 @@ def _dated(dataset: str, d: dict[str, np.ndarray], rng: np.random.Generator, n: 
                 "sort_code": np.char.zfill(rng.integers(1_000, 999_999, n).astype(str), 6).astype(
                     object
                 ),
-                "account_number": (30_000_000 + rng.permutation(9_000_000)[:n])
+                "account_number": (30_000_000 + rng.choice(9_000_000, n, replace=False))
                 .astype(str)
                 .astype(object),
                 "job_title": np.array(JOBS, dtype=object)[rng.integers(0, len(JOBS), n)],
