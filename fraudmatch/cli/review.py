@@ -114,6 +114,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outcomes_return(args: argparse.Namespace) -> int:
+    from fraudmatch.review.returns import seal_return
+    from fraudmatch.sealing.keys import load_private
+    from fraudmatch.spec.partnership import load_partnership
+
+    partnership = load_partnership(args.partnership)
+    keys = load_private(args.key)
+    for case_list in args.case_lists:
+        target, rows = seal_return(
+            Path(case_list),
+            Path(args.out),
+            council=keys,
+            hub=partnership.hub.public,
+            period=args.period,
+        )
+        console.print(f"{rows} outcome(s) from {Path(case_list).name} sealed to the hub: {target}")
+    console.print("deliver the file(s) to the hub's inbox as you deliver extracts")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's subcommands to the ``fraudmatch`` parser."""
     p = sub.add_parser("review", help="serve the analysts' review app (127.0.0.1)")
@@ -148,6 +168,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("name", help="the analyst's name")
     r.add_argument("--workspace", default=argparse.SUPPRESS, help="hub workspace")
     r.set_defaults(handler=cmd_review_remove_analyst)
+
+    p = sub.add_parser("outcomes", help="partners' outcomes back to the hub")
+    o_sub = p.add_subparsers(dest="outcomes_command", required=True, metavar="OUTCOMES_COMMAND")
+    o = o_sub.add_parser(
+        "return", help="seal a filled-in case list's outcomes to the hub (at the council)"
+    )
+    o.add_argument("--partnership", type=Path, required=True, help="partnership.yaml")
+    o.add_argument("--key", type=Path, required=True, help="this council's .private key file")
+    o.add_argument("--period", required=True, help="the period, e.g. 2026-11")
+    o.add_argument("--out", type=Path, required=True, help="folder for the sealed file")
+    o.add_argument("case_lists", nargs="+", help="case list(s) from 'fraudmatch open' (.csv/.xlsx)")
+    o.set_defaults(handler=cmd_outcomes_return)
 
     p = sub.add_parser("export", help="case lists of a run as CSV and XLSX")
     p.add_argument(

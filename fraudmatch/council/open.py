@@ -16,7 +16,13 @@ import xlsxwriter
 
 from fraudmatch.common.fsutil import atomic_path
 from fraudmatch.council.ingest import ROW, read_extract
-from fraudmatch.sealing.bundles import BUNDLE_SUFFIX, LEAD_NOTICE, evidence_text, read_bundle
+from fraudmatch.sealing.bundles import (
+    BUNDLE_SUFFIX,
+    LEAD_NOTICE,
+    RETURN_COLUMNS,
+    evidence_text,
+    read_bundle,
+)
 from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
 from fraudmatch.sealing.seal import Header
 
@@ -108,6 +114,8 @@ def open_bundle(
     """Verify, decrypt and re-identify a bundle into a case list (CSV and XLSX)."""
     header, rows = read_bundle(bundle, partner=partner, senders=senders)
     cases = reidentify(rows, extracts)
+    # for the investigator to fill in and send back (fraudmatch outcomes return)
+    cases = cases.with_columns(pl.lit(None, pl.String).alias(c) for c in RETURN_COLUMNS)
     summary = summarise(cases)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = bundle.name.removesuffix(BUNDLE_SUFFIX)

@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 
 from fraudmatch.common.fsutil import PRIVATE_MODE, atomic_path, atomic_write_bytes, crash_point
-from fraudmatch.hub import catalogue, transport
+from fraudmatch.hub import catalogue, returns, transport
 from fraudmatch.hub.workspace import (
     Workspace,
     ensure_private_dir,
@@ -330,6 +330,14 @@ def _collect_one(ctx: _Context, partner: str, path: Path) -> FileOutcome | None:
     by the partner's transfer software: nothing to collect)."""
     try:
         header = _read_header(path)
+        if header.kind == "outcomes":  # a partner's outcomes coming back: hub.returns
+            try:
+                done = returns.collect_return(ctx.workspace.root, partner, path, header,
+                                              hub=ctx.hub, senders=ctx.senders)  # fmt: skip
+            except returns.ReturnRefused as exc:
+                raise Refusal(str(exc), header) from None
+            return FileOutcome(partner, path.name, returns.RETURNED, "outcomes", header.period,
+                               done.rows, done.result.text(), str(done.path))  # fmt: skip
         _check_routing(ctx, partner, header)
         known = catalogue.submission(
             ctx.workspace, header.payload_sha256, partner=partner, dataset=str(header.dataset)

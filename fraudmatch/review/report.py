@@ -382,7 +382,33 @@ def _outcomes_section(outcomes: pl.DataFrame | None, values: Mapping[str, float]
             ]  # fmt: skip
         )
     rows.append(["total", *[""] * 6, total_saving, total_amount])
-    return head + html_table(columns, rows)
+    return head + html_table(columns, rows) + _sources(outcomes)
+
+
+def _sources(outcomes: pl.DataFrame) -> str:
+    """Where the outcomes above came from: hub analysts, or partners' returned case lists
+    (recorded as ``<partner> (partner)``); both count in the savings."""
+    if "analyst" not in outcomes.columns:
+        return ""
+    source = (
+        pl.when(pl.col("analyst").str.contains(" (partner)", literal=True))
+        .then(pl.col("analyst").str.split(" (partner)").list.first())
+        .otherwise(pl.lit("hub analysts"))
+    )
+    per = (
+        outcomes.group_by(source.alias("source"))
+        .agg(
+            pl.len().alias("outcomes"),
+            pl.col("outcome").is_in(list(_CONFIRMED)).sum().alias("confirmed"),
+            pl.col("amount").sum().cast(pl.Float64).alias("amounts"),
+        )
+        .sort("source")
+    )
+    return "<h3>Where the outcomes came from</h3>" + html_table(
+        ["source", "outcomes", "fraud or error", "recorded amounts"],
+        [[r["source"], r["outcomes"], r["confirmed"], float(r["amounts"] or 0.0)]
+         for r in per.iter_rows(named=True)],
+    )  # fmt: skip
 
 
 def _tuning_section(tuning: Mapping[str, tuple[pl.DataFrame, str, float | None]]) -> str:

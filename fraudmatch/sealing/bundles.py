@@ -35,6 +35,9 @@ CASE_ROW_SCHEMA: dict[str, pl.DataType] = {
     "evidence": EVIDENCE,
     "note": pl.String(),  # why a reviewed match is raised again (suppression), else null
 }
+RETURN_COLUMNS = ("outcome", "amount", "comment", "investigator")
+"""Columns the partner's investigator fills in on the case list; ``fraudmatch outcomes
+return`` seals them back to the hub (outcome: fraud, error, no issue, under investigation)."""
 LEAD_NOTICE = (
     "A match is a lead, not a finding. Every case must be reviewed by a named "
     "investigator before any action is taken about a person."

@@ -22,7 +22,8 @@ MAGIC = b"\x89FMS\r\n\x1a\n"
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 SUITE = "mlkem768x25519-hkdfsha256-chacha20poly1305-ed25519"
-KINDS = ("submission", "bundle")
+KINDS = ("submission", "bundle", "outcomes")
+"""``outcomes``: a partner's filled-in case list back to the hub (fraudmatch.review.returns)."""
 
 DEFAULT_CHUNK_SIZE = 1 << 20
 MAX_CHUNK_SIZE = 16 << 20

@@ -1,0 +1,72 @@
+"""Collecting partners' returned outcomes (sealed kind ``outcomes``) from their inboxes.
+
+Collection hands such a file here (:func:`collect_return`): it must come from the partner
+whose inbox it is in, be sealed to this hub and verify under that partner's key; then its
+rows are merged into the outcomes store (:func:`fraudmatch.review.returns.merge`), the
+merge is audited under the sender's name with what it did (conflicts listed, never
+overwritten), and the file moves to ``returns/<partner>/``. A refusal raises
+:class:`ReturnRefused`, which collection quarantines like any refused file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from fraudmatch.hub.workspace import ensure_private_dir, free_name, take_file
+from fraudmatch.review import outcomes as oc
+from fraudmatch.review import returns as rt
+from fraudmatch.review.runmatches import RunMatches
+from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
+from fraudmatch.sealing.seal import Header, SealError
+
+log = logging.getLogger(__name__)
+RETURNED = "outcomes returned"
+
+
+class ReturnRefused(Exception):
+    """A returned-outcomes file the hub will not merge; the reason is for both sides."""
+
+
+@dataclass(frozen=True)
+class Returned:
+    path: Path
+    rows: int
+    result: rt.MergeResult
+
+
+def collect_return(
+    root: Path,
+    partner: str,
+    path: Path,
+    header: Header,
+    *,
+    hub: PartyKeys,
+    senders: Mapping[str, PublicIdentity],
+) -> Returned:
+    """Verify, merge and archive one partner's returned outcomes."""
+    if header.sender != partner:
+        raise ReturnRefused(f"outcomes sent by {header.sender!r} but delivered to {partner!r}")
+    if header.recipient != hub.name:
+        raise ReturnRefused(f"outcomes sealed to {header.recipient!r}, not to this hub")
+    try:
+        _, rows = rt.open_return(path, hub=hub, senders=dict(senders))
+    except (SealError, rt.ReturnError) as exc:
+        raise ReturnRefused(f"returned outcomes do not verify: {exc}") from None
+    url = oc.default_url(root)
+    store = RunMatches(root, {})
+    result = rt.merge(url, rows, sender=partner, matches_of=store.matches)
+    oc.log_action(
+        url,
+        f"{partner} (partner)",
+        RETURNED,
+        {"file": path.name, "period": header.period, "rows": rows.height,
+         "saved": result.saved, "unchanged": result.unchanged,
+         "conflicts": result.conflicts[:20], "unknown": result.unknown[:20]},
+    )  # fmt: skip
+    folder = ensure_private_dir(root / "returns" / partner)
+    archived = take_file(path, folder, free_name(folder, path.name).name)
+    log.info("outcomes returned by %s (%s): %s", partner, path.name, result.text())
+    return Returned(archived, rows.height, result)

@@ -1,0 +1,215 @@
+"""Partners' outcomes back to the hub: the case list a partner opens has outcome columns,
+``fraudmatch outcomes return`` seals the filled-in list to the hub, collection verifies
+and merges it (new versions for the partner's own changes, conflicts reported and never
+written), the review app and the report's savings count it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+
+import polars as pl
+import pytest
+from test_review_browser import ARGS, CHROMIUM, _free_port
+from test_review_support import review_world
+
+from fraudmatch.cli import main as cli
+from fraudmatch.council.open import find_extracts, open_bundle
+from fraudmatch.hub.collect import collect
+from fraudmatch.hub.runs import distribute
+from fraudmatch.hub.workspace import open_workspace
+from fraudmatch.matching.rules import load_rules
+from fraudmatch.review import outcomes as oc
+from fraudmatch.review.analysts import add_analyst
+from fraudmatch.review.casework import Review
+from fraudmatch.review.report import _outcomes_section
+from fraudmatch.review.returns import ReturnError, read_case_list, seal_return
+from fraudmatch.sealing.keys import load_private
+from fraudmatch.sealing.seal import read_header
+from fraudmatch.spec.partnership import load_partnership
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    world = review_world(tmp_path_factory, "returns")
+    add_analyst(world.workspace, "alice", "alice-password-1")
+    return world
+
+
+@contextmanager
+def served(world):
+    import uvicorn
+
+    from fraudmatch.review.web import create_app
+
+    app = create_app(world.workspace, world.rules, users=None)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the review app did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def browser_page():
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def _case_list(world, tmp_path, partner: str) -> pl.DataFrame:
+    partnership = load_partnership(world.root / "partnership.yaml")
+    ws = open_workspace(world.workspace, partnership)
+    hub = load_private(world.root / "keys" / "hub" / "hub.private")
+    rules = load_rules(world.rules)
+    [bundle] = [b for b in distribute(ws, partnership, hub, world.run_id, rules, period="2026-11")
+                if b.partner == partner]  # fmt: skip
+    opened = open_bundle(
+        bundle.path,
+        partner=load_private(world.root / "keys" / partner / f"{partner}.private"),
+        senders={partnership.hub.name: partnership.hub.public},
+        extracts=find_extracts(world.root / "councils" / partner),
+        out_dir=tmp_path / "opened",
+    )
+    return opened.cases, opened.csv_path
+
+
+def _return(world, tmp_path, partner: str, case_list, name: str) -> None:
+    out = tmp_path / f"sealed-{name}"
+    assert cli(["outcomes", "return", "--partnership", str(world.root / "partnership.yaml"),
+                "--key", str(world.root / "keys" / partner / f"{partner}.private"),
+                "--period", "2026-11", "--out", str(out), str(case_list)]) == 0  # fmt: skip
+    [sealed] = list(out.iterdir())
+    header = read_header(sealed)
+    assert (header.kind, header.sender, header.recipient) == ("outcomes", partner, "hub")
+    inbox = world.workspace / "inbox" / partner
+    inbox.mkdir(parents=True, exist_ok=True)
+    sealed.rename(inbox / sealed.name)
+
+
+def _collect(world):
+    partnership = load_partnership(world.root / "partnership.yaml")
+    hub = load_private(world.root / "keys" / "hub" / "hub.private")
+    return collect(open_workspace(world.workspace, partnership), partnership, hub)
+
+
+def test_partner_outcomes_come_back_and_merge(world, tmp_path) -> None:
+    partner = world.partners[0]
+    cases, csv = _case_list(world, tmp_path, partner)
+    assert {"outcome", "amount", "comment", "investigator"} <= set(cases.columns)
+    # three rows of three different cases (a match within one partner has two rows)
+    cases = cases.with_row_index("_i")
+    first = cases.unique("case_id", keep="first", maintain_order=True)["_i"][:3].to_list()
+    assert len(first) == 3
+    review = Review(world.workspace, world.rules)
+    url = review.url
+    # a hub analyst already recorded 'no issue' on the third row's match
+    third = cases.row(first[2], named=True)
+    hub_match = next(
+        m for m in review.case(world.run_id, third["case_id"]).matches
+        if third["record_id"] in (m.left.record_id, m.right.record_id)
+    )  # fmt: skip
+    review.record(world.run_id, third["case_id"], hub_match.key, outcome="no_issue",
+                  analyst="alice", expected_version=0)  # fmt: skip
+    # the investigator fills in three rows (one is the hub's), typing as people do
+    at = pl.col("_i")
+    filled = cases.with_columns(
+        pl.when(at == first[0]).then(pl.lit("Fraud"))
+        .when(at == first[1]).then(pl.lit("no issue"))
+        .when(at == first[2]).then(pl.lit("fraud"))
+        .otherwise(pl.lit(None)).alias("outcome"),
+        pl.when(at == first[0]).then(pl.lit("£1,200.50")).otherwise(None)
+        .alias("amount"),
+        pl.lit("checked at home").alias("comment"),
+        pl.lit("jsmith").alias("investigator"),
+    )  # fmt: skip
+    filled = filled.drop("_i")
+    filled_csv = tmp_path / "filled.csv"
+    filled.write_csv(filled_csv)
+    _return(world, tmp_path, partner, filled_csv, "first")
+    result = _collect(world)
+    [done] = [f for f in result.files if f.outcome == "outcomes returned"]
+    assert done.rows == 3 and "2 outcome(s) saved" in done.reason and "1 conflict" in done.reason
+    saved = oc.current_outcomes(url)
+    mine = saved.filter(pl.col("analyst") == f"{partner} (partner): jsmith")
+    assert mine.height == 2 and sorted(mine["outcome"]) == ["fraud", "no_issue"]
+    assert 1200.5 in mine["amount"].to_list()
+    # the hub analyst's outcome is untouched, the conflict is in the audit trail in words
+    assert oc.get_outcome(url, hub_match.key).outcome == "no_issue"
+    trail = oc.audit_trail(url)
+    merge = trail.filter(pl.col("action") == "outcomes returned")
+    assert merge.height == 1 and merge["analyst"][0] == f"{partner} (partner)"
+    assert "alice recorded 'no_issue'" in merge["detail"][0]
+    # a later return changing its own outcome is a new version; an identical one changes nothing
+    again = filled.with_row_index("_i").with_columns(
+        pl.when(at == first[1]).then(pl.lit("error")).otherwise(pl.col("outcome"))
+        .alias("outcome")
+    )  # fmt: skip
+    again_csv = tmp_path / "again.csv"
+    again.drop("_i").write_csv(again_csv)
+    _return(world, tmp_path, partner, again_csv, "second")
+    [done] = [f for f in _collect(world).files if f.outcome == "outcomes returned"]
+    assert "1 outcome(s) saved" in done.reason and "1 unchanged" in done.reason
+    versions = oc.current_outcomes(url).filter(pl.col("outcome") == "error")["version"]
+    assert versions.to_list() == [2]
+    assert not list((world.workspace / "inbox" / partner).glob("*.outcomes"))
+    # the run report's savings count both sources, and say which is which
+    section = _outcomes_section(oc.current_outcomes(url), {})
+    assert "Where the outcomes came from" in section
+    assert partner in section and "hub analysts" in section
+    # and an analyst sees the partner's outcome on the case page, in a real browser
+    first_case = filled.row(first[0], named=True)["case_id"]
+    with served(world) as base, browser_page() as page:
+        page.goto(f"{base}/login")
+        page.fill("#name", "alice")
+        page.fill("#password", "alice-password-1")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/cases**")
+        page.goto(f"{base}/cases/{world.run_id}/{first_case}")
+        current = " ".join(page.locator("p.current").all_text_contents())
+        assert f"{partner} (partner): jsmith" in current and "£1200.50" in current
+        page.goto(f"{base}/audit")
+        assert "outcomes returned" in page.text_content("#audit")
+
+
+def test_a_return_is_checked_before_it_leaves(world, tmp_path) -> None:
+    bad = tmp_path / "bad.csv"
+    pl.DataFrame({"case_id": ["C1"], "outcome": ["fraud"]}).write_csv(bad)
+    with pytest.raises(ReturnError, match="no column run_id"):
+        read_case_list(bad)
+    partner = world.partners[1]
+    cases, _ = _case_list(world, tmp_path, partner)
+    typo = cases.head(2).with_columns(
+        pl.lit("frod").alias("outcome"), pl.lit("lots").alias("amount")
+    )
+    path = tmp_path / "typo.csv"
+    typo.write_csv(path)
+    with pytest.raises(ReturnError, match=r"row 2: outcome 'frod'.*row 2: amount 'lots'"):
+        read_case_list(path)
+    # rows about another partner's records never leave the council
+    other = world.partners[2]
+    ok = cases.head(1).with_columns(
+        pl.lit("fraud").alias("outcome"), pl.lit(other).alias("partner")
+    )
+    foreign = tmp_path / "foreign.csv"
+    ok.write_csv(foreign)
+    keys = load_private(world.root / "keys" / partner / f"{partner}.private")
+    hub = load_partnership(world.root / "partnership.yaml").hub.public
+    with pytest.raises(ReturnError, match="another partner's records"):
+        seal_return(foreign, tmp_path / "out", council=keys, hub=hub, period="2026-11")
+    assert not (tmp_path / "out").exists()
