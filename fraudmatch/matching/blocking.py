@@ -454,14 +454,16 @@ def _enforce_budget(rule: Rule, left, right, tables, stats: BlockingStats):
     total = sum(int(t.get_column("pairs").sum()) for t in tables)
     if total <= budget:
         return left, right, tables
+    # the largest blocks go first; among equal ones, the block whose first record comes
+    # first in the extracts: never the block ids' order, which follows the linkage key
     allb = pl.concat(
         [
             t.select(
                 pl.lit(i, pl.UInt8).alias("i"), pl.col(block_col(i)).alias("k"), "nl", "nr", "pairs"
-            )
+            ).join(_first_rows(left, block_col(i)), on="k", how="left")
             for i, t in enumerate(tables)
         ]
-    ).sort("pairs", descending=True)
+    ).sort(["pairs", "first", "i"], descending=[True, False, False], nulls_last=True)
     over = allb.with_columns(pl.col("pairs").cum_sum().alias("c"))
     # drop the largest blocks until the remainder fits
     excess = total - budget
@@ -481,8 +483,23 @@ def _enforce_budget(rule: Rule, left, right, tables, stats: BlockingStats):
     return left, right, tables
 
 
+def _first_rows(side: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per block id, the first row holding it (rows keep the extracts' order)."""
+    return (
+        side.select(key, ROW)
+        .drop_nulls(key)
+        .group_by(key)
+        .agg(pl.col(ROW).min().alias("first"))
+        .rename({key: "k"})
+    )
+
+
 def _assign_partitions(table: pl.DataFrame, key: str, per_partition: int) -> pl.DataFrame:
-    """Consecutive blocks (in a fixed order) share a partition until it holds enough pairs."""
+    """Consecutive blocks (in a fixed order) share a partition until it holds enough pairs.
+
+    The order is the block ids', so it changes with the linkage key; only the order of the
+    candidate pairs does, never which pairs there are (estimation sorts what it sums).
+    """
     table = table.sort(key)
     return table.with_columns(
         ((pl.col("pairs").cum_sum() - pl.col("pairs")) // per_partition).alias("__part")

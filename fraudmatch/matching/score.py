@@ -153,7 +153,9 @@ def _patterns(
     if gammas.height == 0:
         raise ScoreError(f"{what}: no pairs (empty frame); cannot estimate from nothing")
     cols = [pl.col(_gamma(n)).cast(pl.Int8).fill_null(NULL_LEVEL) for n in names]
-    table = gammas.lazy().select(cols).group_by([_gamma(n) for n in names]).len().collect()
+    keys = [_gamma(n) for n in names]
+    # sorted: the pairs' order follows keyed block ids, and float sums must not
+    table = gammas.lazy().select(cols).group_by(keys).len().sort(keys).collect()
     levels = table.select([_gamma(n) for n in names]).to_numpy().astype(np.int8)
     counts = table["len"].to_numpy().astype(np.float64)
     _check_levels(levels, names, n_levels, what)
