@@ -44,7 +44,12 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fraudmatch.council.ingest import ingest  # noqa: E402
-from fraudmatch.council.pseudonymise import field_key, pseudonymise, token_series  # noqa: E402
+from fraudmatch.council.pseudonymise import (  # noqa: E402
+    field_key,
+    period_start,
+    pseudonymise,
+    token_series,
+)
 from fraudmatch.spec.bloom import DEFAULT_BLOOM, bigrams  # noqa: E402
 from fraudmatch.spec.specs import load_spec  # noqa: E402
 from fraudmatch.synth import generate  # noqa: E402
@@ -63,7 +68,8 @@ def population(folder: Path, people: int, seed: int, key: bytes) -> dict[str, pl
     for entry in manifest["files"]:
         ds = SPEC.dataset(entry["dataset"])
         normed = ingest(folder / entry["path"], ds).accepted
-        hub = pseudonymise(normed, ds, key)
+        as_of = period_start(manifest["cycle_date"][:7])  # prepared for the cycle's period
+        hub = pseudonymise(normed, ds, key, as_of=as_of)
         plain = normed.select(
             pl.all().name.prefix("plain:")
         )  # the truth, kept apart from the hub's columns

@@ -263,13 +263,14 @@ def submit_flow(
     partnership: str,
     partner_key: str,
     linkage_key: str,
-    period: str | None = None,
+    period: str,
 ) -> dict:
     """Partner side: prepare every extract in the export folder and deliver it to the hub.
 
-    An extract that fails validation is not sent; the reason is written next to it.
+    ``period`` is the cycle's period (``2026-11``: the month of the hub's cycle date), never
+    guessed from today: tokens are keyed for it and the hub refuses another period's. An
+    extract that fails validation is not sent; the reason is written next to it.
     """
-    period = period or date.today().strftime("%Y-%m")
     return submit_folder(
         Path(export_dir),
         Path(hub_inbox),

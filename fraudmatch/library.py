@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from fraudmatch.council.ingest import ROW, ingest, validate
-from fraudmatch.council.pseudonymise import pseudonymise
+from fraudmatch.council.pseudonymise import period_start, pseudonymise
 from fraudmatch.matching.engine import RuleResult, run_rule
 from fraudmatch.matching.rules import Rule, RuleError, lint_rules, load_rule
 from fraudmatch.spec.bloom import DEFAULT_BLOOM, BloomParams
@@ -47,15 +47,18 @@ def pseudonymised_frames(
 
     Reads the generator's ``manifest.json`` so partners and datasets come from what was
     written, not from a guess at the folder layout. Rejected rows are left out, as the
-    hub never receives them.
+    hub never receives them. The extracts are prepared for the period of the generator's
+    cycle date (its month), as ``prepare --period`` would be for a cycle on that date.
     """
     synth_dir = Path(synth_dir)
     spec = spec or load_spec()
     manifest = json.loads((synth_dir / "manifest.json").read_text(encoding="utf-8"))
-    # prepare sends an attainer's month against its period's first day; the generator's
-    # cycle date stands in for the period here
-    cycle = manifest.get("cycle_date")
-    as_of = date.fromisoformat(cycle).replace(day=1) if cycle else None
+    if not manifest.get("cycle_date"):
+        raise ValueError(
+            f"{synth_dir / 'manifest.json'} has no cycle_date: the period the extracts are "
+            "prepared for cannot be known; generate them again with fraudmatch synth"
+        )
+    as_of = period_start(manifest["cycle_date"][:7])
     parts: dict[str, list[pl.DataFrame]] = {}
     for entry in sorted(manifest["files"], key=lambda e: (e["dataset"], e["partner"])):
         ds = spec.dataset(entry["dataset"])
@@ -164,6 +167,7 @@ def prepare_frame(
     dataset: str,
     *,
     key: bytes,
+    period: str,
     spec: Spec | Path | str | None = None,
     partner: str = "partner",
     bloom: BloomParams = DEFAULT_BLOOM,
@@ -172,15 +176,19 @@ def prepare_frame(
 
     ``frame`` has the dataset's columns by name (any type: they are read as text, as from
     a CSV); ``key`` is the 32-byte linkage key (equal values give equal tokens only under
-    the same key). The result has a ``partner`` column first, as the hub's frames do.
+    the same key). ``period`` is the period the frame is for (``2026-11``, as ``prepare
+    --period``): what is derived from a date (an attainer's month of turning 18) is computed
+    against its first day, never against the day this runs. The result has a ``partner``
+    column first, as the hub's frames do.
     """
     if len(key) != 32:
         raise ValueError(f"the linkage key must be 32 bytes, got {len(key)}")
+    as_of = period_start(period)
     ds = _spec(spec).dataset(dataset)
     text = frame.select(pl.all().cast(pl.String))
     numbered = text.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     checked = validate(numbered, ds, source=f"the {dataset} frame")
-    pseudo = pseudonymise(checked.accepted, ds, key, bloom)
+    pseudo = pseudonymise(checked.accepted, ds, key, bloom, as_of=as_of)
     pseudo = pseudo.select(pl.lit(partner, pl.String).alias("partner"), pl.all())
     return Prepared(frame=pseudo, rejects=checked.rejects)
 
@@ -191,8 +199,8 @@ def link(
     rule: Rule | Path | str,
     *,
     spec: Spec | Path | str | None = None,
+    cycle_date: date,
     key: bytes | None = None,
-    cycle_date: date | None = None,
     partners: tuple[str, str] = ("left", "right"),
     bloom: BloomParams = DEFAULT_BLOOM,
 ) -> Linked:
@@ -202,7 +210,9 @@ def link(
     that looks for duplicates within one frame). Both go through the council side (checked
     against ``spec``, by default the shipped specification; normalised; keyed tokens and
     Bloom encodings under ``key``, by default a fresh random key), then the hub's engine runs
-    ``rule`` on the result, with ``cycle_date`` (default today) for its conditions. The
+    ``rule`` on the result. ``cycle_date`` is the date the rule's conditions are evaluated
+    at, and its month the period both frames are prepared for (there is no default: a
+    result must not depend on the day it is computed). The
     frames are told apart as ``partners``, so a rule scoped ``across_partners`` compares
     left with right.
     """
@@ -216,14 +226,17 @@ def link(
         sides.append(("right", rule.right, right, partners[1]))
     elif rule.left != rule.right:
         raise ValueError(f"{rule.name} links {rule.left} with {rule.right}: give both frames")
+    period = cycle_date.strftime("%Y-%m")
     prepared = {
-        side: prepare_frame(frame, dataset, key=key, spec=spec, partner=partner, bloom=bloom)
+        side: prepare_frame(
+            frame, dataset, key=key, period=period, spec=spec, partner=partner, bloom=bloom
+        )
         for side, dataset, frame, partner in sides
     }
     frames: dict[str, list[pl.DataFrame]] = {}
     for side, dataset, _, _ in sides:
         frames.setdefault(dataset, []).append(prepared[side].frame)
     stacked = {ds: pl.concat(parts, how="vertical") for ds, parts in frames.items()}
-    result = run_rule(rule, stacked, cycle_date=cycle_date or date.today())
+    result = run_rule(rule, stacked, cycle_date=cycle_date)
     rejects = {side: p.rejects for side, p in prepared.items()}
     return Linked(matches=result.matches, rejects=rejects, result=result)

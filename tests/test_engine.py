@@ -66,7 +66,7 @@ def pseudo(frame: pl.DataFrame, dataset: str, partner: pl.Series | str) -> pl.Da
         else:
             dtype = {"string": pl.String, "date": pl.Date, "number": pl.Float64}[c.type]
             cols[c.name] = pl.Series(c.name, [None] * frame.height, dtype=dtype)
-    out = pseudonymise(pl.DataFrame(cols), ds, KEY)
+    out = pseudonymise(pl.DataFrame(cols), ds, KEY, as_of=CYCLE)  # prepared for CYCLE's period
     part = partner if isinstance(partner, pl.Series) else pl.Series([partner] * frame.height)
     return out.with_columns(part.alias("partner"))
 

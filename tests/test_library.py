@@ -55,9 +55,13 @@ def test_two_payrolls_link_across_the_two_frames_only() -> None:
 def test_prepare_frame_tokens_depend_on_the_key_only() -> None:
     key = secrets.token_bytes(32)
     spec = load_spec()
-    a = prepare_frame(pl.DataFrame(PAYROLL), "payroll", key=key, spec=spec, partner="a")
-    b = prepare_frame(pl.DataFrame(PAYROLL), "payroll", key=key, partner="b")
-    other = prepare_frame(pl.DataFrame(PAYROLL), "payroll", key=secrets.token_bytes(32))
+    a = prepare_frame(
+        pl.DataFrame(PAYROLL), "payroll", key=key, period="2026-11", spec=spec, partner="a"
+    )
+    b = prepare_frame(pl.DataFrame(PAYROLL), "payroll", key=key, period="2026-11", partner="b")
+    other = prepare_frame(
+        pl.DataFrame(PAYROLL), "payroll", key=secrets.token_bytes(32), period="2026-11"
+    )
     assert a.frame["surname__tok"].to_list() == b.frame["surname__tok"].to_list()
     assert a.frame["surname__tok"].to_list() != other.frame["surname__tok"].to_list()
     assert a.frame.columns[0] == "partner" and a.rejects.height == 0
@@ -67,8 +71,13 @@ def test_prepare_frame_tokens_depend_on_the_key_only() -> None:
 def test_mistakes_are_named() -> None:
     rule = EXAMPLE / "rules" / "parking_permits_to_deceased.yaml"
     with pytest.raises(RuleError, match="parking_permits"):  # the shipped spec lacks the dataset
-        link(pl.DataFrame(PAYROLL), pl.DataFrame(PAYROLL), rule)
+        link(pl.DataFrame(PAYROLL), pl.DataFrame(PAYROLL), rule, cycle_date=date(2026, 11, 1))
     with pytest.raises(ValueError, match="give both frames"):
-        link(pl.DataFrame(PAYROLL), None, rule, spec=EXAMPLE / "spec.yaml")
+        link(
+            pl.DataFrame(PAYROLL), None, rule, spec=EXAMPLE / "spec.yaml",
+            cycle_date=date(2026, 11, 1),
+        )  # fmt: skip
     with pytest.raises(ValueError, match="32 bytes"):
-        prepare_frame(pl.DataFrame(PAYROLL), "payroll", key=b"short")
+        prepare_frame(pl.DataFrame(PAYROLL), "payroll", key=b"short", period="2026-11")
+    with pytest.raises(ValueError, match="not a period"):
+        prepare_frame(pl.DataFrame(PAYROLL), "payroll", key=bytes(32), period="November")

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from fraudmatch.council.pseudonymise import (
     field_key,
+    period_start,
     pseudonymise,
     token_series,
 )
@@ -428,7 +429,7 @@ def test_schema_equals_output_columns_for_every_dataset(name: str) -> None:
     dataset = SPEC.dataset(name)
     for rows, bloom in ((40, SMALL), (40, BloomParams()), (0, BloomParams())):
         frame = random_frame(dataset, rows, seed=len(name))
-        out = pseudonymise(frame, dataset, KEY, bloom)
+        out = pseudonymise(frame, dataset, KEY, bloom, as_of=date(2026, 11, 1))
         expected = output_columns(dataset, bloom)
         assert out.schema == pl.Schema(expected)
         assert out.height == frame.height
@@ -447,6 +448,31 @@ def test_schema_equals_output_columns_for_every_dataset(name: str) -> None:
             "date_of_birth__year",
             "date_of_birth__adult_month",
         ]
+
+
+def test_adult_month_follows_the_period_not_the_day_it_runs() -> None:
+    """An attainer's month of turning 18 is sent against the first day of the period the
+    submission is for: the same extract prepared for two periods sends different things,
+    whatever today is, and no period at all is refused rather than read as today."""
+    register = SPEC.dataset("electoral_register")
+    frame = random_frame(register, 3, seed=5).with_columns(
+        pl.Series(
+            "date_of_birth", [date(2009, 3, 20), date(1980, 1, 1), None], dtype=pl.Date
+        )  # turns 18 on 2027-03-20; an adult; no date shown
+    )
+    months = {
+        period: pseudonymise(frame, register, KEY, SMALL, as_of=period_start(period))[
+            "date_of_birth__adult_month"
+        ].to_list()
+        for period in ("2026-11", "2027-03-20", "2027-04")
+    }
+    assert months["2026-11"] == [date(2027, 3, 1), None, None]
+    assert months["2027-03-20"] == months["2026-11"]  # a day period counts from its month
+    assert months["2027-04"] == [None, None, None]  # 18 before 2027-04-01: nothing sent
+    assert period_start("2027-03-20") == date(2027, 3, 1)
+    with pytest.raises(ValueError, match="adult_month.*period"):
+        pseudonymise(frame, register, KEY, SMALL)
+    pseudonymise(payroll_frame(PEOPLE), PAYROLL, KEY)  # nothing derived from a date: no need
 
 
 def test_output_columns_for_payroll() -> None:

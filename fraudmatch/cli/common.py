@@ -35,10 +35,6 @@ def parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
-def current_period() -> str:
-    return date.today().strftime("%Y-%m")
-
-
 RULES_HELP = "rules folder (default: the partnership's rules:, else the shipped rules)"
 SPEC_HELP = "data specification (default: the partnership's spec:, else the shipped one)"
 

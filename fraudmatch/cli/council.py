@@ -10,7 +10,6 @@ from fraudmatch.cli.common import (
     SPEC_HELP,
     command_spec,
     console,
-    current_period,
     err_console,
     parse_date,
 )
@@ -204,7 +203,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("prepare", help="validate, pseudonymise and seal extracts for the hub")
     p.add_argument("extracts", nargs="+", type=Path, help="extract files (dataset from name)")
     p.add_argument("--dataset", help="dataset name (default: each file's name, e.g. payroll)")
-    p.add_argument("--period", default=current_period(), help="YYYY-MM (default: this month)")
+    p.add_argument(
+        "--period",
+        required=True,
+        help="the cycle's period, YYYY-MM (the month of the hub's cycle date): tokens are keyed "
+        "for it, and the hub refuses a submission for another period",
+    )
     p.add_argument("--partnership", type=Path, required=True, help="partnership.yaml")
     p.add_argument("--key", type=Path, required=True, help="this council's .private key file")
     p.add_argument("--linkage-key", type=Path, required=True, help="partnership linkage key")

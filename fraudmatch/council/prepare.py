@@ -11,14 +11,13 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from fraudmatch.common.fsutil import atomic_path
 from fraudmatch.council.ingest import Validation, ingest
-from fraudmatch.council.pseudonymise import pseudonymise
+from fraudmatch.council.pseudonymise import period_start, pseudonymise
 from fraudmatch.sealing.keys import (
     GENERATION_META,
     KEY_PERIOD_META,
@@ -102,7 +101,7 @@ def prepare_extract(
     with atomic_path(rejects_path) as tmp:
         result.rejects.write_csv(tmp)
     check_fit_to_send(result, max_rejected)
-    as_of = date.fromisoformat(f"{key_period(period)}-01")
+    as_of = period_start(period)
     frame = pseudonymise(result.accepted, ds, key, bloom_params(partnership), as_of=as_of)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / submission_name(me.name, dataset, period)

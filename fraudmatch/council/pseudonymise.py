@@ -49,6 +49,7 @@ import polars as pl
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from fraudmatch.sealing.keys import key_period
 from fraudmatch.spec.bloom import DEFAULT_BLOOM, BloomParams, bloom_encode
 from fraudmatch.spec.normalisers import address_line, address_number, formal_name
 from fraudmatch.spec.outputs import (
@@ -67,6 +68,7 @@ __all__ = [
     "KEY_BYTES",
     "field_key",
     "output_columns",
+    "period_start",
     "pseudonymise",
     "token_series",
 ]
@@ -422,6 +424,12 @@ def _date_part_columns(frame: pl.DataFrame, col: ColumnSpec, key: bytes) -> list
     return [out[p].alias(f"{name}__{p}") for p in ("tok", *DATE_PAIRS, "dmswap", "year")]
 
 
+def period_start(period: str) -> date:
+    """The first day of a submission's period (``2026-11`` and ``2026-11-30`` give
+    2026-11-01): the date an ``adult_month`` column is computed against."""
+    return date.fromisoformat(f"{key_period(period)}-01")
+
+
 def _adult_month_column(frame: pl.DataFrame, col: ColumnSpec, as_of: date) -> pl.Series:
     """The first day of the month a person turns 18, only where that is after ``as_of``.
 
@@ -447,7 +455,7 @@ def _needed_extras(col: ColumnSpec) -> list[str]:
 
 
 def _column_outputs(
-    frame: pl.DataFrame, col: ColumnSpec, key: bytes, bloom: BloomParams, as_of: date
+    frame: pl.DataFrame, col: ColumnSpec, key: bytes, bloom: BloomParams, as_of: date | None
 ) -> list[pl.Series]:
     """Every output of one column, in method order.
 
@@ -478,6 +486,7 @@ def _column_outputs(
         elif method == "date_parts":
             out += _date_part_columns(frame, col, key)
         elif method == "adult_month":
+            assert as_of is not None  # pseudonymise refuses a missing one up front
             out.append(_adult_month_column(frame, col, as_of))
         elif method != "withheld":
             out += outputs[method]
@@ -503,13 +512,20 @@ def pseudonymise(
     ``key`` is the 32-byte linkage key of the submission's period (see
     :func:`fraudmatch.sealing.keys.cycle_linkage_key`). Rows keep their order; the same
     frame and key always give the same output. Columns the specification does not list (and
-    withheld ones) are dropped. ``as_of`` (default today; ``prepare`` gives the first day of
-    the period) is the date before which an ``adult_month`` column sends nothing.
+    withheld ones) are dropped. ``as_of`` is the first day of the submission's period
+    (:func:`period_start`): an ``adult_month`` column sends nothing for anyone already 18
+    on it. A dataset with such a column needs it; there is no default (not today: what is
+    sent must depend on the period the submission is for, not on the day it is prepared).
     """
-    as_of = as_of or date.today()
     if len(key) != KEY_BYTES:
         raise ValueError(f"the partnership key must be {KEY_BYTES} bytes, not {len(key)}")
     _check_columns(frame, dataset.columns, dataset.name)
+    needs_date = [c.name for c in dataset.columns if "adult_month" in c.pseudonymise]
+    if needs_date and as_of is None:
+        raise ValueError(
+            f"{dataset.name}.{needs_date[0]} is sent as adult_month, which needs the first "
+            "day of the submission's period (as_of=period_start(period))"
+        )
     series: list[pl.Series] = []
     for col in dataset.columns:
         series += _column_outputs(frame, col, key, bloom, as_of)
