@@ -56,6 +56,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = "flows/cycle.py:cycle_flow"
 
 
+def run_period(cycle_date: date) -> str:
+    """The run's period: the month of its cycle date. Partners prepare for it
+    (``prepare --period``); the hub quarantines a submission prepared for another."""
+    return cycle_date.strftime("%Y-%m")
+
+
 def _cycle_date(value: Any) -> date:
     """The cycle date of a flow run's parameters (ISO text from the API), default today."""
     if isinstance(value, date):
@@ -102,12 +108,20 @@ def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
 
 @task(name="collect", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def collect_task(
-    workspace_root: str, partnership_path: str, hub_key: str, spec: str | None = None
+    workspace_root: str,
+    partnership_path: str,
+    hub_key: str,
+    spec: str | None = None,
+    period: str | None = None,
 ) -> dict:
     partnership = load_partnership(partnership_path)
     workspace = open_workspace(Path(workspace_root), partnership)
     result = collect(
-        workspace, partnership, load_private(hub_key), spec=resolve_spec(partnership, spec)
+        workspace,
+        partnership,
+        load_private(hub_key),
+        spec=resolve_spec(partnership, spec),
+        period=period,
     )
     logger = get_run_logger()
     for item in result.files:
@@ -129,7 +143,8 @@ def match_rule_task(
     partnership = load_partnership(partnership_path)
     workspace = open_workspace(Path(workspace_root), partnership)
     rules = {r.name: r for r in load_rules(rules_dir)}
-    frames = load_current(workspace)
+    # only the run's period: another period's tokens meet nothing of this one's
+    frames = load_current(workspace, period=run_period(cycle_date))
     logger = get_run_logger()
     outcome = match_rule(
         workspace,
@@ -233,13 +248,13 @@ def _cycle(
     remove_debris(ws)
     catalogue.start_run(ws, run_id, cycle_date)
     try:
-        collected = collect_task(workspace, partnership, hub_key, spec)
+        collected = collect_task(workspace, partnership, hub_key, spec, run_period(cycle_date))
         outcomes = [
             match_rule_task(workspace, partnership, folders, rule.name, run_id, cycle_date)
             for rule in reportable(load_rules(folders))
         ]
         bundles = distribute_task(
-            workspace, partnership, hub_key, folders, run_id, cycle_date.strftime("%Y-%m")
+            workspace, partnership, hub_key, folders, run_id, run_period(cycle_date)
         )
     except BaseException as exc:
         # a run that died is not left "running": the catalogue says it failed, and why

@@ -823,3 +823,65 @@ def _extract(tmp_path: Path, dataset: str, csv: str) -> Path:
     path.parent.mkdir(parents=True)
     path.write_text(csv)
     return path
+
+
+def test_a_run_quarantines_a_submission_for_another_period_naming_both(
+    world: World, ws: Workspace, tmp_path
+):
+    """A run for PERIOD: southmere prepared for the next period and eastvale for the last
+    one (same generation, other HKDF period keys): their tokens would meet nobody's, so
+    both are quarantined, saying which period each was for and which the run is for."""
+    submit(world, tmp_path, "eastvale", ws.inbox("eastvale"), csv=PAYROLL_CSV_EASTVALE,
+           period="2026-09")  # fmt: skip
+    collect(ws, world.partnership, world.hub, spec=SPEC)  # last month's run stored it
+    north = submit(world, tmp_path, "northmoor", ws.inbox("northmoor"), period="2026-10-31")
+    east = submit(world, tmp_path, "eastvale", ws.inbox("eastvale"), csv=PAYROLL_CSV_EASTVALE,
+                  period="2026-09")  # fmt: skip
+    south = submit(world, tmp_path, "southmere", ws.inbox("southmere"), period="2026-11")
+
+    result = collect(ws, world.partnership, world.hub, spec=SPEC, period=PERIOD)
+
+    assert outcome_of(result, north.name).outcome == STORED  # a dated period of the month
+    for sealed, theirs in ((east, "2026-09"), (south, "2026-11")):
+        item = outcome_of(result, sealed.name)
+        assert item.outcome == QUARANTINED
+        assert f"prepared for period {theirs}, but this run is for period {PERIOD}" in item.reason
+        assert f"--period {PERIOD}" in item.reason
+    assert store_files(ws, "southmere", "payroll") == []
+    # eastvale's September payroll is still stored, but this run neither matches it nor
+    # counts it as received
+    assert len(store_files(ws, "eastvale", "payroll")) == 1
+    missing = sorted(m for m in result.missing if m[1] == "payroll")
+    assert missing == [("eastvale", "payroll"), ("southmere", "payroll")]
+    frames = load_current(ws, period=PERIOD)
+    assert frames["payroll"].collect()["partner"].unique().to_list() == ["northmoor"]
+    assert "eastvale" in load_current(ws)["payroll"].collect()["partner"].to_list()
+
+
+def test_a_run_quarantines_the_odd_key_generation_among_the_run_s_submissions(
+    world: World, ws: Workspace, tmp_path
+):
+    """Every partner prepared for the run's period, one with the generation-1 key after the
+    partnership moved to generation 2: that one is quarantined, naming both generations."""
+    rotated = replace(world.partnership, linkage_generations=(("2026-01", 1), (PERIOD, 2)))
+    new_key = LinkageKey(secrets.token_bytes(32), generation=2)
+    sealed = {}
+    for partner, csv in (("northmoor", PAYROLL_CSV), ("southmere", PAYROLL_CSV_EASTVALE)):
+        sealed[partner] = prepare_extract(
+            _extract(tmp_path, "payroll", csv), dataset="payroll", period=PERIOD,
+            partner=world.keys[partner], partnership=rotated, linkage_key=new_key,
+            out_dir=ws.inbox(partner), spec=SPEC,
+        ).sealed_path  # fmt: skip
+    odd = submit(world, tmp_path, "eastvale", ws.inbox("eastvale"), csv=PAYROLL_CSV_EASTVALE)
+
+    result = collect(ws, rotated, world.hub, spec=SPEC, period=PERIOD)
+
+    assert {outcome_of(result, p.name).outcome for p in sealed.values()} == {STORED}
+    item = outcome_of(result, odd.name)
+    assert item.outcome == QUARANTINED
+    assert (
+        f"made with linkage-key generation 1, but period {PERIOD} uses generation 2" in item.reason
+    )
+    assert [m for m in result.missing if m[1] == "payroll"] == [("eastvale", "payroll")]
+    partners = load_current(ws, period=PERIOD)["payroll"].collect()["partner"]
+    assert sorted(partners.unique()) == ["northmoor", "southmere"]

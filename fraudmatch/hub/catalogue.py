@@ -224,17 +224,19 @@ def submissions(workspace: Workspace) -> pl.DataFrame:
     return _resolve_columns(workspace, frame, _PATH_COLUMNS["submissions"])
 
 
-def current_submissions(workspace: Workspace) -> pl.DataFrame:
+def current_submissions(workspace: Workspace, month: str | None = None) -> pl.DataFrame:
     """The submission each (partner, dataset) is matched on: latest period, then latest
-    received (then latest sealed), among those still stored."""
+    received (then latest sealed), among those still stored; with ``month`` (YYYY-MM), among
+    those prepared for that month's period only (its tokens meet no other month's)."""
     sql = (
         f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE status = 'stored' "
+        "AND (CAST(? AS VARCHAR) IS NULL OR left(period, 7) = ?) "
         "QUALIFY row_number() OVER (PARTITION BY partner, dataset "
         "ORDER BY period DESC, received_at DESC, created DESC) = 1 "
         "ORDER BY partner, dataset"
     )
     with _connect(workspace) as con:
-        frame = _frame(con, sql, [], _SUBMISSION_SCHEMA)
+        frame = _frame(con, sql, [month, month], _SUBMISSION_SCHEMA)
     return _resolve_columns(workspace, frame, _PATH_COLUMNS["submissions"])
 
 

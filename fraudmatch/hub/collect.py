@@ -34,7 +34,7 @@ from fraudmatch.hub.workspace import (
     inbox_files,
     take_file,
 )
-from fraudmatch.sealing.keys import PartyKeys, PublicIdentity, key_generation_problem
+from fraudmatch.sealing.keys import PartyKeys, PublicIdentity, key_generation_problem, key_period
 from fraudmatch.sealing.seal import Header, SealError, open_file, read_header, verify_file
 from fraudmatch.spec.bloom import BloomParams
 from fraudmatch.spec.outputs import output_columns
@@ -146,6 +146,7 @@ class _Context:
     hub: PartyKeys
     spec: Spec
     bloom: BloomParams
+    period: str | None = None  # the run's period (YYYY-MM); None: any period is collected
 
     @property
     def senders(self) -> Mapping[str, PublicIdentity]:
@@ -163,13 +164,16 @@ def collect(
     *,
     spec: Spec | None = None,
     bloom: BloomParams | None = None,
+    period: str | None = None,
 ) -> CollectResult:
     """Collect every inbox file (partners in name order, files in name order).
 
     When the partnership names a remote inbox (``transport.inbox``), new files are fetched
-    from each partner's drop into the local inbox first.
+    from each partner's drop into the local inbox first. ``period`` is the run's period (the
+    month of its cycle date): a submission prepared for another is quarantined, as its
+    tokens would meet no other partner's, and only this period's count as received.
     """
-    ctx = _context(workspace, partnership, hub, spec, bloom)
+    ctx = _context(workspace, partnership, hub, spec, bloom, period)
     result = CollectResult()
     remote = partnership.transport.get("inbox")
     with exclusive(workspace, "collect"):
@@ -181,7 +185,7 @@ def collect(
                 outcome = _collect_one(ctx, partner, path)
                 if outcome is not None:
                     result.files.append(outcome)
-            result.missing = missing_submissions(workspace, partnership)
+            result.missing = missing_submissions(workspace, partnership, ctx.period)
     for partner, dataset in result.missing:
         log.warning("missing: no %s from %s is stored", dataset, partner)
     counts = result.summary()["counts"]
@@ -240,13 +244,17 @@ def store_submission(
     return _store(ctx, partner, path, header)
 
 
-def missing_submissions(workspace: Workspace, partnership: Partnership) -> list[tuple[str, str]]:
-    """(partner, dataset) pairs the partnership expects but nobody ever stored.
+def missing_submissions(
+    workspace: Workspace, partnership: Partnership, period: str | None = None
+) -> list[tuple[str, str]]:
+    """(partner, dataset) pairs the partnership expects but nobody stored (for ``period``).
 
     A partner that lists no datasets may send any; it is missing (as ``*``) only if it has
     nothing stored at all.
     """
-    have = set(catalogue.current_submissions(workspace).select("partner", "dataset").iter_rows())
+    month = key_period(period) if period else None
+    current = catalogue.current_submissions(workspace, month)
+    have = set(current.select("partner", "dataset").iter_rows())
     missing: list[tuple[str, str]] = []
     for name in sorted(partnership.partners):
         expected = partnership.partners[name].datasets
@@ -258,14 +266,15 @@ def missing_submissions(workspace: Workspace, partnership: Partnership) -> list[
 
 
 def load_current(
-    workspace: Workspace, partners: Collection[str] | None = None
+    workspace: Workspace, partners: Collection[str] | None = None, period: str | None = None
 ) -> dict[str, pl.LazyFrame]:
     """Per dataset, every partner's current submission stacked, with ``partner`` first.
 
     ``partners`` limits it to the partnership's current members, so a council that left
-    is not matched on its last extract.
+    is not matched on its last extract; ``period`` to submissions prepared for the run's
+    period, as another period's tokens meet nothing of this one's.
     """
-    current = catalogue.current_submissions(workspace)
+    current = catalogue.current_submissions(workspace, key_period(period) if period else None)
     frames: dict[str, list[pl.LazyFrame]] = {}
     for row in current.sort("dataset", "partner").iter_rows(named=True):
         if partners is not None and row["partner"] not in partners:
@@ -293,6 +302,7 @@ def _context(
     hub: PartyKeys,
     spec: Spec | None,
     bloom: BloomParams | None,
+    period: str | None = None,
 ) -> _Context:
     """Refuse a wrong hub key up front: it is a configuration error, not a bad file."""
     if hub.name != partnership.hub.name or hub.fingerprint != partnership.hub.public.fingerprint:
@@ -306,6 +316,7 @@ def _context(
         hub=hub,
         spec=spec or resolve_spec(partnership),
         bloom=bloom or bloom_params(partnership),
+        period=key_period(period) if period else None,
     )
 
 
@@ -404,6 +415,12 @@ def _check_routing(ctx: _Context, partner: str, header: Header) -> None:
     _check_dataset(ctx, partner, header)
     if not _PERIOD.fullmatch(header.period):
         raise refuse(f"period {header.period!r} is not a period such as 2026-11 or 2026-11-30")
+    if ctx.period and key_period(header.period) != ctx.period:
+        raise refuse(
+            f"prepared for period {header.period}, but this run is for period {ctx.period}: "
+            f"its tokens are keyed for {key_period(header.period)} and would meet no other "
+            f"partner's; prepare it again with --period {ctx.period}"
+        )
 
 
 def _check_dataset(ctx: _Context, partner: str, header: Header) -> None:
