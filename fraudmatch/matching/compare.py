@@ -72,6 +72,9 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
     return list(dict.fromkeys(refs))
 
 
+_bloom_word_columns = bloom_words
+
+
 def side_columns(
     comps: Sequence[Comparison], n_words: int, *, bloom_words: bool = True
 ) -> tuple[list[str], list[str]]:
@@ -86,8 +89,8 @@ def side_columns(
         for ref in comparison_columns(comp):
             left.append(ref.left)
             right.append(ref.right)
-        if comp.type == "bloom" and bloom_words:
-            lw, rw, ln, rn = bloom_words(comp, n_words)
+        if comp.type == "bloom" and bloom_words:  # the flag shadows the function here
+            lw, rw, ln, rn = _bloom_word_columns(comp, n_words)
             left += [*lw, ln]
             right += [*rw, rn]
     return list(dict.fromkeys(left)), list(dict.fromkeys(right))
