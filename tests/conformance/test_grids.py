@@ -1,47 +1,20 @@
-"""Every shipped person rule against its conformance grid, through the real path.
+"""Every shipped rule against its conformance grid, through the real path.
 
-The grid cells (``grids.py``) and a background population are written as partners' CSV
-extracts, ingested and pseudonymised as a council would, and every rule runs through the
-engine once; each cell's pair must be matched or never matched as the cell says.
+The grid cells (``grids.py`` for the person rules, ``record_grids.py`` and
+``household_grids.py`` for the others) and their background populations are written as
+partners' CSV extracts, ingested and pseudonymised as a council would, and every rule runs
+through the engine once (``conftest.py``); each cell's pair must be matched or never
+matched as the cell says.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import polars as pl
 import pytest
 
-from fraudmatch.library import pseudonymised_frames
-from fraudmatch.matching.engine import RuleResult, run_rules
-from fraudmatch.matching.rules import load_rules
+from fraudmatch.matching.engine import RuleResult
 from fraudmatch.shipped import shipped_rules_dir
-from tests.conformance.grids import CYCLE, GRIDS, MATCH, cell_id, extract_rows, grid_cells
-
-RULES_DIR = shipped_rules_dir()
-KEY = bytes(range(7, 39))
-
-
-def write_extracts(out: Path, spec=None) -> Path:
-    """The grid's extracts as CSV files with a manifest, as ``fraudmatch synth`` writes them."""
-    files = []
-    for (ds, partner), rows in sorted(extract_rows(spec).items()):
-        path = out / partner / f"{ds}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pl.DataFrame(rows, infer_schema_length=None).write_csv(path)
-        files.append({"dataset": ds, "partner": partner, "path": f"{partner}/{ds}.csv"})
-    (out / "manifest.json").write_text(json.dumps({"files": files}), encoding="utf-8")
-    return out
-
-
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RuleResult]:
-    out = write_extracts(tmp_path_factory.mktemp("grid"))
-    frames = pseudonymised_frames(out, KEY)
-    wanted = {g.rule for g in GRIDS}
-    rules = [r for r in load_rules(RULES_DIR) if r.name in wanted]
-    return run_rules(rules, frames, cycle_date=CYCLE)
+from tests.conformance.grids import GRIDS, MATCH, cell_id
+from tests.conformance.population import RECORD_GRIDS, all_cells, record_cells
 
 
 def flagged_pairs(result: RuleResult) -> set[tuple[str, str]]:
@@ -57,8 +30,32 @@ def outcomes(rule: str, result: RuleResult) -> list[tuple[object, bool]]:
     flagged = flagged_pairs(result)
     return [
         (cell, (cell_id(rule, k, "L"), cell_id(rule, k, "R")) in flagged)
-        for k, cell in enumerate(grid_cells()[rule])
+        for k, cell in enumerate(all_cells()[rule])
     ]
+
+
+def test_every_shipped_rule_has_a_grid() -> None:
+    names = {p.stem for p in shipped_rules_dir().glob("*.yaml")}
+    helpers = {  # internal: exercised through the single-person-discount grid
+        "council_tax_disregard_in_force",
+        "council_tax_spd_holder_registered",
+        "council_tax_spd_holder_unclear",
+    }
+    assert names - helpers == set(all_cells())
+
+
+def test_every_grid_record_reaches_the_hub(grid_run) -> None:
+    """No cell's record was rejected at ingest: a rejected record would pass a never-cell."""
+    ids = {
+        rid for frame in grid_run.frames.values() for rid in frame.get_column("record_id").to_list()
+    }
+    missing = [
+        (rule, k)
+        for rule, cells in all_cells().items()
+        for k, cell in enumerate(cells)
+        if not {cell_id(rule, k, "L"), cell_id(rule, k, "R")} <= ids
+    ]
+    assert not missing
 
 
 #: Rules whose grid still has failing cells, with the reason; strict, so a fix fails loudly.
@@ -85,11 +82,71 @@ KNOWN_SHORT: dict[str, str] = {
         for g in GRIDS
     ],
 )
-def test_rule_keeps_its_grid(results: dict[str, RuleResult], rule: str) -> None:
+def test_rule_keeps_its_grid(grid_run, rule: str) -> None:
     wrong = [
         f"{cell.group}: {cell.field}, {cell.variant}: expected {cell.expect}, "
         f"{'flagged' if got else 'not flagged'}"
-        for cell, got in outcomes(rule, results[rule])
+        for cell, got in outcomes(rule, grid_run.results[rule])
         if got != (cell.expect == MATCH)
     ]
     assert not wrong, f"{rule}:\n" + "\n".join(wrong)
+
+
+#: Cells of the other rules that the rule does not keep yet: (rule, field, variant) -> why.
+KNOWN_CELLS: dict[tuple[str, str, str], str] = {
+    ("creditor_duplicate_payments", "invoice_number", "two digits transposed, 3 days apart"): (
+        "invoice numbers are compared by Levenshtein distance: a transposition is two edits, "
+        "past the one_char level (a Damerau distance, or a transposition level, would count it "
+        "as one slip)"
+    ),
+    (
+        "creditor_duplicate_payments",
+        "repeated payment",
+        "weekly invoice, next number, same amount, 7 days apart",
+    ): (
+        "within_week is at most 7 days, so a weekly invoice with the next number and the same "
+        "amount is a re-keyed duplicate to the rule (at most 6 days would leave weekly repeats)"
+    ),
+    (
+        "council_tax_spd_to_electoral_register",
+        "partner",
+        "the holder's surname, another forename, holder not registered",
+    ): (
+        "where the holder's own entry is not found, council_tax_spd_holder_unclear removes every "
+        "entry with the holder's surname, also one whose forename is plainly another name "
+        "(MARGARET for JAMES ROBERT): it should need the forenames to be a short form, an "
+        "initial or a typo of the holder's"
+    ),
+}
+
+
+def _record_params() -> list:
+    out = []
+    for rule, cells in record_cells().items():
+        for k, cell in enumerate(cells):
+            reason = KNOWN_CELLS.get((rule, cell.field, cell.variant))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            out.append(
+                pytest.param(rule, k, id=f"{rule}[{cell.field}: {cell.variant}]", marks=marks)
+            )
+    return out
+
+
+@pytest.mark.parametrize(("rule", "k"), _record_params())
+def test_cell(grid_run, rule: str, k: int) -> None:
+    cell = record_cells()[rule][k]
+    got = (cell_id(rule, k, "L"), cell_id(rule, k, "R")) in flagged_pairs(grid_run.results[rule])
+    assert got == (cell.expect == MATCH), (
+        f"{rule}: {cell.field}, {cell.variant}: expected {cell.expect}, "
+        f"{'flagged' if got else 'not flagged'}"
+    )
+
+
+@pytest.mark.parametrize("rule", [g.rule for g in RECORD_GRIDS])
+def test_nothing_else_is_flagged(grid_run, rule: str) -> None:
+    """Deterministic rules flag no pair but a cell's own: the background is all legitimate."""
+    cells = record_cells()[rule]
+    expected = {(cell_id(rule, k, "L"), cell_id(rule, k, "R")) for k in range(len(cells))}
+    stray = flagged_pairs(grid_run.results[rule]) - expected
+    stray -= {(b, a) for a, b in expected}
+    assert not stray, sorted(stray)[:10]
