@@ -24,6 +24,9 @@ class GridRun:
     rules: dict[str, Rule]
     results: dict[str, RuleResult]  # every rule, internal ones too
 
+    def __repr__(self) -> str:  # hypothesis prints its arguments
+        return f"GridRun({len(self.frames)} datasets, {len(self.results)} rules)"
+
 
 @pytest.fixture(scope="session")
 def grid_run(tmp_path_factory: pytest.TempPathFactory) -> GridRun:

@@ -498,3 +498,8 @@ def extract_rows(spec: Spec | None = None) -> dict[tuple[str, str], list[dict]]:
 
 def cell_id(rule: str, index: int, side: str) -> str:
     return f"{rule}-{index}-{side}"
+
+
+def raw_record(ds: str, record_id: str, person: Person, extra: dict[str, str], spec: Spec) -> dict:
+    """One record of a person as a partner's extract holds it (an ordinary one's dates)."""
+    return _row(record_id, person, spec.dataset(ds).column_names, {**_DEFAULTS[ds], **extra})
