@@ -4,8 +4,9 @@ Writes a synthetic run (fraudmatch.review.synthetic_run) of ``--cases`` cases ov
 shipped rules and six partners, records outcomes on 2% of its matches, then times full
 HTTP requests of the app (FastAPI TestClient: routing, session check, query, rendering)
 for the list pages an analyst opens: the first page, a deep page sorted by value, a search
-by record id, a rule and status filter, the oldest cases of one partner. Reports the median
-and worst of ``--repeat`` requests each; the target is under 300 ms.
+by record id, a rule and status filter, the oldest cases of one partner, and the first page
+just after an outcome is saved (when the list is rebuilt). Reports the median and worst of
+``--repeat`` requests each; the target is under 300 ms.
 
     .venv/bin/python benchmarks/review_list.py                # 50,000 cases
     .venv/bin/python benchmarks/review_list.py --cases 7500
@@ -80,6 +81,18 @@ def main() -> int:
                 assert response.status_code == 200, (url, response.status_code)
             worst = max(worst, statistics.median(times))
             print(f"{name:36} {statistics.median(times):10.0f} {max(times):9.0f}")
+        # the first list after an analyst saves: outcomes are read again, the cases rebuilt
+        times = []
+        for i in range(args.repeat):
+            row = frame.row(1 + 50 * i + 25, named=True)
+            review.record(RUN, row["case_id"], row["match_key"], expected_version=0,
+                          outcome="no_issue", analyst="bench")  # fmt: skip
+            t0 = time.perf_counter()
+            assert client.get(pages["first page (risk)"]).status_code == 200
+            times.append((time.perf_counter() - t0) * 1000)
+        worst = max(worst, statistics.median(times))
+        print(f"{'first page just after a save':36} {statistics.median(times):10.0f} "
+              f"{max(times):9.0f}")  # fmt: skip
         verdict = "meets" if worst < TARGET_MS else "misses"
         print(f"slowest median {worst:.0f} ms: {verdict} the {TARGET_MS} ms target")
     return 0 if worst < TARGET_MS else 1

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from postgres_support import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
 
 from fraudmatch.review import allocation as al
 from fraudmatch.review import outcomes as oc
+from fraudmatch.review import workflow as wf
 from fraudmatch.review.analysts import AnalystError, add_analyst, load_roles, set_role
 from fraudmatch.review.casework import Filters, Review
 from fraudmatch.review.synthetic_run import write_run
@@ -159,3 +161,32 @@ def test_exports_honour_the_search(app, workspace) -> None:
     assert len(rows) == in_case.height and all(one["case_id"] in r for r in rows)
     everything = alice.get(f"/export.csv?run={RUN}").text.strip().splitlines()[1:]
     assert len(everything) == review.matches(RUN).height
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'outcomes.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_allocation_and_bulk_outcome_on_each_database(workspace, store_url) -> None:
+    review = Review(workspace, RULES, outcomes_url=store_url)
+    every = wf.under_filters(review, Filters(run=RUN))
+    assert len(every) == CASES
+    # more cases than one statement may name, in one transaction, one audit entry each
+    moved = wf.allocate(review, RUN, every, "bob", by="lena", analysts=["bob", "alice"])
+    assert moved == CASES and al.allocations(store_url, RUN).height == CASES
+    assert wf.allocate(review, RUN, every[:10], "bob", by="lena", analysts=["bob"]) == 0
+    assert wf.allocate(review, RUN, every[:10], None, by="lena", analysts=["bob"]) == 10
+    counts = review.status_counts(Filters(run=RUN))
+    assert (counts["stage:new"], counts["stage:allocated"]) == (10, CASES - 10)
+    picked = [c for _, c in every[:4]]
+    done = wf.bulk_outcome(review, RUN, picked, outcome="error", analyst="bob", comment="one")
+    assert done.saved >= 4 and not done.conflicts
+    assert review.cases(Filters(run=RUN, stage="closed")).height == 4
+    trail = oc.audit_trail(store_url)
+    assert (trail["action"] == "allocated").sum() == CASES
+    assert (trail["action"] == "bulk outcome").sum() == 1
+    with pytest.raises(al.AllocationError, match="no analyst 'eve'"):
+        wf.allocate(review, RUN, every[:1], "eve", by="lena", analysts=["bob"])

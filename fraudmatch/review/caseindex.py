@@ -90,9 +90,13 @@ class CaseIndex:
             base.get_column("partners").explode().drop_nulls().unique().to_list()
         )
         self.rules: list[str] = sorted(base.get_column("rule").drop_nulls().unique().to_list())
-        self.keys = matches.select(
-            *CASE_KEY, "match_key", "mirror_key", "one_dataset", "evidence_hash"
-        ).rechunk()
+        # each match with its case's number (``_tie``): later joins are on one integer
+        self.keys = (
+            matches.select(*CASE_KEY, "match_key", "mirror_key", "one_dataset", "evidence_hash")
+            .join(self.base.select(*CASE_KEY, "_tie"), on=CASE_KEY, how="left")
+            .drop(CASE_KEY)
+            .rechunk()
+        )
 
 
 def outcome_hits(keys: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
@@ -133,7 +137,7 @@ def cases_frame(
     today = today or datetime.now(UTC).date()
     midnight = datetime(today.year, today.month, today.day, tzinfo=UTC)
     hits = outcome_hits(index.keys, outcomes)
-    per_case = hits.group_by(CASE_KEY).agg(
+    per_case = hits.group_by("_tie").agg(
         pl.col("outcome").unique().alias("_outcomes"),
         pl.len().cast(pl.UInt32).alias("_with_outcome"),
         pl.col("outcome").is_in(FINAL).sum().cast(pl.UInt32).alias("_closed"),
@@ -150,7 +154,7 @@ def cases_frame(
         pl.col("started_at").is_not_null().alias("_started"),
         pl.col("due").alias("due"),
     )
-    frame = index.base.join(per_case, on=CASE_KEY, how="left").join(alloc, on="case_id", how="left")
+    frame = index.base.join(per_case, on="_tie", how="left").join(alloc, on="case_id", how="left")
     with_outcome = pl.col("_with_outcome").fill_null(0)
     open_list = pl.lit([OPEN], pl.List(pl.String))
     return frame.with_columns(

@@ -116,10 +116,27 @@ class Review:
         read again only when the audit trail has grown."""
         generation = al.generation(self.url)
         cached = self._outcomes
-        if cached is None or cached[0] != generation:
-            cached = (generation, oc.current_outcomes(self.url))
-            self._outcomes = cached
-        return cached[1]
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        changed = (
+            oc.keys_audited_between(self.url, cached[0], generation)
+            if cached is not None and cached[0] < generation
+            else None
+        )
+        if cached is None or changed is None or len(changed) > 2000:
+            frame = oc.current_outcomes(self.url)
+        else:  # only what was saved since: a save does not read every outcome again
+            fresh = oc.current_outcomes(self.url, changed)
+            frame = pl.concat(
+                [
+                    cached[1].filter(
+                        ~pl.col("match_key").is_in(pl.Series(changed, dtype=pl.String).implode())
+                    ),
+                    fresh,
+                ]
+            )
+        self._outcomes = (generation, frame)
+        return frame
 
     def _with_status(self, matches: pl.DataFrame) -> pl.DataFrame:
         current = self.current_outcomes()

@@ -362,11 +362,18 @@ def log_action(url: str, analyst: str, action: str, detail: Mapping[str, Any]) -
         )
 
 
-def current_outcomes(url: str) -> pl.DataFrame:
-    """Every recorded outcome, one row per match key."""
+def current_outcomes(url: str, keys: list[str] | None = None) -> pl.DataFrame:
+    """Every recorded outcome, one row per match key (only those of ``keys`` when given)."""
     columns = list(_OUTCOME_SCHEMA)
+    query = sa.select(*(outcomes_table.c[c] for c in columns))
     with engine(url).connect() as con:
-        rows = con.execute(sa.select(*(outcomes_table.c[c] for c in columns))).all()
+        if keys is None:
+            rows = con.execute(query).all()
+        else:
+            rows = []
+            for at in range(0, len(keys), 500):
+                chunk = keys[at : at + 500]
+                rows += con.execute(query.where(outcomes_table.c.match_key.in_(chunk))).all()
     data: dict[str, list[Any]] = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
     data["amount"] = [float(v) if v is not None else None for v in data["amount"]]
     data["recorded_at"] = [
@@ -417,6 +424,19 @@ def audit_trail(
         "action": pl.String, "match_key": pl.String, "case_id": pl.String, "detail": pl.String,
     }  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def keys_audited_between(url: str, after: int, upto: int) -> list[str]:
+    """Match keys of the audit entries with ``after < id <= upto``: the outcomes saved
+    since an earlier read (every outcome is audited in the transaction that saves it)."""
+    t = audit_table
+    query = (
+        sa.select(t.c.match_key)
+        .where(t.c.id > after, t.c.id <= upto, t.c.match_key.is_not(None))
+        .distinct()
+    )
+    with engine(url).connect() as con:
+        return [r[0] for r in con.execute(query)]
 
 
 def forget_evidence(url: str, run_ids: list[str]) -> int:
