@@ -34,6 +34,7 @@ from fraudmatch.hub.runs import (
     write_run_report,
     write_summary,
 )
+from fraudmatch.hub.transport import prune_drops
 from fraudmatch.hub.workspace import Workspace, exclusive, open_workspace
 from fraudmatch.matching.distributed import executor_from_config
 from fraudmatch.matching.rules import load_rules
@@ -113,6 +114,7 @@ def collect_task(
     hub_key: str,
     spec: str | None = None,
     period: str | None = None,
+    operator: str | None = None,
 ) -> dict:
     partnership = load_partnership(partnership_path)
     workspace = open_workspace(Path(workspace_root), partnership)
@@ -122,10 +124,13 @@ def collect_task(
         load_private(hub_key),
         spec=resolve_spec(partnership, spec),
         period=period,
+        operator=load_operator(operator, partnership_path),
     )
     logger = get_run_logger()
     for item in result.files:
         logger.info("%s %s: %s %s", item.outcome, item.file, item.dataset or "", item.reason)
+    for partner, name, reason in result.fetch_failed:
+        logger.warning("fetch failed: %s's drop, %s: %s", partner, name, reason)
     for partner, dataset in result.missing:
         logger.warning("missing: no %s from %s", dataset, partner)
     return result.summary()
@@ -178,30 +183,48 @@ def distribute_task(
     rules_dir: list[str],
     run_id: str,
     period: str,
+    operator: str | None = None,
 ) -> list:
     partnership = load_partnership(partnership_path)
     workspace = open_workspace(Path(workspace_root), partnership)
-    return distribute(
+    bundles = distribute(
         workspace,
         partnership,
         load_private(hub_key),
         run_id,
         load_rules(rules_dir),
         period=period,
+        operator=load_operator(operator, partnership_path),
     )
+    for b in bundles:
+        if b.delivery.startswith("failed"):
+            get_run_logger().warning("delivery to %s's drop %s", b.partner, b.delivery)
+    return bundles
 
 
 @task(name="retention", retries=1, cache_policy=NO_CACHE)
-def retention_task(workspace_root: str, partnership_path: str, today: date, run_id: str) -> dict:
+def retention_task(
+    workspace_root: str,
+    partnership_path: str,
+    today: date,
+    run_id: str,
+    operator: str | None = None,
+) -> dict:
     """Delete what is past the agreed retention at the cycle date; the run just made is
-    never due (its date is the cycle date)."""
+    never due (its date is the cycle date). Files set aside in the partners' drops go by
+    the same clock."""
     partnership = load_partnership(partnership_path)
     ws = open_workspace(Path(workspace_root), partnership)
     result = enforce(ws, partnership, today=today, outcomes_url=default_url(ws.root))
     logger = get_run_logger()
     for row in result.deleted:
         logger.info("retention: deleted %s %s", row["kind"], row["item"])
-    return result.summary()
+    summary = result.summary()
+    if partnership.transport.get("inbox"):
+        summary["drops"] = prune_drops(
+            partnership, load_operator(operator, partnership_path), cutoff=result.cutoff
+        )
+    return summary
 
 
 @flow(
@@ -232,7 +255,7 @@ def cycle_flow(
     folders = rule_folders(partnership, rules_dir)
     ws = open_workspace(Path(workspace), load_partnership(partnership))
     with exclusive(ws, "cycle"):
-        return _cycle(ws, workspace, partnership, hub_key, folders, cycle_date, spec)
+        return _cycle(ws, workspace, partnership, hub_key, folders, cycle_date, spec, operator)
 
 
 def _cycle(
@@ -243,18 +266,21 @@ def _cycle(
     folders: list[str],
     cycle_date: date,
     spec: str | None,
+    operator: str | None = None,
 ) -> dict:
     run_id = run_id_for(cycle_date)
     remove_debris(ws)
     catalogue.start_run(ws, run_id, cycle_date)
     try:
-        collected = collect_task(workspace, partnership, hub_key, spec, run_period(cycle_date))
+        collected = collect_task(
+            workspace, partnership, hub_key, spec, run_period(cycle_date), operator
+        )
         outcomes = [
             match_rule_task(workspace, partnership, folders, rule.name, run_id, cycle_date)
             for rule in reportable(load_rules(folders))
         ]
         bundles = distribute_task(
-            workspace, partnership, hub_key, folders, run_id, run_period(cycle_date)
+            workspace, partnership, hub_key, folders, run_id, run_period(cycle_date), operator
         )
     except BaseException as exc:
         # a run that died is not left "running": the catalogue says it failed, and why
@@ -262,7 +288,7 @@ def _cycle(
         raise
     crash_point("after-distribute")
     summary = summary_document(run_id, cycle_date, collected, outcomes, bundles)
-    summary["retention"] = retention_task(workspace, partnership, cycle_date, run_id)
+    summary["retention"] = retention_task(workspace, partnership, cycle_date, run_id, operator)
     write_summary(ws, run_id, summary)
     report = write_run_report(ws, run_id, load_rules(folders), summary)
     summary["report"] = str(report)

@@ -25,22 +25,25 @@ def drop() -> str:
     return f"memory://drops-{uuid.uuid4().hex}/{{partner}}/in"
 
 
-def test_fetch_copies_then_archives_remotely(drop: str, tmp_path: Path) -> None:
+def test_fetch_copies_and_sets_aside_only_what_collection_took(drop: str, tmp_path: Path) -> None:
     fs = fsspec.filesystem("memory")
     root = transport.location(drop, "northmoor").removeprefix("memory://")
     fs.pipe(f"{root}/a.sealed", b"first")
     fs.pipe(f"{root}/b.sealed", b"second")
     fs.pipe(f"{root}/.c.sealed.part", b"half")  # an upload in flight is left alone
-    result = transport.fetch(drop, "northmoor", tmp_path / "inbox")
+    fs.pipe(f"{root}/d.sealed.filepart", b"half")  # WinSCP's name for the same
+    inbox = tmp_path / "inbox"
+    result = transport.fetch(drop, "northmoor", inbox)
     assert result.copied == ["a.sealed", "b.sealed"]
-    assert (tmp_path / "inbox" / "a.sealed").read_bytes() == b"first"
-    assert sorted(Path(p).name for p in fs.ls(f"{root}/fetched", detail=False)) == [
-        "a.sealed",
-        "b.sealed",
-    ]
-    assert fs.exists(f"{root}/.c.sealed.part")
-    again = transport.fetch(drop, "northmoor", tmp_path / "inbox")
-    assert again.copied == [] and again.failed == []
+    assert [name for name, _ in result.waiting] == [".c.sealed.part", "d.sealed.filepart"]
+    assert (inbox / "a.sealed").read_bytes() == b"first"
+    assert not fs.exists(f"{root}/fetched")  # nothing moved before it is stored
+    (inbox / "a.sealed").unlink()  # collection took a.sealed; b.sealed is still in the inbox
+    moved = transport.set_aside(drop, "northmoor", inbox, result.copied)
+    assert moved.copied == ["a.sealed"] and moved.skipped == ["b.sealed"]
+    (aside,) = fs.ls(f"{root}/fetched", detail=False)
+    assert Path(aside).name.endswith("__a.sealed") and fs.cat(aside) == b"first"
+    assert fs.exists(f"{root}/b.sealed") and fs.exists(f"{root}/.c.sealed.part")
 
 
 def test_fetch_never_overwrites_a_file_waiting_in_the_inbox(drop: str, tmp_path: Path) -> None:
@@ -161,7 +164,9 @@ def test_collect_fetches_from_the_remote_drop(drop: str, tmp_path: Path) -> None
     result = collect(workspace, partnership, parties.hub_keys())
     assert result.fetched == [staged.sealed_path.name]
     assert [(f.outcome, f.dataset, f.rows) for f in result.files] == [("stored", "payroll", 2)]
-    assert fs.exists(f"{root}/fetched/{staged.sealed_path.name}")
+    (aside,) = fs.ls(f"{root}/fetched", detail=False)
+    assert aside.endswith("__" + staged.sealed_path.name)
+    assert not fs.exists(f"{root}/{staged.sealed_path.name}")
 
 
 def test_distribute_pushes_bundles_to_the_remote_drop(tmp_path: Path) -> None:
@@ -214,7 +219,7 @@ def test_collect_carries_on_when_a_remote_drop_fails(
     ]
     failed = result.summary()["fetch_failed"]
     assert {f["partner"] for f in failed} == {"northmoor", "eastvale"}
-    assert all(f["reason"].startswith("ValueError") for f in failed)
-    assert "could not read northmoor's remote drop" in caplog.text
+    assert all("password_env" in f["reason"] for f in failed)  # no password in a shared URL
+    assert "could not read northmoor's drop" in caplog.text
     assert "hunter2" not in caplog.text and "k3y" not in caplog.text
     assert all("hunter2" not in f["reason"] for f in failed)

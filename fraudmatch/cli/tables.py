@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from fraudmatch.council.ingest import Validation
-from fraudmatch.review.report import RULE_COLUMNS, rule_rows
+from fraudmatch.review.report import DROP_COLUMNS, RULE_COLUMNS, drop_rows, rule_rows
 
 if TYPE_CHECKING:
     from fraudmatch.council.prepare import PrepareResult
@@ -109,13 +109,23 @@ def cycle_tables(summary: dict) -> list[Table]:
     tables.append(
         table(
             "bundles",
-            ["partner", "status", "cases", "rows", "file"],
+            ["partner", "status", "cases", "rows", "delivery", "file"],
             [
-                [b["partner"], b["status"], b["cases"], b["rows"], b["path"]]
+                [
+                    b["partner"],
+                    b["status"],
+                    b["cases"],
+                    b["rows"],
+                    b.get("delivery") or "-",
+                    b["path"],
+                ]
                 for b in summary.get("bundles", [])
             ],
         )
     )
+    drops = drop_rows(summary)
+    if drops:
+        tables.append(table("drops: fetch and delivery problems", list(DROP_COLUMNS), drops))
     return tables
 
 

@@ -26,6 +26,7 @@ import polars as pl
 
 from fraudmatch.common.fsutil import PRIVATE_MODE, atomic_path, atomic_write_bytes, crash_point
 from fraudmatch.hub import catalogue, returns, transport
+from fraudmatch.hub.operator import OperatorConfig
 from fraudmatch.hub.workspace import (
     Workspace,
     ensure_private_dir,
@@ -102,6 +103,8 @@ class CollectResult:
     # (partner, file name, reason) of remote files not fetched; the name is ``*`` when the
     # whole drop could not be read.
     fetch_failed: list[tuple[str, str, str]] = field(default_factory=list)
+    # (partner, file name, why) of remote files left for a later run (still being uploaded)
+    waiting: list[tuple[str, str, str]] = field(default_factory=list)
 
     def with_outcome(self, outcome: str) -> list[FileOutcome]:
         return [f for f in self.files if f.outcome == outcome]
@@ -128,6 +131,7 @@ class CollectResult:
             "fetch_failed": [
                 {"partner": p, "name": n, "reason": r} for p, n, r in self.fetch_failed
             ],
+            "waiting": [{"partner": p, "name": n, "reason": r} for p, n, r in self.waiting],
         }
 
 
@@ -165,27 +169,33 @@ def collect(
     spec: Spec | None = None,
     bloom: BloomParams | None = None,
     period: str | None = None,
+    operator: OperatorConfig | None = None,
 ) -> CollectResult:
     """Collect every inbox file (partners in name order, files in name order).
 
     When the partnership names a remote inbox (``transport.inbox``), new files are fetched
     from each partner's drop into the local inbox first. ``period`` is the run's period (the
     month of its cycle date): a submission prepared for another is quarantined, as its
-    tokens would meet no other partner's, and only this period's count as received.
+    tokens would meet no other partner's, and only this period's count as received. Drop
+    options come from ``operator``; a fetched file is moved aside only once collected.
     """
     ctx = _context(workspace, partnership, hub, spec, bloom, period)
     result = CollectResult()
     remote = partnership.transport.get("inbox")
+    pulled = None
     with exclusive(workspace, "collect"):
-        if remote:
-            for partner in partnership.partners:
-                _fetch(remote, partner, workspace, result)
+        if remote:  # every failure recorded per partner, none raised
+            pulled = transport.fetch_drops(remote, partnership.partners, workspace, operator)
+            result.fetched, result.fetch_failed = pulled.fetched, pulled.failed
+            result.waiting = pulled.waiting
         with catalogue.session(workspace):
             for partner, path in _deliveries(ctx):
                 outcome = _collect_one(ctx, partner, path)
                 if outcome is not None:
                     result.files.append(outcome)
             result.missing = missing_submissions(workspace, partnership, ctx.period)
+        if pulled:
+            result.fetch_failed += transport.set_aside_drops(pulled, workspace, operator)
     for partner, dataset in result.missing:
         log.warning("missing: no %s from %s is stored", dataset, partner)
     counts = result.summary()["counts"]
@@ -197,24 +207,6 @@ def collect(
         len(result.missing),
     )
     return result
-
-
-def _fetch(remote: str, partner: str, workspace: Workspace, result: CollectResult) -> None:
-    """Fetch one partner's drop into its inbox; any error is recorded, not raised.
-
-    A drop that cannot be reached (unknown protocol, network or SSH error) must not stop
-    the collection of what the other partners, and this one's local inbox, hold. The
-    transport logs each failed file; the URL is never logged here (it may hold credentials).
-    """
-    try:
-        fetched = transport.fetch(remote, partner, workspace.inbox(partner))
-    except Exception as exc:  # any remote error fails this partner's fetch, not the run
-        reason = transport.describe_error(exc, transport.location(remote, partner))
-        log.warning("could not read %s's remote drop: %s", partner, reason)
-        result.fetch_failed.append((partner, "*", reason))
-        return
-    result.fetched += fetched.copied
-    result.fetch_failed += [(partner, name, reason) for name, reason in fetched.failed]
 
 
 def store_submission(

@@ -11,8 +11,14 @@ transport:
     user: hub
     key_file: /etc/fraudmatch/drop_ed25519
     known_hosts: /etc/fraudmatch/known_hosts   # strict host-key checking is on by default
+    timeout: 30               # seconds to connect or wait for data
+    settle_seconds: 10        # a file changed more recently may still be being written
   partners:
     northmoor: {host: sftp.northmoor.example, port: 2222}
+    westfield:                # an S3 bucket (or any S3-compatible server)
+      endpoint_url: https://s3.westfield.example
+      key_env: WESTFIELD_S3_KEY_ID
+      secret_env: WESTFIELD_S3_SECRET
 alerts:
   webhook_url_env: FRAUDMATCH_ALERT_WEBHOOK     # POST a JSON alert when a cycle fails
   mail: {host: smtp.example, port: 587, from: hub@example, to: [ops@example],
@@ -22,13 +28,15 @@ alerts:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from fraudmatch.common import drops
+from fraudmatch.common.drops import DropError, DropOptions, merge
 
 __all__ = [
     "OPERATOR_FILE",
@@ -41,25 +49,6 @@ __all__ = [
 ]
 
 OPERATOR_FILE = "operator.yaml"
-
-_TRANSPORT_KEYS = {
-    "host",
-    "port",
-    "user",
-    "key_file",
-    "known_hosts",
-    "strict_host_key_checking",
-    "password_env",
-    "password_file",
-    "timeout",
-    # S3 and other fsspec back ends
-    "endpoint_url",
-    "key_env",
-    "secret_env",
-    "key_id_file",
-    "secret_file",
-    "region",
-}
 
 
 class OperatorError(ValueError):
@@ -83,15 +72,15 @@ class OperatorConfig:
     """Transport options (the default and per partner) and alert settings."""
 
     source: str = "(no operator file)"
-    transport_default: Mapping[str, Any] = field(default_factory=dict)
+    transport_default: DropOptions = field(default_factory=DropOptions)
     transport_partners: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     webhook_url_env: str | None = None
     webhook_url_file: str | None = None
     mail: MailSettings | None = None
 
-    def transport_options(self, partner: str) -> dict[str, Any]:
-        """The default options overlaid with this partner's own."""
-        return {**self.transport_default, **self.transport_partners.get(partner, {})}
+    def transport_options(self, partner: str) -> DropOptions:
+        """The default drop options overlaid with the keys this partner sets itself."""
+        return merge(self.transport_default, self.transport_partners.get(partner, {}))
 
 
 def default_operator_path(partnership: Path | str) -> Path:
@@ -121,9 +110,14 @@ def load_operator(path: Path | str | None, partnership: Path | str | None = None
     if unknown:
         raise OperatorError(f"{path}: unknown keys {sorted(unknown)}; expected transport, alerts")
     transport = _mapping(data.get("transport"), f"{path}: transport")
+    unknown = set(transport) - {"default", "partners"}
+    if unknown:
+        raise OperatorError(
+            f"{path}: transport: unknown keys {sorted(unknown)}; expected default, partners"
+        )
     default = _options(transport.get("default"), f"{path}: transport.default")
     partners = {
-        str(name): _options(opts, f"{path}: transport.partners.{name}")
+        str(name): _own_options(opts, f"{path}: transport.partners.{name}")
         for name, opts in _mapping(transport.get("partners"), f"{path}: transport.partners").items()
     }
     alerts = _mapping(data.get("alerts"), f"{path}: alerts")
@@ -145,17 +139,10 @@ def load_operator(path: Path | str | None, partnership: Path | str | None = None
 
 def secret(env: str | None, file: str | None, what: str) -> str | None:
     """A secret from an environment variable or a file; None if neither is configured."""
-    if env:
-        value = os.environ.get(env)
-        if not value:
-            raise OperatorError(f"{what}: environment variable {env} is not set")
-        return value
-    if file:
-        try:
-            return Path(file).read_text().strip()
-        except OSError as exc:
-            raise OperatorError(f"{what}: cannot read {file}: {exc.strerror}") from None
-    return None
+    try:
+        return drops.secret(env, file, what)
+    except DropError as exc:
+        raise OperatorError(str(exc)) from None
 
 
 def _mapping(raw: Any, where: str) -> dict[str, Any]:
@@ -166,21 +153,17 @@ def _mapping(raw: Any, where: str) -> dict[str, Any]:
     return raw
 
 
-def _options(raw: Any, where: str) -> dict[str, Any]:
-    options = _mapping(raw, where)
-    unknown = set(options) - _TRANSPORT_KEYS
-    if "password" in options or "secret" in options:
-        raise OperatorError(
-            f"{where}: a password is never written in a file; use password_env or "
-            "password_file (or a key_file)"
-        )
-    if unknown:
-        raise OperatorError(
-            f"{where}: unknown keys {sorted(unknown)}; expected {sorted(_TRANSPORT_KEYS)}"
-        )
-    if "port" in options and not isinstance(options["port"], int):
-        raise OperatorError(f"{where}: port: expected a number, got {options['port']!r}")
-    return dict(options)
+def _options(raw: Any, where: str) -> DropOptions:
+    try:
+        return drops.parse_options(raw, where)
+    except DropError as exc:
+        raise OperatorError(str(exc)) from None
+
+
+def _own_options(raw: Any, where: str) -> dict[str, Any]:
+    """A partner's own keys only (checked), to overlay on the default."""
+    _options(raw, where)
+    return dict(raw or {})
 
 
 def _mail(raw: Any, where: str) -> MailSettings | None:

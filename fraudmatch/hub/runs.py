@@ -19,6 +19,7 @@ import polars as pl
 
 from fraudmatch.common.fsutil import atomic_path, crash_point
 from fraudmatch.hub import catalogue, transport
+from fraudmatch.hub.operator import OperatorConfig
 from fraudmatch.hub.workspace import Workspace
 from fraudmatch.matching.distributed import Executor
 from fraudmatch.matching.engine import run_rule
@@ -64,6 +65,7 @@ class BundleOutcome:
     rows: int
     cases: int
     path: Path
+    delivery: str = ""  # to a remote drop: "delivered", "already there" or "failed: <reason>"
 
 
 def run_id_for(cycle_date: date) -> str:
@@ -223,12 +225,15 @@ def distribute(
     rules: Sequence[Rule],
     *,
     period: str,
+    operator: OperatorConfig | None = None,
 ) -> list[BundleOutcome]:
     """One sealed bundle per partner with only its own case rows, written to its outbox.
 
     A partner with no cases still gets an (empty) bundle: silence would be ambiguous.
     When the partnership names a remote outbox (``transport.outbox``), each partner's
-    bundles are then copied to its drop (a bundle already there is not copied again).
+    bundles are then copied to its drop (a bundle already there is not copied again), with
+    the drop options of ``operator``; a failed delivery is that partner's ``delivery``,
+    and the others still get theirs.
     """
     rows = build_case_rows(workspace, run_id, rules)
     outcomes = []
@@ -245,11 +250,19 @@ def distribute(
         log.info("bundle for %s: %s case rows -> %s", partner.name, mine.height, target)
     remote = partnership.transport.get("outbox")
     if remote:
-        for partner in partnership.partners:
-            pushed = transport.push(workspace.outbox(partner), remote, partner)
-            for name, reason in pushed.failed:
-                log.warning("bundle %s not delivered to %s's drop: %s", name, partner, reason)
+        for outcome in outcomes:
+            outcome.delivery = _deliver(workspace, remote, outcome.partner, operator)
     return outcomes
+
+
+def _deliver(
+    workspace: Workspace, remote: str, partner: str, operator: OperatorConfig | None
+) -> str:
+    options = (operator or OperatorConfig()).transport_options(partner)
+    pushed = transport.push(workspace.outbox(partner), remote, partner, options)
+    if pushed.failed:
+        return "failed: " + "; ".join(f"{name}: {reason}" for name, reason in pushed.failed)
+    return "delivered" if pushed.copied else "already there"
 
 
 def summary_document(
@@ -286,6 +299,7 @@ def summary_document(
                 "rows": b.rows,
                 "cases": b.cases,
                 "path": str(b.path),
+                "delivery": b.delivery,
             }
             for b in bundles
         ],

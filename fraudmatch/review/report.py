@@ -37,6 +37,29 @@ svg text{font-family:inherit}
 RULE_COLUMNS = ("rule", "status", "matches", "cases", "suppressed", "raised again", "note")
 
 
+DROP_COLUMNS = ("partner", "step", "file", "problem")
+
+
+def drop_rows(summary: Mapping[str, Any]) -> list[list[object]]:
+    """Every fetch and delivery failure of a run, and the files left in a drop for a later
+    run, per partner (rows under :data:`DROP_COLUMNS`, terminal and report)."""
+    collected = summary.get("collected") or {}
+    rows: list[list[object]] = [
+        [f["partner"], "fetch failed", f["name"], f["reason"]]
+        for f in collected.get("fetch_failed", [])
+    ]
+    rows += [
+        [f["partner"], "left for later", f["name"], f["reason"]]
+        for f in collected.get("waiting", [])
+    ]
+    rows += [
+        [b["partner"], "delivery failed", Path(str(b.get("path", ""))).name, b["delivery"][8:]]
+        for b in summary.get("bundles", [])
+        if str(b.get("delivery", "")).startswith("failed: ")
+    ]
+    return sorted(rows, key=lambda r: (str(r[0]), str(r[1])))
+
+
 def rule_rows(summary: Mapping[str, Any]) -> list[list[object]]:
     """Per rule of a run summary, the row under :data:`RULE_COLUMNS` (terminal and report)."""
     return [
@@ -492,9 +515,15 @@ def render_report(
         _top_cases_section(rows, priors or {}, top),
     ]
     bundles = [
-        [b["partner"], b["status"], b["cases"], b["rows"]] for b in summary.get("bundles", [])
+        [b["partner"], b["status"], b["cases"], b["rows"], b.get("delivery") or "-"]
+        for b in summary.get("bundles", [])
     ]
-    body.append("<h2>Bundles</h2>" + html_table(["partner", "status", "cases", "rows"], bundles))
+    columns = ["partner", "status", "cases", "rows", "delivery"]
+    body.append("<h2>Bundles</h2>" + html_table(columns, bundles))
+    body.append(
+        "<h2>Drops: fetch and delivery problems</h2>"
+        + html_table(list(DROP_COLUMNS), drop_rows(summary))
+    )
     body.append(_retention_section(summary))
     return page(title, "".join(body))
 
