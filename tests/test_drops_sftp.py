@@ -1,0 +1,184 @@
+"""SFTP drops against a real OpenSSH server on loopback, with the faults of issue 19: an
+unreachable partner, a connection dropped mid-fetch, a half-written upload and a failed
+delivery. Nothing is lost, nothing silently skipped, every failure is in the summary and
+the report, and the cycle finishes for the other partners."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from fraudmatch.common import drops
+from fraudmatch.common.drops import DropOptions
+from fraudmatch.hub import transport
+from tests.drop_servers import CuttingRelay, sftp_server, sshd_missing
+from tests.drop_world import DropWorld, drop_world
+from tests.servers import free_port
+
+pytestmark = pytest.mark.skipif(bool(sshd_missing()), reason=sshd_missing() or "")
+
+
+@pytest.fixture(scope="module")
+def sshd():
+    with sftp_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def harness(prefect_harness):
+    return prefect_harness
+
+
+def _world(sshd, root: Path) -> DropWorld:
+    base = f"sftp://drop.invalid{sshd.root}"  # the shared file names no real host
+    world = drop_world(root, f"{base}/{{partner}}/to-hub", f"{base}/{{partner}}/from-hub")
+    world.write_operator(sshd.options())
+    return world
+
+
+def _cycle(world: DropWorld, workspace: Path, day: date) -> dict:
+    from flows.cycle import cycle_flow
+
+    return cycle_flow(
+        workspace=str(workspace),
+        partnership=str(world.partnership),
+        hub_key=str(world.parties.hub_key_path),
+        rules_dir=str(world.rules),
+        cycle_date=day,
+    )
+
+
+def test_every_fault_is_reported_and_nothing_is_lost(sshd, harness, tmp_path: Path) -> None:
+    world = _world(sshd, tmp_path)
+    to_hub = {p: sshd.folder(p, "to-hub") for p in ("eastvale", "northmoor", "westfield")}
+    for partner, rows in (("eastvale", 5), ("northmoor", 5), ("westfield", 2000)):
+        sealed = world.sealed(partner, rows)
+        shutil.copy(sealed, to_hub[partner] / sealed.name)
+        sshd.own(to_hub[partner] / sealed.name)
+    # northmoor is still uploading its next file, under the upload convention's temp name
+    late = world.sealed("northmoor", 7, period="2026-12", tag="-dec")
+    half = to_hub["northmoor"] / f".{late.name}.part"
+    half.write_bytes(late.read_bytes()[: late.stat().st_size // 2])
+    sshd.own(half)
+    # westfield's bundle cannot be delivered: a file stands where its folder should be
+    blocked = sshd.root / "westfield" / "from-hub"
+    blocked.write_text("not a folder")
+    sshd.own(blocked)
+    relay = CuttingRelay(sshd.port, cut_after=100_000)  # the link drops mid-file
+    world.write_operator(
+        sshd.options(),
+        {
+            "eastvale": {"port": free_port()},
+            "westfield": {"port": relay.port, "known_hosts": sshd.known_hosts_for(relay.port)},
+        },
+    )
+    workspace = tmp_path / "hub"
+    try:
+        summary = _cycle(world, workspace, date(2026, 11, 1))
+    finally:
+        relay.close()
+
+    collected = summary["collected"]
+    assert [(f["partner"], f["outcome"]) for f in collected["files"]] == [("northmoor", "stored")]
+    failed = {(f["partner"], f["name"]): f["reason"] for f in collected["fetch_failed"]}
+    assert set(failed) == {("eastvale", "*"), ("westfield", westfield_name(world))}
+    assert "Unable to connect" in failed[("eastvale", "*")]
+    assert relay.cuts >= 1
+    assert [(w["partner"], w["name"]) for w in collected["waiting"]] == [
+        ("northmoor", f".{late.name}.part")
+    ]
+    delivery = {b["partner"]: b["delivery"] for b in summary["bundles"]}
+    assert delivery["northmoor"] == "delivered"
+    assert delivery["eastvale"].startswith("failed: ")
+    assert delivery["westfield"].startswith("failed: ")
+    assert list((sshd.root / "northmoor" / "from-hub").glob("*.bundle"))
+    report = Path(summary["report"]).read_text()
+    for partner, step in (
+        ("eastvale", "fetch failed"),
+        ("eastvale", "delivery failed"),
+        ("westfield", "fetch failed"),
+        ("westfield", "delivery failed"),
+        ("northmoor", "left for later"),
+    ):
+        assert f"<td>{partner}</td><td>{step}</td>" in report, (partner, step)
+    # nothing lost: what was not stored is still where the partner put it, nothing half
+    # fetched lies in an inbox, and only northmoor's stored file was moved aside
+    assert (to_hub["eastvale"] / world.sealed_name("eastvale")).exists()
+    assert (to_hub["westfield"] / westfield_name(world)).exists()
+    assert not list((workspace / "inbox").rglob("*.sealed"))
+    assert not list((workspace / "inbox").rglob(".*"))
+    (aside,) = (to_hub["northmoor"] / "fetched").iterdir()
+    assert aside.name.endswith("__" + world.sealed_name("northmoor"))
+    assert half.exists()
+
+    # the faults are mended and northmoor finishes its upload: the next cycle takes the rest
+    half.write_bytes(late.read_bytes())
+    half.rename(to_hub["northmoor"] / late.name)
+    blocked.unlink()
+    world.write_operator(sshd.options())
+    second = _cycle(world, workspace, date(2026, 12, 1))
+    outcomes = sorted((f["partner"], f["outcome"]) for f in second["collected"]["files"])
+    assert outcomes == [("eastvale", "stored"), ("northmoor", "stored"), ("westfield", "stored")]
+    assert second["collected"]["fetch_failed"] == []
+    assert {b["partner"]: b["delivery"] for b in second["bundles"]} == {
+        p: "delivered" for p in ("eastvale", "northmoor", "westfield")
+    }
+    summary_file = workspace / "runs" / "run-20261201" / "summary.json"
+    assert json.loads(summary_file.read_text())["collected"]["waiting"] == []
+
+
+def westfield_name(world: DropWorld) -> str:
+    return world.sealed_name("westfield")
+
+
+def test_an_unknown_host_key_is_refused_by_default(sshd, tmp_path: Path) -> None:
+    folder = sshd.folder("hostkeys", "to-hub")
+    (folder / "a.sealed").write_bytes(b"x")
+    sshd.own(folder / "a.sealed")
+    template = f"sftp://127.0.0.1{sshd.root}/{{partner}}/to-hub"
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    options = drops.parse_options(sshd.options(known_hosts=str(empty)), "test")
+    result = transport.fetch(template, "hostkeys", tmp_path / "inbox", options)
+    ((name, reason),) = result.failed
+    assert name == "*" and "known_hosts" in reason and "strict host-key checking" in reason
+    assert not (tmp_path / "inbox").exists()
+    other = tmp_path / "other_known_hosts"  # a server presenting another key: refused too
+    other.write_text(f"[127.0.0.1]:{sshd.port} " + _another_key(tmp_path))
+    options = drops.parse_options(sshd.options(known_hosts=str(other)), "test")
+    ((_, reason),) = transport.fetch(template, "hostkeys", tmp_path / "inbox", options).failed
+    assert "BadHostKeyException" in reason
+    relaxed = DropOptions(**{**options.__dict__, "strict_host_key_checking": False})
+    assert transport.fetch(template, "hostkeys", tmp_path / "inbox", relaxed).copied == []
+
+
+def _another_key(tmp_path: Path) -> str:
+    import subprocess
+
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")], check=True
+    )
+    return " ".join((tmp_path / "k.pub").read_text().split()[:2]) + "\n"
+
+
+def test_a_password_comes_from_the_environment_and_never_shows(
+    sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("DROP_PASSWORD", "correct-horse-battery")
+    template = f"sftp://127.0.0.1{sshd.root}/{{partner}}/to-hub"
+    raw = sshd.options(password_env="DROP_PASSWORD")
+    raw.pop("key_file")  # the server takes keys only: the password is refused
+    with caplog.at_level(logging.DEBUG):
+        result = transport.fetch(
+            template, "pw", tmp_path / "inbox", drops.parse_options(raw, "test")
+        )
+    ((name, reason),) = result.failed
+    assert name == "*" and "Authentication" in reason
+    assert "correct-horse-battery" not in reason + caplog.text
+    with pytest.raises(drops.DropError, match="password_env"):
+        drops.connect("sftp://hub:correct-horse-battery@127.0.0.1/x", DropOptions())
