@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format clean venv bench browser postgres bench-deps
+.PHONY: demo test lint format clean venv bench browser postgres sshd bench-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,14 @@ postgres:
 		|| (apt-get update && apt-get install -y postgresql) \
 		|| echo "postgresql could not be installed: the PostgreSQL tests will be skipped"
 
-test: $(STAMP) browser postgres
+# Debian's OpenSSH server and client for the SFTP drop tests (they start a throwaway sshd
+# on 127.0.0.1 of their own; the system's ssh service is not started). A no-op when present.
+sshd:
+	@test -x /usr/sbin/sshd && command -v ssh-keygen >/dev/null 2>&1 \
+		|| (apt-get update && apt-get install -y openssh-server openssh-client) \
+		|| echo "openssh-server could not be installed: the SFTP drop tests will be skipped"
+
+test: $(STAMP) browser postgres sshd
 	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)

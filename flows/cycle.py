@@ -1,4 +1,4 @@
-"""Prefect flows for the hub's cycle and a partner's submissions.
+"""Prefect flows for the hub's cycle (a partner's submissions: ``flows/submit.py``).
 
 Orchestration only: every task is one library call. Tasks take paths and names, not
 frames or keys, so a run can be retried, resumed or moved to other workers. Flow runs are
@@ -18,7 +18,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run as current_flow_run
 
 from fraudmatch.common.fsutil import crash_point
-from fraudmatch.council.prepare import submit_folder
 from fraudmatch.hub import catalogue
 from fraudmatch.hub.alerts import raise_alert
 from fraudmatch.hub.collect import collect, load_current
@@ -39,7 +38,7 @@ from fraudmatch.hub.workspace import Workspace, exclusive, open_workspace
 from fraudmatch.matching.distributed import executor_from_config
 from fraudmatch.matching.rules import load_rules
 from fraudmatch.review.outcomes import default_url
-from fraudmatch.sealing.keys import load_linkage_key, load_private
+from fraudmatch.sealing.keys import load_private
 from fraudmatch.spec.partnership import load_partnership
 from fraudmatch.spec.specs import resolve_spec
 
@@ -295,31 +294,6 @@ def _cycle(
     catalogue.finish_run(ws, run_id, summary)
     get_run_logger().info("run %s finished; report: %s", run_id, report)
     return summary
-
-
-@flow(name="fraudmatch-submit", log_prints=True)
-def submit_flow(
-    export_dir: str,
-    hub_inbox: str,
-    partnership: str,
-    partner_key: str,
-    linkage_key: str,
-    period: str,
-) -> dict:
-    """Partner side: prepare every extract in the export folder and deliver it to the hub.
-
-    ``period`` is the cycle's period (``2026-11``: the month of the hub's cycle date), never
-    guessed from today: tokens are keyed for it and the hub refuses another period's. An
-    extract that fails validation is not sent; the reason is written next to it.
-    """
-    return submit_folder(
-        Path(export_dir),
-        Path(hub_inbox),
-        partnership=load_partnership(partnership),
-        partner=load_private(partner_key),
-        linkage_key=load_linkage_key(linkage_key),
-        period=period,
-    )
 
 
 def _cycle_parameters(

@@ -14,9 +14,9 @@ from fraudmatch.council.prepare import (
     PrepareError,
     open_submission,
     prepare_extract,
-    submit_folder,
 )
 from fraudmatch.council.pseudonymise import pseudonymise
+from fraudmatch.council.submit import submit_folder
 from fraudmatch.sealing.bundles import (
     bundle_name,
     case_rows,

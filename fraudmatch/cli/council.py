@@ -155,6 +155,74 @@ def cmd_open(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_submit(args: argparse.Namespace) -> int:
+    from flows.submit import submit_flow
+    from fraudmatch.cli.tables import table
+    from fraudmatch.council.submit import SubmitIncomplete
+
+    try:
+        result = submit_flow(
+            export_dir=str(args.export_dir),
+            partnership=str(args.partnership),
+            partner_key=str(args.key),
+            linkage_key=str(args.linkage_key),
+            drop=str(args.to) if args.to else None,
+            period=args.period,
+            operator=str(args.operator) if args.operator else None,
+            force=args.force,
+        )
+        code = 0
+    except SubmitIncomplete as exc:
+        result, code = exc.result, 1
+    rows = [
+        [Path(item["extract"]).name, what, item.get("sealed") or item.get("reason", "")]
+        for what in ("sent", "unchanged", "refused", "failed")
+        for item in result[what]
+    ]
+    console.print(table("extracts", ["extract", "outcome", "sealed file or reason"], rows))
+    return code
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from fraudmatch.cli.tables import table
+    from fraudmatch.common.drops import options_for
+    from fraudmatch.council.submit import drop_of, fetch_and_open
+    from fraudmatch.sealing.keys import load_private
+    from fraudmatch.spec.partnership import load_partnership
+
+    partnership = load_partnership(args.partnership)
+    keys = load_private(args.key)
+    operator = args.operator or Path(args.partnership).resolve().parent / "operator.yaml"
+    fetched, cases = fetch_and_open(
+        drop_of(partnership, keys.name, "outbox", args.source),
+        partnership=partnership,
+        partner=keys,
+        extracts=Path(args.extracts),
+        out_dir=Path(args.out),
+        options=options_for(operator if Path(operator).is_file() else None, keys.name),
+    )
+    opened = zip(fetched.fetched, cases, strict=True)
+    rows = [[p.name, "fetched and opened", str(c.csv_path)] for p, c in opened]
+    rows += [[name, "already fetched", ""] for name in fetched.already]
+    rows += [[name, "left for later", why] for name, why in fetched.waiting]
+    rows += [[name, "failed", why] for name, why in fetched.failed]
+    console.print(
+        table(f"{keys.name}: bundles", ["bundle", "outcome", "case list or reason"], rows)
+    )
+    return 1 if fetched.failed else 0
+
+
+def _drop_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--partnership", type=Path, required=True, help="partnership.yaml")
+    p.add_argument("--key", type=Path, required=True, help="this council's .private key file")
+    p.add_argument(
+        "--operator",
+        type=Path,
+        help="this council's drop options: host, port, user, key_file, known_hosts... "
+        "(default: operator.yaml beside the partnership file, if any)",
+    )
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's subcommands to the ``fraudmatch`` parser."""
 
@@ -226,3 +294,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--extracts", type=Path, required=True, help="folder with the own extracts")
     p.add_argument("--out", type=Path, required=True, help="folder for the case lists")
     p.set_defaults(handler=cmd_open)
+
+    p = sub.add_parser(
+        "submit",
+        help="prepare every new or changed extract of an export folder and deliver it to "
+        "the hub's drop (folder, sftp:// or s3://)",
+    )
+    p.add_argument("export_dir", type=Path, help="folder the council's systems export to")
+    _drop_options(p)
+    p.add_argument("--linkage-key", type=Path, required=True, help="partnership linkage key")
+    p.add_argument(
+        "--period",
+        required=True,
+        help="the cycle's period, YYYY-MM (the month of the hub's cycle date)",
+    )
+    p.add_argument(
+        "--to", type=str, help="the drop (default: the partnership's transport.inbox for us)"
+    )
+    p.add_argument("--force", action="store_true", help="send unchanged extracts again too")
+    p.set_defaults(handler=cmd_submit)
+
+    p = sub.add_parser("fetch", help="fetch this council's new bundles from its drop, open them")
+    _drop_options(p)
+    p.add_argument(
+        "--from",
+        dest="source",
+        type=str,
+        help="the drop (default: the partnership's transport.outbox for us)",
+    )
+    p.add_argument("--extracts", type=Path, required=True, help="folder with the own extracts")
+    p.add_argument("--out", type=Path, required=True, help="folder for bundles and case lists")
+    p.set_defaults(handler=cmd_fetch)

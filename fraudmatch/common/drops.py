@@ -46,6 +46,7 @@ __all__ = [
     "copy_in",
     "describe_error",
     "in_progress",
+    "options_for",
     "list_ready",
     "parse_options",
     "put_atomic",
@@ -118,6 +119,28 @@ def parse_options(raw: Any, where: str) -> DropOptions:
 def merge(default: DropOptions, own: Mapping[str, Any]) -> DropOptions:
     """``default`` overlaid with the keys a partner sets itself."""
     return DropOptions(**{**default.__dict__, **own})
+
+
+def options_for(path: Path | str | None, party: str) -> DropOptions:
+    """The drop options of ``party`` in an ``operator.yaml`` (its ``transport:`` section:
+    ``default`` overlaid with ``partners.<party>``); no file, the defaults."""
+    if path is None or not Path(path).is_file():
+        if path is not None:
+            raise DropError(f"{path}: operator file not found")
+        return DropOptions()
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise DropError(f"{path}: not valid YAML: {exc}") from None
+    transport = data.get("transport") or {} if isinstance(data, dict) else None
+    if not isinstance(transport, Mapping):
+        raise DropError(f"{path}: transport: expected a mapping with default and/or partners")
+    default = parse_options(transport.get("default"), f"{path}: transport.default")
+    own = (transport.get("partners") or {}).get(party) or {}
+    parse_options(own, f"{path}: transport.partners.{party}")
+    return merge(default, own)
 
 
 def secret(env: str | None, file: str | None, what: str) -> str | None:
@@ -277,9 +300,9 @@ def _s3(url: str, o: DropOptions) -> tuple[fsspec.AbstractFileSystem, str]:
             "read_timeout": o.timeout,
             "retries": {"max_attempts": 2, "mode": "standard"},
         },
-        retries=2,
         skip_instance_cache=True,
     )
+    fs.retries = 2  # s3fs's own retries on a dropped read (5 by default, with back-off)
     bucket = parts.hostname or ""
     return fs, f"{bucket}{parts.path}".rstrip("/")
 

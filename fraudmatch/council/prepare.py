@@ -32,6 +32,7 @@ from fraudmatch.spec.specs import SPEC_FINGERPRINT_KEY, Spec, resolve_spec
 log = logging.getLogger(__name__)
 
 SUBMISSION_SUFFIX = ".sealed"
+NOTE_SUFFIX = ".not-sent.txt"
 
 
 class PrepareError(ValueError):
@@ -176,55 +177,8 @@ def extracts_in(folder: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in suffixes and ".rejects" not in p.name
+        if p.is_file()
+        and p.suffix.lower() in suffixes
+        and ".rejects" not in p.name
+        and not p.name.endswith(NOTE_SUFFIX)  # our own note on an extract not sent
     )
-
-
-def submit_folder(
-    export_dir: Path,
-    hub_inbox: Path,
-    *,
-    partnership: Partnership,
-    partner: PartyKeys,
-    linkage_key: LinkageKey | bytes,
-    period: str,
-    spec: Spec | None = None,
-) -> dict[str, list[dict[str, str]]]:
-    """Prepare every extract in ``export_dir`` and deliver the sealed files to the hub.
-
-    An extract that cannot be sent is not sent: the reason goes in ``<extract>.not-sent.txt``
-    beside it, for the data officer. Sealed files are staged locally, then copied into the
-    hub's inbox atomically so the hub never collects half a file.
-    """
-    from fraudmatch.common.errors import USER_ERRORS
-
-    spec = spec or resolve_spec(partnership)
-    staging = export_dir / "sealed"
-    sent: list[dict[str, str]] = []
-    refused: list[dict[str, str]] = []
-    for extract in extracts_in(export_dir):
-        note = extract.with_name(f"{extract.name}.not-sent.txt")
-        try:
-            result = prepare_extract(
-                extract,
-                dataset=extract.stem,
-                period=period,
-                partner=partner,
-                partnership=partnership,
-                linkage_key=linkage_key,
-                out_dir=staging,
-                spec=spec,
-            )
-        except USER_ERRORS as exc:
-            with atomic_path(note) as tmp:
-                tmp.write_text(f"{extract.name} was not sent to the hub: {exc}\n")
-            refused.append({"extract": str(extract), "reason": str(exc)})
-            log.warning("not sent: %s: %s", extract.name, exc)
-            continue
-        note.unlink(missing_ok=True)
-        hub_inbox.mkdir(parents=True, exist_ok=True)
-        target = hub_inbox / result.sealed_path.name
-        with atomic_path(target) as tmp:
-            tmp.write_bytes(result.sealed_path.read_bytes())
-        sent.append({"extract": str(extract), "sealed": str(target), "rows": str(result.rows_sent)})
-    return {"sent": sent, "refused": refused}
