@@ -48,7 +48,7 @@ def _hub_cycle(world: DropWorld, workspace: Path, day: date) -> dict:
     operator = load_operator(None, world.partnership)
     ws = open_workspace(workspace, partnership)
     keys = world.parties.hub_keys()
-    collected = collect(ws, partnership, keys, operator=operator)
+    collected = collect(ws, partnership, keys, period=f"{day:%Y-%m}", operator=operator)
     run_id, rules = f"run-{day:%Y%m%d}", load_rules([world.rules])
     bundles = distribute(
         ws, partnership, keys, run_id, rules, period=f"{day:%Y-%m}", operator=operator

@@ -61,7 +61,7 @@ def test_every_fault_is_reported_and_nothing_is_lost(sshd, harness, tmp_path: Pa
         shutil.copy(sealed, to_hub[partner] / sealed.name)
         sshd.own(to_hub[partner] / sealed.name)
     # northmoor is still uploading its next file, under the upload convention's temp name
-    late = world.sealed("northmoor", 7, period="2026-12", tag="-dec")
+    late = world.sealed("northmoor", 7, tag="-v2")  # a corrected extract
     half = to_hub["northmoor"] / f".{late.name}.part"
     half.write_bytes(late.read_bytes()[: late.stat().st_size // 2])
     sshd.own(half)
@@ -121,14 +121,14 @@ def test_every_fault_is_reported_and_nothing_is_lost(sshd, harness, tmp_path: Pa
     half.rename(to_hub["northmoor"] / late.name)
     blocked.unlink()
     world.write_operator(sshd.options())
-    second = _cycle(world, workspace, date(2026, 12, 1))
+    second = _cycle(world, workspace, date(2026, 11, 2))
     outcomes = sorted((f["partner"], f["outcome"]) for f in second["collected"]["files"])
     assert outcomes == [("eastvale", "stored"), ("northmoor", "stored"), ("westfield", "stored")]
     assert second["collected"]["fetch_failed"] == []
     assert {b["partner"]: b["delivery"] for b in second["bundles"]} == {
         p: "delivered" for p in ("eastvale", "northmoor", "westfield")
     }
-    summary_file = workspace / "runs" / "run-20261201" / "summary.json"
+    summary_file = workspace / "runs" / "run-20261102" / "summary.json"
     assert json.loads(summary_file.read_text())["collected"]["waiting"] == []
 
 
