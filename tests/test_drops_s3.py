@@ -139,6 +139,10 @@ def test_councils_submit_and_fetch_through_s3_with_faults(s3, harness, tmp_path:
     assert list((tmp_path / "nm-cases" / "bundles").glob("*.bundle"))
     assert list((tmp_path / "nm-cases").glob("*.csv"))
     assert main(args) == 0  # again: nothing new, nothing opened twice
+    fs.pipe(f"{prefix}/northmoor/from-hub/zz-forged.bundle", b"not from the hub")
+    assert main(args) == 1  # a bundle that does not open is a failure, not kept as fetched
+    assert not (tmp_path / "nm-cases" / "bundles" / "zz-forged.bundle").exists()
+    fs.rm(f"{prefix}/northmoor/from-hub/zz-forged.bundle")
 
     # links mended: the next cycle takes the rest and every council gets its bundle
     world.write_operator(s3.options())

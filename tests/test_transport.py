@@ -223,3 +223,54 @@ def test_collect_carries_on_when_a_remote_drop_fails(
     assert "could not read northmoor's drop" in caplog.text
     assert "hunter2" not in caplog.text and "k3y" not in caplog.text
     assert all("hunter2" not in f["reason"] for f in failed)
+
+
+def test_retention_prunes_what_was_set_aside_before_the_cutoff(drop: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    fs = fsspec.filesystem("memory")
+    root = transport.location(drop, "northmoor").removeprefix("memory://")
+    fs.pipe(f"{root}/fetched/20260901T060000Z__old.sealed", b"old")
+    fs.pipe(f"{root}/fetched/20261101T060000Z__new.sealed", b"new")
+    fs.pipe(f"{root}/fetched/unstamped.sealed", b"kept: age unknown")
+    pruned = transport.prune_fetched(drop, "northmoor", datetime(2026, 10, 1, tzinfo=UTC))
+    assert pruned.copied == ["20260901T060000Z__old.sealed"]
+    assert sorted(Path(p).name for p in fs.ls(f"{root}/fetched", detail=False)) == [
+        "20261101T060000Z__new.sealed",
+        "unstamped.sealed",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"password": "x"}, "never written in a file"),
+        ({"secret": "x"}, "never written in a file"),
+        ({"hostname": "x"}, "unknown keys"),
+        ({"port": "22"}, "port: expected a number"),
+        ({"strict_host_key_checking": "no"}, "true or false"),
+    ],
+)
+def test_drop_options_are_checked(tmp_path: Path, options: dict, message: str) -> None:
+    from fraudmatch.hub.operator import OperatorError, load_operator
+
+    path = tmp_path / "operator.yaml"
+    path.write_text(yaml.safe_dump({"transport": {"partners": {"northmoor": options}}}))
+    with pytest.raises(OperatorError, match=message) as err:
+        load_operator(path)
+    assert "transport.partners.northmoor" in str(err.value)
+
+
+def test_a_partner_overrides_the_default_drop_options(tmp_path: Path) -> None:
+    from fraudmatch.hub.operator import load_operator
+
+    path = tmp_path / "operator.yaml"
+    doc = {"default": {"user": "hub", "port": 22}, "partners": {"northmoor": {"port": 2222}}}
+    path.write_text(yaml.safe_dump({"transport": doc}))
+    config = load_operator(None, tmp_path / "partnership.yaml")  # found beside it
+    assert (config.transport_options("northmoor").port, config.transport_options("x").port) == (
+        2222,
+        22,
+    )
+    assert config.transport_options("northmoor").user == "hub"
+    assert config.transport_options("northmoor").strict_host_key_checking is True

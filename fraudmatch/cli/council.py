@@ -193,7 +193,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     partnership = load_partnership(args.partnership)
     keys = load_private(args.key)
     operator = args.operator or Path(args.partnership).resolve().parent / "operator.yaml"
-    fetched, cases = fetch_and_open(
+    fetched, opened = fetch_and_open(
         drop_of(partnership, keys.name, "outbox", args.source),
         partnership=partnership,
         partner=keys,
@@ -201,7 +201,6 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         out_dir=Path(args.out),
         options=options_for(operator if Path(operator).is_file() else None, keys.name),
     )
-    opened = zip(fetched.fetched, cases, strict=True)
     rows = [[p.name, "fetched and opened", str(c.csv_path)] for p, c in opened]
     rows += [[name, "already fetched", ""] for name in fetched.already]
     rows += [[name, "left for later", why] for name, why in fetched.waiting]

@@ -256,22 +256,30 @@ def fetch_and_open(
     extracts: Path,
     out_dir: Path,
     options: DropOptions | None = None,
-) -> tuple[FetchResult, list[Any]]:
+) -> tuple[FetchResult, list[tuple[Path, Any]]]:
     """Fetch the new bundles from the council's drop into ``out_dir/bundles`` and open each
-    into a case list (verified, decrypted, re-identified). Returns what was fetched and the
-    case lists."""
+    into a case list (verified, decrypted, re-identified). Returns what was fetched and
+    (bundle, case list) of each opened; a bundle that does not open is a failure, and its
+    copy is removed so the next fetch tries it again."""
+    from fraudmatch.common.errors import USER_ERRORS
     from fraudmatch.council.open import find_extracts, open_bundle
 
     fetched = fetch_bundles(drop, out_dir / "bundles", options)
     own = find_extracts(extracts)
-    cases = [
-        open_bundle(
-            bundle,
-            partner=partner,
-            senders={partnership.hub.name: partnership.hub.public},
-            extracts=own,
-            out_dir=out_dir,
-        )
-        for bundle in fetched.fetched
-    ]
-    return fetched, cases
+    opened = []
+    for bundle in list(fetched.fetched):
+        try:
+            cases = open_bundle(
+                bundle,
+                partner=partner,
+                senders={partnership.hub.name: partnership.hub.public},
+                extracts=own,
+                out_dir=out_dir,
+            )
+        except USER_ERRORS as exc:  # not kept: the next fetch tries this bundle again
+            fetched.fetched.remove(bundle)
+            fetched.failed.append((bundle.name, f"fetched but not opened: {exc}"))
+            bundle.unlink(missing_ok=True)
+            continue
+        opened.append((bundle, cases))
+    return fetched, opened
