@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -54,27 +57,29 @@ def _cycle(world: DropWorld, workspace: Path, day: date) -> dict:
 
 
 def test_every_fault_is_reported_and_nothing_is_lost(sshd, harness, tmp_path: Path) -> None:
+    # partners are fetched in name order: the healthy one comes after both faults
+    cut, down, ok = "eastvale", "northmoor", "westfield"
     world = _world(sshd, tmp_path)
-    to_hub = {p: sshd.folder(p, "to-hub") for p in ("eastvale", "northmoor", "westfield")}
-    for partner, rows in (("eastvale", 5), ("northmoor", 5), ("westfield", 2000)):
+    to_hub = {p: sshd.folder(p, "to-hub") for p in (down, ok, cut)}
+    for partner, rows in ((down, 5), (ok, 5), (cut, 2000)):
         sealed = world.sealed(partner, rows)
         shutil.copy(sealed, to_hub[partner] / sealed.name)
         sshd.own(to_hub[partner] / sealed.name)
-    # northmoor is still uploading its next file, under the upload convention's temp name
-    late = world.sealed("northmoor", 7, tag="-v2")  # a corrected extract
-    half = to_hub["northmoor"] / f".{late.name}.part"
+    # the healthy partner is still uploading its next file, under the upload convention's temp name
+    late = world.sealed(ok, 7, tag="-v2")  # a corrected extract
+    half = to_hub[ok] / f".{late.name}.part"
     half.write_bytes(late.read_bytes()[: late.stat().st_size // 2])
     sshd.own(half)
-    # westfield's bundle cannot be delivered: a file stands where its folder should be
-    blocked = sshd.root / "westfield" / "from-hub"
+    # the cut partner's bundle cannot be delivered: a file stands where its folder should be
+    blocked = sshd.root / cut / "from-hub"
     blocked.write_text("not a folder")
     sshd.own(blocked)
     relay = CuttingRelay(sshd.port, cut_after=100_000)  # the link drops mid-file
     world.write_operator(
         sshd.options(),
         {
-            "eastvale": {"port": free_port()},
-            "westfield": {"port": relay.port, "known_hosts": sshd.known_hosts_for(relay.port)},
+            down: {"port": free_port()},
+            cut: {"port": relay.port, "known_hosts": sshd.known_hosts_for(relay.port)},
         },
     )
     workspace = tmp_path / "hub"
@@ -84,56 +89,50 @@ def test_every_fault_is_reported_and_nothing_is_lost(sshd, harness, tmp_path: Pa
         relay.close()
 
     collected = summary["collected"]
-    assert [(f["partner"], f["outcome"]) for f in collected["files"]] == [("northmoor", "stored")]
+    assert [(f["partner"], f["outcome"]) for f in collected["files"]] == [(ok, "stored")]
     failed = {(f["partner"], f["name"]): f["reason"] for f in collected["fetch_failed"]}
-    assert set(failed) == {("eastvale", "*"), ("westfield", westfield_name(world))}
-    assert "Unable to connect" in failed[("eastvale", "*")]
+    assert set(failed) == {(down, "*"), (cut, world.sealed_name(cut))}
+    assert "Unable to connect" in failed[(down, "*")]
     assert relay.cuts >= 1
-    assert [(w["partner"], w["name"]) for w in collected["waiting"]] == [
-        ("northmoor", f".{late.name}.part")
-    ]
+    assert [(w["partner"], w["name"]) for w in collected["waiting"]] == [(ok, f".{late.name}.part")]
     delivery = {b["partner"]: b["delivery"] for b in summary["bundles"]}
-    assert delivery["northmoor"] == "delivered"
-    assert delivery["eastvale"].startswith("failed: ")
-    assert delivery["westfield"].startswith("failed: ")
-    assert list((sshd.root / "northmoor" / "from-hub").glob("*.bundle"))
+    assert delivery[ok] == "delivered"
+    assert delivery[down].startswith("failed: ")
+    assert delivery[cut].startswith("failed: ")
+    assert list((sshd.root / ok / "from-hub").glob("*.bundle"))
     report = Path(summary["report"]).read_text()
     for partner, step in (
-        ("eastvale", "fetch failed"),
-        ("eastvale", "delivery failed"),
-        ("westfield", "fetch failed"),
-        ("westfield", "delivery failed"),
-        ("northmoor", "left for later"),
+        (down, "fetch failed"),
+        (down, "delivery failed"),
+        (cut, "fetch failed"),
+        (cut, "delivery failed"),
+        (ok, "left for later"),
     ):
         assert f"<td>{partner}</td><td>{step}</td>" in report, (partner, step)
     # nothing lost: what was not stored is still where the partner put it, nothing half
-    # fetched lies in an inbox, and only northmoor's stored file was moved aside
-    assert (to_hub["eastvale"] / world.sealed_name("eastvale")).exists()
-    assert (to_hub["westfield"] / westfield_name(world)).exists()
+    # fetched lies in an inbox, and only the stored file was moved aside
+    assert (to_hub[down] / world.sealed_name(down)).exists()
+    assert (to_hub[cut] / world.sealed_name(cut)).exists()
     assert not list((workspace / "inbox").rglob("*.sealed"))
     assert not list((workspace / "inbox").rglob(".*"))
-    (aside,) = (to_hub["northmoor"] / "fetched").iterdir()
-    assert aside.name.endswith("__" + world.sealed_name("northmoor"))
+    (aside,) = (to_hub[ok] / "fetched").iterdir()
+    assert aside.name.endswith("__" + world.sealed_name(ok))
     assert half.exists()
 
-    # the faults are mended and northmoor finishes its upload: the next cycle takes the rest
+    # the faults are mended and the upload finishes its upload: the next cycle takes the rest
     half.write_bytes(late.read_bytes())
-    half.rename(to_hub["northmoor"] / late.name)
+    half.rename(to_hub[ok] / late.name)
     blocked.unlink()
     world.write_operator(sshd.options())
     second = _cycle(world, workspace, date(2026, 11, 2))
     outcomes = sorted((f["partner"], f["outcome"]) for f in second["collected"]["files"])
-    assert outcomes == [("eastvale", "stored"), ("northmoor", "stored"), ("westfield", "stored")]
+    assert outcomes == sorted([(down, "stored"), (ok, "stored"), (cut, "stored")])
     assert second["collected"]["fetch_failed"] == []
     assert {b["partner"]: b["delivery"] for b in second["bundles"]} == {
-        p: "delivered" for p in ("eastvale", "northmoor", "westfield")
+        p: "delivered" for p in (down, ok, cut)
     }
     summary_file = workspace / "runs" / "run-20261102" / "summary.json"
     assert json.loads(summary_file.read_text())["collected"]["waiting"] == []
-
-
-def westfield_name(world: DropWorld) -> str:
-    return world.sealed_name("westfield")
 
 
 def test_an_unknown_host_key_is_refused_by_default(sshd, tmp_path: Path) -> None:
@@ -182,3 +181,38 @@ def test_a_password_comes_from_the_environment_and_never_shows(
     assert "correct-horse-battery" not in reason + caplog.text
     with pytest.raises(drops.DropError, match="password_env"):
         drops.connect("sftp://hub:correct-horse-battery@127.0.0.1/x", DropOptions())
+
+
+def test_a_file_still_growing_under_its_final_name_is_left_for_later(sshd, tmp_path: Path) -> None:
+    """A partner that ignores the upload convention: the hub waits ``settle_seconds`` and
+    takes the file only once its size and time hold still."""
+    path = sshd.folder("growing", "to-hub") / "growing__payroll__2026-11.sealed"
+    path.write_bytes(b"x" * 1000)
+    sshd.own(path)
+    stop = threading.Event()
+
+    def grow() -> None:
+        with open(path, "ab") as f:
+            while not stop.is_set():
+                f.write(b"x" * 100)
+                f.flush()
+                time.sleep(0.05)
+
+    writer = threading.Thread(target=grow)
+    writer.start()
+    template = f"sftp://127.0.0.1{sshd.root}/{{partner}}/to-hub"
+    options = drops.parse_options(sshd.options(settle_seconds=1), "test")
+    try:
+        result = transport.fetch(template, "growing", tmp_path / "inbox", options)
+    finally:
+        stop.set()
+        writer.join()
+    assert result.copied == [] and result.failed == []
+    ((name, why),) = result.waiting
+    assert name == path.name and "still being written" in why
+    assert not (tmp_path / "inbox" / path.name).exists()
+    old = time.time() - 60  # the upload ended a minute ago
+    os.utime(path, (old, old))
+    again = transport.fetch(template, "growing", tmp_path / "inbox", options)
+    assert again.copied == [path.name]
+    assert (tmp_path / "inbox" / path.name).read_bytes() == path.read_bytes()
