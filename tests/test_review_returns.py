@@ -25,7 +25,7 @@ from fraudmatch.review import outcomes as oc
 from fraudmatch.review.analysts import add_analyst
 from fraudmatch.review.casework import Review
 from fraudmatch.review.report import _outcomes_section
-from fraudmatch.review.returns import ReturnError, read_case_list, seal_return
+from fraudmatch.review.returns import KEY_COLUMNS, ReturnError, read_case_list, seal_return
 from fraudmatch.sealing.keys import load_private
 from fraudmatch.sealing.seal import read_header
 from fraudmatch.spec.partnership import load_partnership
@@ -201,6 +201,17 @@ def test_a_return_is_checked_before_it_leaves(world, tmp_path) -> None:
     typo.write_csv(path)
     with pytest.raises(ReturnError, match=r"row 2: outcome 'frod'.*row 2: amount 'lots'"):
         read_case_list(path)
+    # the XLSX a person fills in reads the same as the CSV
+    filled = cases.head(3).with_columns(
+        pl.Series("outcome", ["No Issue", None, "under_investigation"], pl.String)
+    )
+    xlsx = tmp_path / "filled.xlsx"
+    filled.drop(c for c, t in filled.schema.items() if isinstance(t, pl.List)).write_excel(
+        xlsx, worksheet="cases"
+    )
+    read = read_case_list(xlsx)
+    assert read["outcome"].to_list() == ["no_issue", "under_investigation"]
+    assert set(read.columns) == {*KEY_COLUMNS, "outcome", "amount", "comment", "investigator"}
     # rows about another partner's records never leave the council
     other = world.partners[2]
     ok = cases.head(1).with_columns(
