@@ -54,7 +54,7 @@ import polars as pl
 
 HERE = Path(__file__).resolve().parent
 RULE = HERE / "scale_rule.yaml"
-DATA = HERE.parent / "fraudmatch" / "data"
+DATA = HERE.parent / "fraudmatch" / "synth" / "data"
 CYCLE = date(2026, 4, 1)
 OVERLAP = 0.7
 F1_BAR, SECONDS_BAR, GB_BAR = 0.996, 20.0, 4.0
