@@ -57,18 +57,20 @@ def model_stats(rule: Rule, training: Training) -> dict[str, Any]:
     return out
 
 
-#: Below this share of matches agreeing exactly on a person's own identifier, the latent
-#: class EM found is not "the same person" (households, families, namesakes).
-WEAK_PERSON_M = 0.5
-#: ... or when it is this much rarer than agreeing on what a household shares.
+#: Above this share of matches disagreeing entirely on a person's own identifier (its
+#: ``else`` level), the latent class EM found is not "the same person" (households,
+#: families). Not the exact level: a middle name shown on one record only is "close".
+WEAK_PERSON_ELSE = 0.3
+#: ... or when matches agree on it this much less often than on what a household shares.
 HOUSEHOLD_GAP = 0.25
 
 
 def model_warnings(rule: Rule, stats: dict[str, Any]) -> list[str]:
     """What an analyst should distrust in a fitted model (``model_stats`` output, or the
-    ``model`` of a stored run): a person's own identifier (forename, date of birth) whose
-    exact agreement is rare among matches or weighs less than agreeing on the surname or
-    address (the model learnt households, not people), and weights that fall as the level
+    ``model`` of a stored run): a person's own identifier (forename, date of birth) on
+    which many matches disagree entirely, or far more than on the surname or address (the
+    model learnt households, not people), or whose m no session could learn; and weights
+    that fall as the level
     rises (a near miss counting more than exact agreement). Compared by m, not weight: an
     exact postcode is rarer by chance than an exact forename, so it rightly weighs more.
     """
@@ -76,23 +78,20 @@ def model_warnings(rule: Rule, stats: dict[str, Any]) -> list[str]:
     if not comps:
         return []
     by_name = {c.name: c for c in rule.comparisons}
-    best = {}
+    agree = {}  # share of matches reaching any level above else
     for name, levels in comps.items():
         comp = by_name.get(name)
-        if comp is None or not levels:
-            continue
-        best[name] = (comp.labels[0], levels[comp.labels[0]])
+        if comp is not None and levels and "else" in levels:
+            agree[name] = 1.0 - levels["else"]["m"]
     household = {
-        n: w
-        for n, (_, w) in best.items()
-        if n in by_name
-        and _household(_groups(_comparison_fields(by_name[n])))
-        and by_name[n].fixed_m is None
+        n: a
+        for n, a in agree.items()
+        if _household(_groups(_comparison_fields(by_name[n]))) and by_name[n].fixed_m is None
     }
-    top_household = max(household.items(), key=lambda kv: kv[1]["m"], default=None)
+    top_household = max(household.items(), key=lambda kv: kv[1], default=None)
     sources = stats.get("m_source") or {}
     out: list[str] = []
-    for name, (label, lv) in best.items():
+    for name, share in agree.items():
         comp = by_name[name]
         if comp.fixed_m is not None or sources.get(name) == NEVER_PRESENT:
             continue
@@ -103,18 +102,18 @@ def model_warnings(rule: Rule, stats: dict[str, Any]) -> list[str]:
                 f"{name}: no training session could tell a person from a relative by it "
                 "(every one blocks on it or on a household): its m is the neutral default"
             )
-            continue
-        if lv["m"] < WEAK_PERSON_M:
+        elif 1.0 - share > WEAK_PERSON_ELSE:
             out.append(
-                f"{name}: only {lv['m']:.0%} of matches agree at '{label}' (m = {lv['m']:.2f}): "
-                "the model may have learnt households or families, not people"
+                f"{name}: {1.0 - share:.0%} of matches disagree on it entirely "
+                f"(m of 'else' = {1.0 - share:.2f}): the model may have learnt households or "
+                "families, not people"
             )
-        elif top_household is not None and lv["m"] < top_household[1]["m"] - HOUSEHOLD_GAP:
-            other, hm = top_household[0], top_household[1]["m"]
+        elif top_household is not None and share < top_household[1] - HOUSEHOLD_GAP:
+            other, hshare = top_household
             out.append(
-                f"{name}: matches agree at '{label}' less often (m = {lv['m']:.2f}) than on "
-                f"{other} (m = {hm:.2f}): a person's own identifier weighs less than what a "
-                "household shares; the model may have learnt households, not people"
+                f"{name}: matches agree on it less often ({share:.0%}) than on {other} "
+                f"({hshare:.0%}): a person's own identifier weighs less than what a household "
+                "shares; the model may have learnt households, not people"
             )
     for name, levels in comps.items():
         comp = by_name.get(name)
