@@ -150,13 +150,13 @@ def test_take_file_never_overwrites(tmp_path: Path) -> None:
 
 
 def test_schema_is_created_and_versioned(ws: Workspace) -> None:
-    assert catalogue.schema_version(ws) == catalogue.SCHEMA_VERSION == 2
+    assert catalogue.schema_version(ws) == catalogue.SCHEMA_VERSION == 3
     with duckdb.connect(str(ws.catalogue_path)) as con:
         tables = {
             r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         }
     expected = {"schema_version", "submissions", "quarantined", "runs", "run_steps", "run_rules"}
-    assert expected | {"deletions"} <= tables
+    assert expected | {"deletions", "rule_inputs", "bundles"} <= tables
 
 
 def test_a_later_migration_is_applied_once(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,11 @@ are rewritten the next time the workspace is opened (:func:`relativise_paths`).
 Times are naive ``TIMESTAMP`` values in UTC. Periods are compared as strings, which orders
 the ``YYYY-MM`` (or ``YYYY-MM-DD``) periods partners use.
 
+Runs (their steps, the submissions each rule used, bundle versions) are in
+:mod:`fraudmatch.hub.catalogue_runs`, the database itself (schema, connections, paths) in
+:mod:`fraudmatch.hub.catalogue_db`; this module re-exports both, so callers use
+``catalogue.<name>`` only.
+
 The schema is versioned (``schema_version``); a later release adds tables by appending to
 :data:`MIGRATIONS`, applied in order the next time the catalogue is opened.
 """
@@ -26,7 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -49,26 +54,53 @@ from fraudmatch.hub.catalogue_db import (
     schema_version,
     session,
 )
+from fraudmatch.hub.catalogue_runs import (
+    BundleRecord,
+    Input,
+    RuleRun,
+    bundle_versions,
+    finish_run,
+    latest_bundle,
+    mark_step,
+    record_bundle,
+    record_rule,
+    rule_done,
+    rule_run,
+    run_info,
+    run_rules,
+    run_steps,
+    runs,
+    start_run,
+    step_done,
+)
 
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "Accepted",
+    "BundleRecord",
     "CatalogueError",
+    "Input",
+    "RuleRun",
+    "bundle_versions",
     "current_submissions",
     "deletions",
     "ensure_schema",
     "finish_run",
     "known_sha",
     "latest_accepted",
+    "latest_bundle",
     "latest_period",
     "mark_step",
     "quarantined",
+    "record_bundle",
     "record_deletions",
     "record_quarantine",
     "record_rule",
     "record_submission",
     "relativise_paths",
+    "rule_done",
+    "rule_run",
     "run_info",
     "run_rules",
     "run_steps",
@@ -294,167 +326,6 @@ def quarantined(workspace: Workspace) -> pl.DataFrame:
             'FROM quarantined ORDER BY "at", path',
             [],
             _QUARANTINE_SCHEMA,
-        )
-    return _resolve_columns(workspace, frame, ["path"])
-
-
-# --------------------------------------------------------------------------- runs
-
-_RUN_SCHEMA: dict[str, pl.DataType] = {
-    "run_id": pl.String(),
-    "cycle_date": pl.Date(),
-    "started_at": pl.Datetime("us"),
-    "finished_at": pl.Datetime("us"),
-    "status": pl.String(),
-    "attempts": pl.Int32(),
-    "summary": pl.String(),
-}
-_STEP_SCHEMA: dict[str, pl.DataType] = {
-    "run_id": pl.String(),
-    "step": pl.String(),
-    "key": pl.String(),
-    "status": pl.String(),
-    "path": pl.String(),
-    "at": pl.Datetime("us"),
-}
-_RULE_SCHEMA: dict[str, pl.DataType] = {
-    "run_id": pl.String(),
-    "rule": pl.String(),
-    "matches": pl.Int64(),
-    "cases": pl.Int64(),
-    "path": pl.String(),
-}
-
-
-def start_run(workspace: Workspace, run_id: str, cycle_date: date) -> int:
-    """Open a run, or resume it (same run id) after a failure; returns the attempt number.
-
-    A run id belongs to one cycle date: resuming it with another date would mix two
-    cycles' matches, so that is refused.
-    """
-    with _transaction(workspace) as con:
-        row = con.execute(
-            "SELECT cycle_date, attempts FROM runs WHERE run_id = ?", [run_id]
-        ).fetchone()
-        if row is None:
-            con.execute(
-                "INSERT INTO runs (run_id, cycle_date, started_at, status, attempts) "
-                "VALUES (?, ?, ?, 'running', 1)",
-                [run_id, cycle_date, _now()],
-            )
-            return 1
-        if row[0] != cycle_date:
-            raise CatalogueError(
-                f"run {run_id} is for cycle date {row[0]}, not {cycle_date}; "
-                "use another run id for another cycle date"
-            )
-        con.execute(
-            "UPDATE runs SET status = 'running', finished_at = NULL, attempts = attempts + 1 "
-            "WHERE run_id = ?",
-            [run_id],
-        )
-        return int(row[1]) + 1
-
-
-def finish_run(
-    workspace: Workspace, run_id: str, summary: Mapping[str, Any], status: str = "finished"
-) -> None:
-    """Close a run with its summary (``status='failed'`` for a run that gave up)."""
-    document = json.dumps(summary, default=str, sort_keys=True)
-    with _transaction(workspace) as con:
-        con.execute(
-            "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE run_id = ?",
-            [status, _now(), document, run_id],
-        )
-
-
-def run_info(workspace: Workspace, run_id: str) -> dict[str, Any] | None:
-    """A run's row, with its summary parsed back into a dict."""
-    with _connect(workspace) as con:
-        frame = _frame(
-            con,
-            f"SELECT {', '.join(_RUN_SCHEMA)} FROM runs WHERE run_id = ?",
-            [run_id],
-            _RUN_SCHEMA,
-        )
-    if not frame.height:
-        return None
-    row = frame.row(0, named=True)
-    row["summary"] = json.loads(row["summary"]) if row["summary"] else None
-    return row
-
-
-def runs(workspace: Workspace) -> pl.DataFrame:
-    with _connect(workspace) as con:
-        return _frame(
-            con,
-            f"SELECT {', '.join(_RUN_SCHEMA)} FROM runs ORDER BY started_at, run_id",
-            [],
-            _RUN_SCHEMA,
-        )
-
-
-def step_done(workspace: Workspace, run_id: str, step: str, key: str) -> bool:
-    """Whether a re-run may skip this step: it finished and was recorded."""
-    with _connect(workspace) as con:
-        row = con.execute(
-            'SELECT status FROM run_steps WHERE run_id = ? AND step = ? AND "key" = ?',
-            [run_id, step, key],
-        ).fetchone()
-    return row is not None and row[0] == "done"
-
-
-def mark_step(
-    workspace: Workspace,
-    run_id: str,
-    step: str,
-    key: str,
-    status: str = "done",
-    path: str | None = None,
-) -> None:
-    """Record a step's state; call it only after the step's output is safely written."""
-    with _transaction(workspace) as con:
-        con.execute(
-            'INSERT INTO run_steps (run_id, step, "key", status, path, "at") '
-            'VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step, "key") DO UPDATE SET '
-            'status = excluded.status, path = excluded.path, "at" = excluded."at"',
-            [run_id, step, key, status, _to_stored(workspace, path), _now()],
-        )
-
-
-def run_steps(workspace: Workspace, run_id: str) -> pl.DataFrame:
-    with _connect(workspace) as con:
-        frame = _frame(
-            con,
-            'SELECT run_id, step, "key", status, path, "at" FROM run_steps WHERE run_id = ? '
-            'ORDER BY "at", step, "key"',
-            [run_id],
-            _STEP_SCHEMA,
-        )
-    return _resolve_columns(workspace, frame, ["path"])
-
-
-def record_rule(
-    workspace: Workspace, run_id: str, rule: str, matches: int, cases: int, path: str | None
-) -> None:
-    """Matches and cases one rule produced in a run (replaced if the rule is re-run)."""
-    with _transaction(workspace) as con:
-        con.execute(
-            "INSERT INTO run_rules (run_id, rule, matches, cases, path) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (run_id, rule) DO UPDATE SET matches = excluded.matches, "
-            "cases = excluded.cases, path = excluded.path",
-            [run_id, rule, matches, cases, _to_stored(workspace, path)],
-        )
-
-
-def run_rules(workspace: Workspace, run_id: str) -> pl.DataFrame:
-    with _connect(workspace) as con:
-        frame = _frame(
-            con,
-            "SELECT run_id, rule, matches, cases, path FROM run_rules WHERE run_id = ? "
-            "ORDER BY rule",
-            [run_id],
-            _RULE_SCHEMA,
         )
     return _resolve_columns(workspace, frame, ["path"])
 

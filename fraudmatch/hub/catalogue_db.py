@@ -122,9 +122,33 @@ CREATE TABLE deletions (
 );
 """
 
+_V3 = """
+CREATE TABLE rule_inputs (
+    run_id VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    partner VARCHAR NOT NULL,
+    dataset VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,             -- the submission the rule matched on
+    PRIMARY KEY (run_id, rule, partner, dataset)
+);
+ALTER TABLE run_rules ADD COLUMN definition VARCHAR;  -- digest of the rule as it ran
+CREATE TABLE bundles (
+    run_id VARCHAR NOT NULL,
+    partner VARCHAR NOT NULL,
+    version INTEGER NOT NULL,            -- 1, then 2 when late data changed the cases, ...
+    content VARCHAR,                     -- digest of the case rows sealed (null: unknown)
+    rows BIGINT NOT NULL,
+    cases BIGINT NOT NULL,
+    path VARCHAR NOT NULL,
+    "at" TIMESTAMP NOT NULL,
+    PRIMARY KEY (run_id, partner, version)
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "submissions, quarantine and runs", _sql_migration(_V1)),
     (2, "deletion log (retention)", _sql_migration(_V2)),
+    (3, "the submissions each rule used, bundle versions (late data)", _sql_migration(_V3)),
 ]
 """(version, description, migration) in order. Append, never edit: shipped catalogues
 already carry the earlier versions."""
@@ -289,6 +313,7 @@ _PATH_COLUMNS: dict[str, tuple[str, ...]] = {
     "quarantined": ("path",),
     "run_steps": ("path",),
     "run_rules": ("path",),
+    "bundles": ("path",),
 }
 
 

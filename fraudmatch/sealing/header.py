@@ -129,6 +129,9 @@ class Header:
     chunk_size: int
     sender_fingerprint: str
     recipient_fingerprint: str
+    #: bundles only: 1 for a run's first bundle to a partner, 2 when late data changed its
+    #: cases, ...; the newest version of a run supersedes the earlier ones
+    bundle_version: int | None = None
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict[str, object]:
@@ -144,16 +147,20 @@ _STR_FIELDS = ("sender", "recipient", "kind", "period", "created", "payload_sha2
 _STR_FIELDS += ("sender_fingerprint", "recipient_fingerprint")
 _INT_FIELDS = ("payload_size", "chunk_size")
 _HEADER_FIELDS = frozenset((*_STR_FIELDS, *_INT_FIELDS, "dataset"))
+_OPTIONAL_FIELDS = frozenset(("bundle_version",))
 
 
 def header_json(header: Header) -> bytes:
     """Canonical JSON (sorted keys, no spaces): the same header always gives the same bytes."""
     fields = header.to_dict()
     del fields["format_version"]  # carried in the binary prefix, not the JSON
+    for name in _OPTIONAL_FIELDS:
+        if fields[name] is None:
+            del fields[name]  # absent, not null: submissions' headers are as before
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _parse_header(raw: bytes, version: int, source: object) -> Header:
+def _parse_header(raw: bytes, format_version: int, source: object) -> Header:
     """Decode and validate the JSON header; every failure is a HeaderError."""
     try:
         data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
@@ -162,7 +169,7 @@ def _parse_header(raw: bytes, version: int, source: object) -> Header:
     if not isinstance(data, dict):
         raise HeaderError(source, "the header is not a JSON object: the file is damaged")
     missing = sorted(_HEADER_FIELDS - data.keys())
-    unknown = sorted(data.keys() - _HEADER_FIELDS)
+    unknown = sorted(data.keys() - _HEADER_FIELDS - _OPTIONAL_FIELDS)
     if missing or unknown:
         problems = [
             f"{what} {names}"
@@ -176,7 +183,9 @@ def _parse_header(raw: bytes, version: int, source: object) -> Header:
         value = data[name]
         _require(type(value) is int and value >= 0, source, f"'{name}' is not a size")
     _require(data["dataset"] is None or isinstance(data["dataset"], str), source, "bad 'dataset'")
-    header = Header(**data, format_version=version)
+    version = data.get("bundle_version")
+    _require(version is None or type(version) is int, source, "'bundle_version' is not a number")
+    header = Header(**data, format_version=format_version)
     validate_header(header, source)
     return header
 

@@ -19,6 +19,7 @@ import io
 import os
 import stat
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -111,6 +112,7 @@ def seal_file(
     dataset: str | None,
     period: str,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    bundle_version: int | None = None,
 ) -> Header:
     """Seal ``src`` to ``recipient``, signed by ``sender``; write ``dst`` atomically.
 
@@ -121,6 +123,9 @@ def seal_file(
     with open(src, "rb") as handle:
         digest, size = _hash_source(handle)
     header = _new_header(sender, recipient, kind, dataset, period, digest, size, chunk_size, src)
+    if bundle_version is not None:
+        header = replace(header, bundle_version=bundle_version)
+        _validated(header, src)
     with open(src, "rb") as plain, atomic_write(dst) as out:
         _seal_stream(plain, out, header, sender, recipient, src)
     return header
@@ -242,6 +247,10 @@ def _new_header(
         sender_fingerprint=sender.fingerprint,
         recipient_fingerprint=recipient.fingerprint,
     )
+    return _validated(header, source)
+
+
+def _validated(header: Header, source: object) -> Header:
     try:
         validate_header(header, source)
     except HeaderError as exc:  # at sealing time this is a caller mistake, not a damaged file
