@@ -143,6 +143,9 @@ def cmd_open(args: argparse.Namespace) -> int:
             extracts=extracts,
             out_dir=Path(args.out),
         )
+        console.print(f"{Path(bundle).name}: {cases.describe()}")
+        if cases.superseded_by is not None:
+            continue
         console.print(
             table(
                 f"{keys.name}: cases in {Path(bundle).name}",

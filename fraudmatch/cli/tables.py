@@ -109,11 +109,12 @@ def cycle_tables(summary: dict) -> list[Table]:
     tables.append(
         table(
             "bundles",
-            ["partner", "status", "cases", "rows", "delivery", "file"],
+            ["partner", "status", "version", "cases", "rows", "delivery", "file"],
             [
                 [
                     b["partner"],
                     b["status"],
+                    b.get("version", 1),
                     b["cases"],
                     b["rows"],
                     b.get("delivery") or "-",

@@ -3,10 +3,19 @@
 Each step writes its output atomically and records it in the catalogue as done, so a
 cycle that died half-way, run again under the same run id, skips what is finished and
 produces the same matches and bundles — never a second copy.
+
+Late data: the catalogue records the submissions each rule matched on (and a digest of
+the rule). Run again for the same cycle date after a partner's late submission arrived,
+a rule whose inputs changed is matched again ("rematched", the reason says what
+changed) while the others are reused; a partner whose case rows changed is sent the next
+version of its bundle (``...__v2.bundle``, ``bundle_version`` in the signed header), and
+one whose rows did not is not sent anything new.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 import math
@@ -31,8 +40,14 @@ from fraudmatch.review.suppress import (
     read_suppressed,
     suppress,
 )
-from fraudmatch.sealing.bundles import bundle_name, case_rows, partner_cases, write_bundle
-from fraudmatch.sealing.keys import PartyKeys
+from fraudmatch.sealing.bundles import (
+    bundle_name,
+    case_rows,
+    content_digest,
+    partner_cases,
+    write_bundle,
+)
+from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
 from fraudmatch.spec.partnership import Partnership
 
 log = logging.getLogger(__name__)
@@ -45,7 +60,7 @@ CASE_ROWS = "case_rows.parquet"
 @dataclass
 class RuleOutcome:
     rule: str
-    status: str  # matched | skipped | reused
+    status: str  # matched | rematched (its inputs changed since) | skipped | reused
     matches: int = 0
     cases: int = 0
     path: Path | None = None
@@ -66,6 +81,7 @@ class BundleOutcome:
     cases: int
     path: Path
     delivery: str = ""  # to a remote drop: "delivered", "already there" or "failed: <reason>"
+    version: int = 1  # of this run's bundle to the partner; > 1 supersedes the earlier
 
 
 def run_id_for(cycle_date: date) -> str:
@@ -80,6 +96,48 @@ def rule_datasets(rule: Rule, rules_by_name: Mapping[str, Rule]) -> list[str]:
         if ex.rule in rules_by_name:
             found += rule_datasets(rules_by_name[ex.rule], rules_by_name)
     return list(dict.fromkeys(d for d in found if d))
+
+
+def rule_digest(rule: Rule, rules_by_name: Mapping[str, Rule]) -> str:
+    """SHA-256 of what a rule does (and of the rules it excludes by): a changed definition
+    is a changed input. The file it was loaded from is not part of it."""
+    parts = [repr(dataclasses.replace(rule, source=""))]
+    parts += [
+        rule_digest(rules_by_name[ex.rule], rules_by_name)
+        for ex in rule.exclude
+        if ex.rule in rules_by_name and ex.rule != rule.name
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def rule_inputs(
+    workspace: Workspace, rule: Rule, rules_by_name: Mapping[str, Rule]
+) -> frozenset[catalogue.Input]:
+    """(partner, dataset, sha256) of every current submission the rule reads."""
+    datasets = rule_datasets(rule, rules_by_name)
+    current = catalogue.current_submissions(workspace).filter(pl.col("dataset").is_in(datasets))
+    return frozenset(current.select("partner", "dataset", "sha256").iter_rows())
+
+
+def _what_changed(
+    before: catalogue.RuleRun | None, inputs: frozenset[catalogue.Input], definition: str
+) -> str:
+    """Why a rule that already ran in this run is matched again, in words."""
+    if before is None or before.definition is None:
+        return "matched again: its inputs were not recorded (an earlier release)"
+    had = {(p, d): s for p, d, s in before.inputs}
+    now = {(p, d): s for p, d, s in inputs}
+    words = []
+    for label, keys in (
+        ("new", sorted(now.keys() - had.keys())),
+        ("resubmitted", sorted(k for k in now.keys() & had.keys() if now[k] != had[k])),
+        ("gone", sorted(had.keys() - now.keys())),
+    ):
+        if keys:
+            words.append(f"{label} {', '.join(f'{p}/{d}' for p, d in keys)}")
+    if before.definition != definition:
+        words.append("rule changed")
+    return "matched again: " + "; ".join(words)
 
 
 def reportable(rules: Sequence[Rule]) -> list[Rule]:
@@ -99,7 +157,8 @@ def match_rule(
     outcomes_url: str | None = None,
     executor: Executor | None = None,
 ) -> RuleOutcome:
-    """Run one rule unless it already ran in this run; write its matches atomically.
+    """Run one rule unless it already ran in this run on the same inputs (the current
+    submissions of its datasets, and its definition); write its matches atomically.
 
     Matches whose outcome an analyst already recorded (evidence unchanged) are suppressed:
     written to ``suppressed/<rule>.parquet`` with the reason instead of the matches.
@@ -107,9 +166,16 @@ def match_rule(
     """
     run_dir = workspace.run_dir(run_id)
     out = run_dir / MATCHES_DIR / f"{rule.name}.parquet"
-    if catalogue.step_done(workspace, run_id, "match", rule.name) and out.exists():
+    inputs = rule_inputs(workspace, rule, rules_by_name)
+    definition = rule_digest(rule, rules_by_name)
+    ran = catalogue.step_done(workspace, run_id, "match", rule.name) and out.exists()
+    before = catalogue.rule_run(workspace, run_id, rule.name) if ran else None
+    if ran and before is not None and (before.inputs, before.definition) == (inputs, definition):
         matches = pl.read_parquet(out)
         return _reused(run_dir, rule.name, matches, out)
+    again = _what_changed(before, inputs, definition) if ran else ""
+    if again:
+        log.info("%s: %s", rule.name, again)
     missing = [d for d in rule_datasets(rule, rules_by_name) if d not in frames]
     if missing:
         return RuleOutcome(rule.name, "skipped", reason=f"no submissions of {', '.join(missing)}")
@@ -134,8 +200,16 @@ def match_rule(
     _write(out, split.raised)
     raised = split.raised
     cases = raised["case_id"].n_unique() if raised.height else 0
-    catalogue.mark_step(workspace, run_id, "match", rule.name, "done", str(out))
-    catalogue.record_rule(workspace, run_id, rule.name, raised.height, cases, str(out))
+    catalogue.rule_done(
+        workspace,
+        run_id,
+        rule.name,
+        matches=raised.height,
+        cases=cases,
+        path=str(out),
+        inputs=inputs,
+        definition=definition,
+    )
     if split.count or split.evidence_changed:
         log.info(
             "%s: %s reviewed matches suppressed %s, %s raised again (evidence changed)",
@@ -146,10 +220,11 @@ def match_rule(
         )
     return RuleOutcome(
         rule.name,
-        "matched",
+        "rematched" if again else "matched",
         raised.height,
         cases,
         out,
+        reason=again,
         stats=stats,
         suppressed=split.count,
         suppressed_by=split.by_outcome,
@@ -230,24 +305,18 @@ def distribute(
     """One sealed bundle per partner with only its own case rows, written to its outbox.
 
     A partner with no cases still gets an (empty) bundle: silence would be ambiguous.
+    Run again for the same run id, a partner whose case rows are as in its newest bundle
+    gets nothing new; one whose rows changed (late data) gets the next bundle version.
     When the partnership names a remote outbox (``transport.outbox``), each partner's
     bundles are then copied to its drop (a bundle already there is not copied again), with
     the drop options of ``operator``; a failed delivery is that partner's ``delivery``,
     and the others still get theirs.
     """
     rows = build_case_rows(workspace, run_id, rules)
-    outcomes = []
-    for partner in partnership.partners.values():
-        target = workspace.outbox(partner.name) / bundle_name(partner.name, period, run_id)
-        mine = partner_cases(rows, partner.name)
-        cases = mine["case_id"].n_unique() if mine.height else 0
-        if catalogue.step_done(workspace, run_id, "distribute", partner.name) and target.exists():
-            outcomes.append(BundleOutcome(partner.name, "reused", mine.height, cases, target))
-            continue
-        write_bundle(mine, target, hub=hub, recipient=partner.public, period=period)
-        catalogue.mark_step(workspace, run_id, "distribute", partner.name, "done", str(target))
-        outcomes.append(BundleOutcome(partner.name, "written", mine.height, cases, target))
-        log.info("bundle for %s: %s case rows -> %s", partner.name, mine.height, target)
+    outcomes = [
+        _bundle_for(workspace, hub, run_id, partner.name, partner.public, rows, period)
+        for partner in partnership.partners.values()
+    ]
     remote = partnership.transport.get("outbox")
     if remote:
         for outcome in outcomes:
@@ -263,6 +332,44 @@ def _deliver(
     if pushed.failed:
         return "failed: " + "; ".join(f"{name}: {reason}" for name, reason in pushed.failed)
     return "delivered" if pushed.copied else "already there"
+
+
+def _bundle_for(
+    workspace: Workspace,
+    hub: PartyKeys,
+    run_id: str,
+    partner: str,
+    public: PublicIdentity,
+    rows: pl.DataFrame,
+    period: str,
+) -> BundleOutcome:
+    """Write (or reuse) one partner's bundle: a new version only when its rows changed."""
+    mine = partner_cases(rows, partner)
+    cases = mine["case_id"].n_unique() if mine.height else 0
+    digest = content_digest(mine)
+    latest = catalogue.latest_bundle(workspace, run_id, partner)
+    if latest is None and catalogue.step_done(workspace, run_id, "distribute", partner):
+        # distributed before bundle versions were recorded: what it holds is unknown
+        latest = catalogue.BundleRecord(1, None, 0, 0, "")
+    if latest is not None and latest.content == digest and Path(latest.path).exists():
+        path = Path(latest.path)
+        return BundleOutcome(partner, "reused", mine.height, cases, path, latest.version)
+    # same rows but the file is gone: written again under its version; else the next one
+    version = 1 if latest is None else latest.version + (latest.content != digest)
+    target = workspace.outbox(partner) / bundle_name(partner, period, run_id, version)
+    write_bundle(mine, target, hub=hub, recipient=public, period=period, version=version)
+    catalogue.record_bundle(
+        workspace,
+        run_id,
+        partner,
+        version=version,
+        content=digest,
+        rows=mine.height,
+        cases=cases,
+        path=str(target),
+    )
+    log.info("bundle v%s for %s: %s case rows -> %s", version, partner, mine.height, target)
+    return BundleOutcome(partner, "written", mine.height, cases, target, version)
 
 
 def summary_document(
@@ -296,6 +403,7 @@ def summary_document(
             {
                 "partner": b.partner,
                 "status": b.status,
+                "version": b.version,
                 "rows": b.rows,
                 "cases": b.cases,
                 "path": str(b.path),

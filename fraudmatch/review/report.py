@@ -515,10 +515,17 @@ def render_report(
         _top_cases_section(rows, priors or {}, top),
     ]
     bundles = [
-        [b["partner"], b["status"], b["cases"], b["rows"], b.get("delivery") or "-"]
+        [
+            b["partner"],
+            b["status"],
+            b.get("version", 1),
+            b["cases"],
+            b["rows"],
+            b.get("delivery") or "-",
+        ]
         for b in summary.get("bundles", [])
     ]
-    columns = ["partner", "status", "cases", "rows", "delivery"]
+    columns = ["partner", "status", "version", "cases", "rows", "delivery"]
     body.append("<h2>Bundles</h2>" + html_table(columns, bundles))
     body.append(
         "<h2>Drops: fetch and delivery problems</h2>"

@@ -8,6 +8,7 @@ another partner's record except as the counterpart reference of its own.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -113,8 +114,28 @@ def partner_cases(rows: pl.DataFrame, partner: str) -> pl.DataFrame:
     return rows.filter(pl.col("partner") == partner)
 
 
-def bundle_name(partner: str, period: str, run_id: str) -> str:
-    return f"{partner}__{period}__{run_id}{BUNDLE_SUFFIX}"
+def bundle_name(partner: str, period: str, run_id: str, version: int = 1) -> str:
+    """``northmoor__2026-11__run-20261101__v2.bundle``: a later version of a run's bundle
+    (late data changed the partner's cases) has a name of its own, so partners and drops
+    keep both and can tell them apart; the version is also in the signed header."""
+    return f"{partner}__{period}__{run_id}__v{version}{BUNDLE_SUFFIX}"
+
+
+def case_list_stem(bundle_file_name: str) -> str:
+    """The name of a bundle without its suffix and version: every version of a run's
+    bundle opens into the same case list, the newest replacing the older."""
+    stem = bundle_file_name.removesuffix(BUNDLE_SUFFIX)
+    head, sep, tail = stem.rpartition("__v")
+    return head if sep and tail.isdigit() else stem
+
+
+def content_digest(rows: pl.DataFrame) -> str:
+    """SHA-256 of a partner's case rows in a canonical order: the same rows give the same
+    digest, so a re-run whose cases did not change sends no new bundle version."""
+    ordered = rows.select(sorted(rows.columns)).sort(
+        [c for c in sorted(rows.columns) if c != "evidence"], nulls_last=True
+    )
+    return hashlib.sha256(ordered.write_ndjson().encode()).hexdigest()
 
 
 def write_bundle(
@@ -124,8 +145,10 @@ def write_bundle(
     hub: PartyKeys,
     recipient: PublicIdentity,
     period: str,
+    version: int = 1,
 ) -> Header:
-    """Seal one partner's case rows to that partner, signed by the hub."""
+    """Seal one partner's case rows to that partner, signed by the hub, as ``version``
+    of the run's bundle to it (carried in the signed header)."""
     others = rows.filter(pl.col("partner") != recipient.name)
     if others.height:
         raise ValueError(
@@ -143,6 +166,7 @@ def write_bundle(
             kind="bundle",
             dataset=None,
             period=period,
+            bundle_version=version,
         )
 
 
