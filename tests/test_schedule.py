@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import date
@@ -149,3 +151,37 @@ def test_serve_without_a_server_says_it_needs_one(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "needs a running Prefect server" in done.stderr
     assert "PREFECT_API_URL" in done.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_stops_cleanly_on_the_first_signal(
+    prefect_server: dict[str, str], tmp_path: Path, sig: signal.Signals
+) -> None:
+    """Ctrl-C (SIGINT to the terminal's process group) or SIGTERM (a service manager):
+    ``serve`` stops within seconds, exit status 0, no traceback."""
+    parties = _parties(tmp_path, "0 6 2 * *")
+    log = tmp_path / "serve.log"
+    cmd = [*FRAUDMATCH, "serve", "--workspace", str(tmp_path / "hub"),
+           "--partnership", str(parties.partnership_path), "--hub-key", str(parties.hub_key_path)]  # fmt: skip
+    with process(cmd, env=prefect_server, log=log) as serve:
+        wait_for(
+            lambda: "Ctrl-C to stop" in log.read_text(),
+            timeout=180, what="serve polling", proc=serve, log=log,
+        )  # fmt: skip
+        deployment = _api(prefect_server, "/deployments/name/fraudmatch-cycle/fraudmatch-cycle")
+        assert deployment["schedules"][0]["schedule"]["cron"] == "0 6 2 * *"
+        sent = time.monotonic()
+        if sig == signal.SIGINT:
+            os.killpg(serve.pid, sig)  # as a terminal sends Ctrl-C: the whole group
+        else:
+            serve.send_signal(sig)
+        try:
+            code = serve.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            code = None
+        took = time.monotonic() - sent
+    output = log.read_text()
+    assert code == 0, output[-3000:]
+    assert took < 10, f"serve took {took:.1f} s to stop"
+    assert "Traceback" not in output and "Error" not in output, output[-3000:]
+    assert f"stopped ({sig.name})" in output

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 from datetime import date
 from pathlib import Path
 
@@ -62,14 +61,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Stop(Exception):
-    """Raised in the main thread by the first SIGINT or SIGTERM."""
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    from prefect import serve
-
     from flows.cycle import cycle_deployment
+    from flows.serve import serve_until_signalled
 
     if _needs_server():
         # Prefect's temporary server runs no scheduler: the cron would never fire
@@ -77,19 +71,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     deployment = cycle_deployment(**hub_paths(args), **_operator(args))
     schedule = deployment.schedules[0].schedule
-    console.print(f"serving the cycle on '{schedule.cron}' ({schedule.timezone}); Ctrl-C to stop")
-
-    def stop(signum: int, _frame: object) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise _Stop(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        serve(deployment, pause_on_shutdown=False, print_starting_message=False)
-    except (_Stop, KeyboardInterrupt, SystemExit) as exc:
-        console.print(f"stopped ({exc or 'interrupted'})")
+    ready = f"serving the cycle on '{schedule.cron}' ({schedule.timezone}); Ctrl-C to stop"
+    stopped_by = serve_until_signalled(deployment, ready=lambda: console.print(ready))
+    console.print(f"stopped ({stopped_by})")
     return 0
 
 
