@@ -1,14 +1,19 @@
 """The cycle on a schedule against a real Prefect server (with its scheduler services).
 
-One server per module, on a free port with its own PREFECT_HOME. The cron deployment is
-made with ``fraudmatch deploy`` exactly as the README says; a process worker runs it.
-A cron fires on the minute, so the first test waits for the next minute boundary.
+One server per module, on a free port with its own PREFECT_HOME, started by the README's
+operator recipe (its exports and its ``prefect server start`` line, the port swapped for
+a free one); one test then runs the rest of the recipe as written. The cron deployment is
+made with ``fraudmatch deploy``; a process worker runs it. A cron fires on the minute,
+so the cron test waits for the next minute boundary.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +37,37 @@ PREFECT = str(BIN / "prefect")
 FRAUDMATCH = [str(BIN / "fraudmatch")]
 
 
+README = Path(__file__).resolve().parents[1] / "README.md"
+RECIPE_MARK = "<!-- operator recipe:"
+README_PORT = "4200"
+
+
+def operator_recipe(port: int) -> list[str]:
+    """The shell lines of the README's operator recipe, in order: continuations joined,
+    trailing comments dropped, the README's port replaced by ``port``."""
+    text = README.read_text(encoding="utf-8")
+    assert RECIPE_MARK in text, f"{README} lost its operator recipe block"
+    block = re.search(r"```sh\n(.*?)```", text[text.index(RECIPE_MARK) :], flags=re.S)
+    assert block is not None
+    lines = []
+    for line in block.group(1).replace("\\\n", " ").splitlines():
+        line = re.sub(r"\s#\s.*$", "", line).strip()
+        if line:
+            lines.append(line.replace(README_PORT, str(port)))
+    return lines
+
+
+def _recipe_env(port: int) -> dict[str, str]:
+    """This environment without Prefect settings, plus the recipe's exports."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # prefect, fraudmatch: this venv
+    for line in operator_recipe(port):
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").partition("=")
+            env[name] = shlex.split(value)[0]
+    return env
+
+
 def _api(env: dict[str, str], path: str, body: dict | None = None) -> object:
     url = env["PREFECT_API_URL"] + path
     data = json.dumps(body).encode() if body is not None else None
@@ -49,11 +85,10 @@ def _api(env: dict[str, str], path: str, body: dict | None = None) -> object:
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     home = tmp_path_factory.mktemp("prefect-home")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(
+    env = _recipe_env(port)  # PREFECT_API_URL before the server starts, as the README says
+    assert env["PREFECT_API_URL"] == f"http://127.0.0.1:{port}/api"
+    env.update(  # test speed only: loops that fire sooner, services the tests do not use
         PREFECT_HOME=str(home),
-        PREFECT_API_URL=f"http://127.0.0.1:{port}/api",  # before the server starts (README)
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_UI_ENABLED="false",
         PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2",
         PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS="1",
@@ -67,7 +102,9 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
         COLUMNS="250",  # rich tables of `prefect ... ls` unabridged
     )
     log = home / "server.log"
-    cmd = [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    (start,) = [line for line in operator_recipe(port) if line.startswith("prefect server start")]
+    assert start.endswith("&"), "the recipe must leave the server running in the background"
+    cmd = shlex.split(start.removesuffix("&"))
     with process(cmd, env=env, log=log) as server:
         wait_for(
             lambda: _api(env, "/health"),
@@ -185,3 +222,54 @@ def test_serve_stops_cleanly_on_the_first_signal(
     assert took < 10, f"serve took {took:.1f} s to stop"
     assert "Traceback" not in output and "Error" not in output, output[-3000:]
     assert f"stopped ({sig.name})" in output
+
+
+def test_the_readme_recipe_runs_as_written(prefect_server: dict[str, str], tmp_path: Path) -> None:
+    """After the exports and the server (the module's fixture), every line of the recipe in
+    order, through bash, with no terminal to answer questions: each command succeeds and
+    the last (the worker) keeps running and joins the pool."""
+    port = int(prefect_server["PREFECT_API_URL"].split(":")[2].split("/")[0])
+    lines = operator_recipe(port)
+    server_at = next(i for i, line in enumerate(lines) if line.startswith("prefect server start"))
+    assert all(line.startswith("export ") for line in lines[:server_at])
+    *steps, worker_line = lines[server_at + 1 :]
+    assert [line.split()[:2] for line in steps] == [
+        ["prefect", "server"], ["prefect", "work-pool"], ["fraudmatch", "deploy"],
+    ]  # fmt: skip
+    assert worker_line.startswith("prefect worker start")
+
+    # the operator's folder: partnership file and hub key where the recipe names them
+    parties = _parties(tmp_path / "made", "15 6 2 * *")
+    ops = tmp_path / "operator"
+    (ops / "keys").mkdir(parents=True)
+    shutil.copy(parties.partnership_path, ops / "partnership.yaml")
+    shutil.copy(parties.hub_key_path, ops / "keys" / "hub.private")
+    env = {**prefect_server, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for line in steps:
+        done = subprocess.run(
+            ["bash", "-c", line], env=env, cwd=ops, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
+
+    deployment = _api(env, "/deployments/name/fraudmatch-cycle/fraudmatch-cycle")
+    (schedule,) = deployment["schedules"]
+    assert (schedule["schedule"]["cron"], schedule["schedule"]["timezone"]) == (
+        "15 6 2 * *", "Europe/London",
+    )  # fmt: skip
+    assert deployment["work_pool_name"] == "fraud-unit"
+    assert deployment["parameters"]["workspace"] == str(ops / "hub")
+    assert deployment["parameters"]["hub_key"] == str(ops / "keys" / "hub.private")
+
+    def workers() -> set[str]:
+        found = _api(env, "/work_pools/fraud-unit/workers/filter", {"limit": 50})
+        return {w["name"] for w in found}
+
+    earlier = workers()  # another test's worker may have polled this pool
+    log = tmp_path / "worker.log"
+    with process(["bash", "-c", f"exec {worker_line}"], env=env, log=log, cwd=ops) as worker:
+        wait_for(
+            lambda: workers() - earlier,
+            timeout=180, what="the worker joined the pool", proc=worker, log=log,
+        )  # fmt: skip
+        assert worker.poll() is None, log.read_text()[-3000:]

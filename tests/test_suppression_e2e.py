@@ -50,7 +50,7 @@ def run_frames(workspace: Path, when: date, folder: str) -> pl.DataFrame:
 def bundles(workspace: Path, parties, partners, when: date) -> pl.DataFrame:
     rows = []
     for partner in partners:
-        (bundle,) = (workspace / "outbox" / partner).glob(f"*{run_id_for(when)}.bundle")
+        (bundle,) = (workspace / "outbox" / partner).glob(f"*{run_id_for(when)}__v*.bundle")
         rows.append(open_bundle_rows(parties, partner, bundle))
     return pl.concat(rows, how="diagonal_relaxed")
 
