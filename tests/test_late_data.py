@@ -166,6 +166,31 @@ def test_a_late_submission_is_matched_and_redistributed(world, harness) -> None:
         json.loads((out / f"{late}__2026-11__{RUN}.bundle.json").read_text())["bundle_version"] == 2
     )
 
+    # an investigator's outcomes on the older case list survive the newer version
+    partner = early[0]
+    older, newer = sorted((hub / "outbox" / partner).glob("*.bundle"))
+    key = ["rule", "record_id", "other_record_id"]
+    both = (
+        open_bundle_rows(parties, partner, older)
+        .select(key)
+        .join(open_bundle_rows(parties, partner, newer).select(key), on=key)
+    )
+    assert both.height, "no case row in both versions to carry an outcome over"
+    out = root / "cases" / partner
+    _open(parties, partner, root, [older], out)
+    (csv,) = out.glob("*.cases.csv")
+    filled = pl.read_csv(csv, infer_schema=False).with_columns(
+        pl.when(pl.all_horizontal(pl.col(k) == v for k, v in zip(key, both.row(0), strict=True)))
+        .then(pl.lit("fraud"))
+        .otherwise(pl.col("outcome"))
+        .alias("outcome")
+    )
+    filled.write_csv(csv)
+    _open(parties, partner, root, [newer], out)
+    now = pl.read_csv(csv, infer_schema=False)
+    assert now.filter(pl.col("outcome") == "fraud").select(key).rows() == [both.row(0)]
+    assert (out / f"{csv.name.removesuffix('.cases.csv')}.v1.superseded.csv").exists()
+
     # nothing new: a third run reuses every rule and sends no new version
     third = _cycle(parties, hub, rules)
     assert {r["status"] for r in third["rules"]} == {"reused"}
