@@ -27,7 +27,7 @@ from fraudmatch.synth.wild.money import accounts, creditors, payments, plant_mon
 from fraudmatch.synth.wild.people import COUNCILS, NO_DAY, Names, ni_numbers, population, stream
 from fraudmatch.synth.wild.plants import PERSON_RULES, World, plant_person_rule, plant_spd
 from fraudmatch.synth.wild.services import natural
-from fraudmatch.synth.wild.truth import truth_rows
+from fraudmatch.synth.wild.truth import evident_money_pairs, truth_rows
 from fraudmatch.synth.writers import SynthResult
 
 __all__ = ["COUNCILS", "generate_wild"]
@@ -201,9 +201,12 @@ def _write(
     files: dict[str, dict[str, Path]] = {n: {} for n in names}
     counts: dict[str, dict[str, int]] = {n: {} for n in names}
     entries = []
+    sent: dict[str, list[pl.DataFrame]] = {"payroll": [], "creditors": []}
     for c, name in enumerate(names):
         for ds in DATASETS:
             cells = _cells(world, ds, c, st[c], ids[ds], stream(seed, "render", name, ds))
+            if ds in sent:
+                sent[ds].append(cells.with_columns(partner=pl.lit(name)))
             path = _write_file(cells, out_dir / name, ds, st[c].file)
             files[name][ds] = path
             counts[name][ds] = cells.height
@@ -220,7 +223,9 @@ def _write(
     truth_dir = out_dir / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
     paths = {"cases": truth_dir / "cases.csv", "records": truth_dir / "records.parquet"}
-    cases = _truth_ids(truth, ids, names)
+    cases = evident_money_pairs(
+        _truth_ids(truth, ids, names), world.recs, {k: pl.concat(v) for k, v in sent.items()}
+    )
     cases.select(*TRUTH_CASE_COLUMNS, "label").write_csv(paths["cases"])
     who = [
         v.select(

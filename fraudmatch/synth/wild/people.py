@@ -87,6 +87,17 @@ class Names:
     def surname(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return self.surnames[rng.choice(len(self.surnames), n, p=self.surname_p)]
 
+    def common(self, rng: np.random.Generator, female: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A forename and a surname among the three most common: the names two unrelated
+        people share with a birth date (DAVID SMITH born the same day is someone else; a rare
+        name with the same birth date is, in a council's data, nearly always the same person).
+        """
+        n = len(female)
+        pick = rng.integers(0, 3, n)
+        first = np.where(female, self.female[pick], self.male[pick])
+        top = np.argsort(-self.surname_p, kind="stable")[:3]
+        return first.astype(object), self.surnames[top[rng.integers(0, 3, n)]]
+
 
 def addresses(rng: np.random.Generator, council: int, n: int, names: Names) -> pl.DataFrame:
     """`n` addresses along streets of one council: number, flat, street, postcode, UPRN."""
@@ -126,7 +137,11 @@ def addresses(rng: np.random.Generator, council: int, n: int, names: Names) -> p
             "uprn": (200_000_000_000 + council * 1_000_000_000 + np.arange(n) * 7 + 3).astype(str),
         }
     )
-    # two homes may not share number, flat and street
+    # two homes may not share number, flat and street; and a number that is a block of flats
+    # has no house of its own ("13 Elm Road" next to "Flat 21, 13 Elm Road" is one building)
+    frame = frame.filter(
+        ~((pl.col("flat") == 0) & (pl.col("flat").max().over("street", "number") > 0))
+    )
     return frame.unique(["street", "number", "flat"], keep="first", maintain_order=True)
 
 

@@ -196,6 +196,20 @@ def _dated(dataset: str, d: dict[str, np.ndarray], rng: np.random.Generator, n: 
     return {}
 
 
+def _another_name(
+    w: World, rng: np.random.Generator, female: np.ndarray, first: np.ndarray, middle: np.ndarray
+) -> np.ndarray:
+    """A forename that is neither `first` nor `middle` (a twin or spouse has a name of their
+    own, never the other's middle name)."""
+    out = w.names.forenames(rng, female)
+    for _ in range(50):
+        same = (out == first) | (out == middle)
+        if not same.any():
+            break
+        out[same] = w.names.forenames(rng, female[same])
+    return out
+
+
 def plant_person_rule(w: World, rule: PersonRule, n_cases: int, n_neg: int) -> None:
     """Cases and every hard negative of one rule; decoy pairs are recorded in the world."""
     rng = w.rng
@@ -214,6 +228,11 @@ def plant_person_rule(w: World, rule: PersonRule, n_cases: int, n_neg: int) -> N
     first = w.names.forenames(rng, female)
     middle = np.where(rng.random(n) < 0.6, w.names.forenames(rng, female), None)
     surname = w.names.surname(rng, n)
+    # a namesake with the same birth date has a common name (see Names.common)
+    common_first, common_surname = w.names.common(rng, female)
+    first = np.where(kind == "namesake", common_first, first)
+    surname = np.where(kind == "namesake", common_surname, surname)
+    middle = np.where((middle != None) & (middle == first), None, middle)  # noqa: E711
     home = w.take_homes(home_c)
     a_ids = w.add_people(
         {
@@ -241,8 +260,8 @@ def plant_person_rule(w: World, rule: PersonRule, n_cases: int, n_neg: int) -> N
         dob,
     )
     b_female = np.where(kind == "spouse", ~female, female)
-    draw1, draw2 = w.names.forenames(rng, b_female), w.names.forenames(rng, b_female)
-    new_name = np.where(draw1 != first, draw1, draw2)
+    draw2 = _another_name(w, rng, b_female, first, first)
+    new_name = _another_name(w, rng, b_female, first, middle)
     b_first = np.where(np.isin(kind, ["twin", "spouse"]), new_name, first)
     b_middle = np.where(kind == "namesake", np.where(rng.random(n) < 0.5, draw2, None), middle)
     b_middle = np.where(np.isin(kind, ["twin", "spouse"]), None, b_middle)

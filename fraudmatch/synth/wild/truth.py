@@ -136,3 +136,61 @@ def truth_rows(
     # a hard negative is never a case (a plant that became one by chance is dropped)
     hard = decoys.join(cases, on=list(PAIR), how="anti").with_columns(kind=pl.lit("decoy"))
     return pl.concat([cases, hard.select(cases.columns)])
+
+
+def evident_money_pairs(
+    cases: pl.DataFrame, recs: dict[str, pl.DataFrame], sent: dict[str, pl.DataFrame]
+) -> pl.DataFrame:
+    """payroll_to_creditors pairs whose evidence reached the hub; every other row unchanged.
+
+    An employee's account or home on the creditors file is a case for a council only where
+    both files show it: the sort code and account number on both sides, or the address on
+    both sides. A pair whose only link a council left out of its extract is no case anyone
+    can find (the person rules differ: their names and dates of birth are always sent).
+    """
+    rule = pl.col("rule") == "payroll_to_creditors"
+    money = cases.filter(rule & (pl.col("kind") == "case"))
+    if money.is_empty():
+        return cases
+    pay, cred = recs["payroll"], recs["creditors"]
+    true = pl.DataFrame(
+        {
+            "bank_same": (
+                pay["sort_code"]
+                .gather(money["left_row"])
+                .eq_missing(cred["sort_code"].gather(money["right_row"]))
+                & pay["account_number"]
+                .gather(money["left_row"])
+                .eq_missing(cred["account_number"].gather(money["right_row"]))
+                & pay["account_number"].gather(money["left_row"]).is_not_null()
+            ).to_list(),
+            "home_same": (
+                pay["address_id"].gather(money["left_row"])
+                == cred["address_id"].gather(money["right_row"])
+            ).to_list(),
+        }
+    )
+    shown = {
+        ds: frame.select(
+            pl.col("partner").alias(f"{side}_partner"),
+            pl.col("record_id").alias(f"{side}_record_id"),
+            pl.all_horizontal(pl.col("sort_code", "account_number").is_not_null()).alias(
+                f"{side}_bank"
+            ),
+            pl.col("address").is_not_null().alias(f"{side}_home"),
+        )
+        for ds, side, frame in (("payroll", "left", sent["payroll"]),
+                                ("creditors", "right", sent["creditors"]))
+    }  # fmt: skip
+    money = (
+        pl.concat([money, true], how="horizontal")
+        .join(shown["payroll"], on=["left_partner", "left_record_id"], how="left")
+        .join(shown["creditors"], on=["right_partner", "right_record_id"], how="left")
+    )
+    evident = money.filter(
+        (pl.col("bank_same") & pl.col("left_bank") & pl.col("right_bank"))
+        | (pl.col("home_same") & pl.col("left_home") & pl.col("right_home"))
+    ).select(cases.columns)
+    return pl.concat([cases.filter(~(rule & (pl.col("kind") == "case"))), evident]).sort(
+        "rule", "kind", "left_partner", "left_record_id", "right_partner", "right_record_id"
+    )
