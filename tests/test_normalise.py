@@ -251,6 +251,14 @@ GOLDEN: list[G] = [
         None,
         {"line": "3 12 ELM ROAD", "number": "12"},
     ),
+    # the flat written after the street is the same home, never a locality to drop
+    (
+        "address",
+        "12 Elm Road Flat 3",
+        "12 ELM ROAD FLAT 3",
+        None,
+        {"line": "3 12 ELM ROAD", "number": "12"},
+    ),
     ("address", "12 Elm Road", "12 ELM ROAD", None, {"line": "12 ELM ROAD", "number": "12"}),
     ("address", "13 ELM ROAD", "13 ELM ROAD", None, {"line": "13 ELM ROAD", "number": "13"}),
     # a street named like a street type: the run of type words ends the street

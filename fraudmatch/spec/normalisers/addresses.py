@@ -103,8 +103,14 @@ def address_number(address: pl.Expr) -> pl.Expr:
     return _premises_words(address).str.extract(_ADDRESS_LINE, 2)
 
 
+# A flat written after the street ("12 ELM ROAD FLAT 3") is the same home as "FLAT 3 12 ELM
+# ROAD": the sub-premises goes first, so it is part of the line and not read as a locality.
+_TRAILING_SUBPREMISES = rf"^(.+) (?:{'|'.join(_SUBPREMISES_WORDS)}) ([^ ]+)$"
+
+
 def _premises_words(address: pl.Expr) -> pl.Expr:
     """The address without FLAT/UNIT words (the address itself if nothing else is left)."""
+    address = address.str.replace(_TRAILING_SUBPREMISES, "$2 $1")
     words = drop_words(address, _SUBPREMISES_WORDS)
     return pl.when(words != "").then(words).otherwise(address)
 
