@@ -144,9 +144,10 @@ def evident_money_pairs(
     """payroll_to_creditors pairs whose evidence reached the hub; every other row unchanged.
 
     An employee's account or home on the creditors file is a case for a council only where
-    both files show it: the sort code and account number on both sides, or the address on
-    both sides. A pair whose only link a council left out of its extract is no case anyone
-    can find (the person rules differ: their names and dates of birth are always sent).
+    both files show it: the sort code and account number on both sides, or the address with
+    its house number on both sides. A pair whose only link a council left out of its extract
+    is no case anyone can find (the person rules differ: names and birth dates are always
+    sent).
     """
     rule = pl.col("rule") == "payroll_to_creditors"
     money = cases.filter(rule & (pl.col("kind") == "case"))
@@ -177,7 +178,8 @@ def evident_money_pairs(
             pl.all_horizontal(pl.col("sort_code", "account_number").is_not_null()).alias(
                 f"{side}_bank"
             ),
-            pl.col("address").is_not_null().alias(f"{side}_home"),
+            # an address written without its house number names a street, not a home
+            pl.col("address").str.contains(r"\d").fill_null(False).alias(f"{side}_home"),
         )
         for ds, side, frame in (("payroll", "left", sent["payroll"]),
                                 ("creditors", "right", sent["creditors"]))
