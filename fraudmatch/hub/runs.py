@@ -353,7 +353,7 @@ def _bundle_for(
         latest = catalogue.BundleRecord(1, None, 0, 0, "")
     if latest is not None and latest.content == digest and Path(latest.path).exists():
         path = Path(latest.path)
-        return BundleOutcome(partner, "reused", mine.height, cases, path, latest.version)
+        return BundleOutcome(partner, "reused", mine.height, cases, path, version=latest.version)
     # same rows but the file is gone: written again under its version; else the next one
     version = 1 if latest is None else latest.version + (latest.content != digest)
     target = workspace.outbox(partner) / bundle_name(partner, period, run_id, version)
@@ -369,7 +369,7 @@ def _bundle_for(
         path=str(target),
     )
     log.info("bundle v%s for %s: %s case rows -> %s", version, partner, mine.height, target)
-    return BundleOutcome(partner, "written", mine.height, cases, target, version)
+    return BundleOutcome(partner, "written", mine.height, cases, target, version=version)
 
 
 def summary_document(

@@ -150,6 +150,10 @@ def payroll_to_creditors_cells(base: int) -> list[RecordCell]:
     add(CATCH, "address", "equal, bank account missing on both", MATCH,
         _employee(i, sort_code=None, account_number=None),
         home(i, sort_code=None, account_number=None))  # fmt: skip
+    i = nxt()
+    add(CATCH, "address", "premises and street equal, postcode missing on the supplier",
+        MATCH, _employee(i), home(i, postcode=None),
+        "a missing postcode is no evidence either way; another postcode would be")  # fmt: skip
 
     i = nxt()
     add(LEGIT, "bank account", "same account number under another sort code", NEVER,
@@ -169,10 +173,6 @@ def payroll_to_creditors_cells(base: int) -> list[RecordCell]:
     i = nxt()
     add(LEGIT, "address", "same house number and street in another town", NEVER,
         _employee(i), home(i, postcode=postcode(i + 700)))  # fmt: skip
-    i = nxt()
-    add(LEGIT, "address", "address line equal, postcode missing on the supplier", NEVER,
-        _employee(i), home(i, postcode=None),
-        "cannot decide: every town has a 12 HIGH STREET")  # fmt: skip
     i = nxt()
     add(LEGIT, "namesakes", "sole trader named like the employee, nothing else in common",
         NEVER, _employee(i), _supplier(i, supplier_name=f"ALAN {_employee(i).values['surname']}"),
