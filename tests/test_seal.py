@@ -572,3 +572,17 @@ def test_atomic_path(tmp_path: Path) -> None:
         raise ValueError("writer failed")
     assert target.read_bytes() == b"PAR1"
     assert [p.name for p in tmp_path.iterdir()] == ["matches.parquet"]
+
+
+def test_documented_header_fields_are_the_real_ones() -> None:
+    """docs/sealed-format.md's header table names exactly the fields a header may carry
+    (a partner writing their own reader works from it), optional ones marked as such."""
+    import re
+
+    from fraudmatch.sealing.header import _HEADER_FIELDS, _OPTIONAL_FIELDS
+
+    doc = (Path(__file__).parents[1] / "docs" / "sealed-format.md").read_text()
+    table = doc.split("### Header", 1)[1].split("\n\n", 2)[1]
+    rows = dict(re.findall(r"^\| `(\w+)` \| ((?:\\\||[^|])+) \|", table, flags=re.MULTILINE))
+    assert set(rows) == _HEADER_FIELDS | _OPTIONAL_FIELDS
+    assert {name for name, kind in rows.items() if "optional" in kind} == _OPTIONAL_FIELDS
