@@ -13,6 +13,7 @@ from fraudmatch.common.drops import options_for
 from fraudmatch.council.submit import check_submitted, drop_of, submit_folder
 from fraudmatch.sealing.keys import load_linkage_key, load_private
 from fraudmatch.spec.partnership import load_partnership
+from fraudmatch.spec.specs import resolve_spec
 
 
 def _operator_file(operator: str | None, partnership: str) -> Path | None:
@@ -32,6 +33,7 @@ def submit_flow(
     drop: str | None = None,
     operator: str | None = None,
     force: bool = False,
+    spec: str | None = None,
 ) -> dict:
     """Prepare every new or changed extract in the export folder and deliver it to the
     council's drop (``drop``, else the partnership's ``transport.inbox``; a local folder,
@@ -40,6 +42,7 @@ def submit_flow(
     ``period`` is the cycle's period (``2026-11``: the month of the hub's cycle date), never
     guessed from today: tokens are keyed for it and the hub refuses another period's.
     Fails (after delivering the others) when an extract was refused or not delivered.
+    Extracts are prepared under ``spec`` if given, else the partnership's ``spec:``.
     """
     config = load_partnership(partnership)
     keys = load_private(partner_key)
@@ -50,6 +53,7 @@ def submit_flow(
         partner=keys,
         linkage_key=load_linkage_key(linkage_key),
         period=period,
+        spec=resolve_spec(config, spec),
         options=options_for(_operator_file(operator, partnership), keys.name),
         force=force,
     )

@@ -51,3 +51,32 @@ def test_the_example_runs_end_to_end_through_the_cli(
         "RP 100 5818"
     ]
     assert tree_digest(shipped_path()) == shipped_before
+
+
+def test_submit_prepares_under_the_partnerships_spec_and_spec_overrides_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None
+) -> None:
+    """``fraudmatch submit`` reads ``spec:`` like ``prepare``; ``--spec`` overrides it for
+    this one command: under the shipped specification a parking-permits extract is refused
+    (the shipped one has no such dataset), under the partnership's it is delivered."""
+    from fraudmatch.spec.specs import DEFAULT_SPEC_PATH
+
+    work = tmp_path / "parking_permits"
+    shutil.copytree(EXAMPLE, work)
+    monkeypatch.chdir(work)
+    for party in ("hub", "northmoor", "eastvale"):
+        assert main(["keys", "new", party, "--out", "keys"]) == 0
+    assert main(["keys", "partnership", "--out", "keys/linkage.key"]) == 0
+    export = work / "export"
+    export.mkdir()
+    shutil.copy(work / "extracts/northmoor/parking_permits.csv", export)
+    submit = ["submit", str(export), "--partnership", "partnership.yaml"]
+    submit += ["--key", "keys/northmoor.private", "--linkage-key", "keys/linkage.key"]
+    submit += ["--period", "2026-11", "--to", str(work / "drop")]
+
+    assert main([*submit, "--spec", str(DEFAULT_SPEC_PATH)]) == 1
+    assert not list((work / "drop").glob("*.sealed*"))
+    assert "parking_permits" in (export / "parking_permits.csv.not-sent.txt").read_text()
+
+    assert main(submit) == 0
+    assert len(list((work / "drop").iterdir())) == 1

@@ -173,6 +173,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             period=args.period,
             operator=str(args.operator) if args.operator else None,
             force=args.force,
+            spec=str(args.spec) if args.spec else None,
         )
         code = 0
     except SubmitIncomplete as exc:
@@ -314,6 +315,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--to", type=str, help="the drop (default: the partnership's transport.inbox for us)"
     )
     p.add_argument("--force", action="store_true", help="send unchanged extracts again too")
+    p.add_argument("--spec", type=Path, help=SPEC_HELP)
     p.set_defaults(handler=cmd_submit)
 
     p = sub.add_parser("fetch", help="fetch this council's new bundles from its drop, open them")
