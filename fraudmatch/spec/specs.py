@@ -47,6 +47,9 @@ NORMALISERS = (
 PSEUDONYMISE = ("clear", "token", "bloom", "phonetic", "date_parts", "adult_month", "withheld")
 # Methods whose output the hub reads in clear: each such column must say ``why:`` it needs it.
 CLEAR_METHODS = frozenset({"clear", "adult_month"})
+# Methods that send a coarse part of a personal value in clear next to its tokens
+# (date_parts: the year of birth, ``{col}__year``): such a column must say ``why:`` too.
+CLEAR_PART_METHODS = frozenset({"date_parts"})
 # Extra columns each normaliser adds next to the value (``{col}__{suffix}``).
 NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
     "name": ("first", "last", "initial", "formal"),
@@ -95,6 +98,11 @@ class ColumnSpec:
     def clear(self) -> bool:
         """Whether anything of this column reaches the hub readable (not a token or CLK)."""
         return bool(CLEAR_METHODS.intersection(self.pseudonymise))
+
+    @property
+    def needs_why(self) -> bool:
+        """Whether the hub reads this column, or a part of it, in clear: it must say why."""
+        return self.clear or bool(CLEAR_PART_METHODS.intersection(self.pseudonymise))
 
     @property
     def extras(self) -> tuple[str, ...]:
