@@ -63,6 +63,9 @@ class RunInfo:
     run_id: str
     cycle_date: str | None = None
     status: str | None = None
+    period: str | None = None
+    """The month(s) of the submissions the run matched (``2026-11``), as the catalogue
+    recorded them; None for a run the catalogue does not know."""
 
 
 @dataclass(frozen=True)
@@ -161,10 +164,12 @@ def rule_title(name: str | None) -> str:
 
 
 def run_label(run: Mapping[str, Any]) -> str:
-    """A run for a picker: id, cycle date, state and number of cases."""
+    """A run for a picker: id, cycle date, period, state and number of cases."""
     parts = [str(run["run_id"])]
     if run.get("date"):
         parts.append(f"cycle {run['date']:%d %b %Y}")
+    if run.get("period"):
+        parts.append(f"period {run['period']}")
     if run.get("status") and run["status"] not in ("finished", "succeeded", "completed"):
         parts.append(str(run["status"]))
     if run.get("cases") is not None:
