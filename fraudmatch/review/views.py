@@ -218,6 +218,19 @@ def describe(action: str, detail: Mapping[str, Any]) -> str:
         reason = f": {d['reason']}" if "reason" in d else ""
         wait = f", wait {d['wait_seconds']} s" if "wait_seconds" in d else ""
         return f"from {d.get('address', 'an unknown address')}{reason}{wait}"
+    if action == "outcomes returned":
+        text = (f"merged {d.get('saved', 0)} outcome(s) from {d.get('file', 'a return')} "
+                f"({d.get('rows', '?')} row(s), {d.get('unchanged', 0)} unchanged)")  # fmt: skip
+        if d.get("conflicts"):
+            text += "; conflicts not written: " + "; ".join(map(str, d["conflicts"]))
+        if d.get("unknown"):
+            text += "; rows naming no match: " + "; ".join(map(str, d["unknown"]))
+        return text
+    if action == "outcomes return refused":
+        claimed = d.get("claimed_sender")
+        text = f"refused {d.get('file', 'a file')} in {d.get('inbox', '?')}'s inbox"
+        text += f" (claims to be from {claimed})" if claimed else " (no readable sender)"
+        return text + f": {d.get('reason', 'no reason given')}; nothing was merged"
     if action == "investigation started":
         return "started investigating the case"
     return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in d.items())
