@@ -183,8 +183,13 @@ def test_every_page_but_login_needs_a_session(app) -> None:
     r = client.post("/cases/run-20261101/C1/matches/k/outcome", data={}, follow_redirects=False)
     assert r.status_code == 303
     assert client.get("/login").status_code == 200
-    r = client.post("/login", data={"name": "alice", "password": "wrong-password"})
-    assert r.status_code == 401 and COOKIE not in client.cookies
+    r = client.post("/login", data={"name": "alice", "password": "wrong-password"},
+                    follow_redirects=False)  # fmt: skip
+    # refused, and sent back to the form by a GET: reloading it never posts the password
+    assert r.status_code == 303 and "failed=wrong" in r.headers["location"]
+    assert COOKIE not in client.cookies
+    again = client.get(r.headers["location"])
+    assert again.status_code == 200 and "Unknown analyst or wrong password." in again.text
     # a forged cookie is refused
     client.cookies.set(COOKIE, "eyJ1IjoiYWxpY2UiLCJleHAiOjk5OTk5OTk5OTksIm4iOiIxIn0.forged")
     assert client.get("/cases", follow_redirects=False).status_code == 303

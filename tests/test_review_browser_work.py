@@ -126,6 +126,10 @@ def test_lead_allocates_and_analyst_closes_in_bulk(server, browser) -> None:
     assert "/allocate" not in lead.url  # redirected after the POST
     # and two selected cases of another rule to dan
     lead.goto(f"{base}/cases?run={RUN}&rule=payroll_to_payroll")
+    lead.click("#allocate-selected")  # nothing ticked yet: told so, back on the same list
+    lead.wait_for_selector("#problem")
+    assert "tick at least one case" in lead.text_content("#problem")
+    assert "rule=payroll_to_payroll" in lead.url and "/allocate" not in lead.url
     lead.locator("input.pick").nth(0).check()
     lead.locator("input.pick").nth(1).check()
     lead.select_option("#allocate-to", "dan")

@@ -26,7 +26,7 @@ from fraudmatch.review.analysts import add_analyst
 from fraudmatch.review.casework import Review
 from fraudmatch.review.report import _outcomes_section
 from fraudmatch.review.returns import KEY_COLUMNS, ReturnError, read_case_list, seal_return
-from fraudmatch.sealing.keys import load_private
+from fraudmatch.sealing.keys import generate_party, load_private
 from fraudmatch.sealing.seal import read_header
 from fraudmatch.spec.partnership import load_partnership
 
@@ -224,3 +224,66 @@ def test_a_return_is_checked_before_it_leaves(world, tmp_path) -> None:
     with pytest.raises(ReturnError, match="another partner's records"):
         seal_return(foreign, tmp_path / "out", council=keys, hub=hub, period="2026-11")
     assert not (tmp_path / "out").exists()
+
+
+def test_forged_unsigned_or_altered_returns_are_refused(world, tmp_path) -> None:
+    partner = world.partners[1]
+    cases, _ = _case_list(world, tmp_path, partner)
+    url = Review(world.workspace, world.rules).url
+    before = oc.current_outcomes(url)
+    untouched = cases.filter(~pl.col("case_id").is_in(before["case_id"].to_list()))
+    row = untouched.head(1).with_columns(
+        pl.lit("fraud").alias("outcome"), pl.lit("forged: not ours").alias("comment")
+    )
+    filled = tmp_path / "filled.csv"
+    row.write_csv(filled)
+    hub = load_partnership(world.root / "partnership.yaml").hub.public
+    inbox = world.workspace / "inbox" / partner
+    inbox.mkdir(parents=True, exist_ok=True)
+    # forged: sealed to the hub in the partner's name, signed with someone else's key
+    forged, _ = seal_return(filled, tmp_path / "forged", council=generate_party(partner),
+                            hub=hub, period="2026-11")  # fmt: skip
+    forged.rename(inbox / "forged.outcomes")
+    # unsigned: the filled-in list itself, named like a return
+    (inbox / "unsigned.outcomes").write_bytes(filled.read_bytes())
+    # altered: the partner's own sealed return, one byte changed on the way
+    keys = load_private(world.root / "keys" / partner / f"{partner}.private")
+    genuine, _ = seal_return(filled, tmp_path / "genuine", council=keys, hub=hub,
+                             period="2026-11")  # fmt: skip
+    data = bytearray(genuine.read_bytes())
+    data[-40] ^= 0x01
+    (inbox / "altered.outcomes").write_bytes(bytes(data))
+
+    result = _collect(world)
+    refused = {f.file: f for f in result.files if f.file.endswith(".outcomes")}
+    assert set(refused) == {"forged.outcomes", "unsigned.outcomes", "altered.outcomes"}
+    assert {f.outcome for f in refused.values()} == {"quarantined"}
+    assert "verify" in refused["forged.outcomes"].reason
+    assert not list(inbox.glob("*.outcomes"))
+    # nothing merged: the store is as it was
+    after = oc.current_outcomes(url)
+    assert after.height == before.height
+    assert not after["analyst"].str.starts_with(f"{partner} (partner)").any()
+    trail = oc.audit_trail(url).filter(pl.col("action") == "outcomes return refused")
+    assert trail.height == 3 and set(trail["analyst"]) == {"hub collection"}
+    # and the fraud unit sees it, in a real browser: no outcome on the case, the refusals
+    # in the audit trail in words
+    case_id = row["case_id"][0]
+    with served(world) as base, browser_page() as page:
+        page.goto(f"{base}/login")
+        page.fill("#name", "alice")
+        page.fill("#password", "alice-password-1")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/cases**")
+        page.goto(f"{base}/cases/{world.run_id}/{case_id}")
+        current = " ".join(page.locator("p.current").all_text_contents())
+        assert "No outcome recorded yet" in current and "(partner)" not in current
+        page.goto(f"{base}/audit")
+        audit = " ".join(page.text_content("#audit").split())
+        assert audit.count("outcomes return refused") == 3
+        assert (
+            f"refused forged.outcomes in {partner}'s inbox (claims to be from {partner})" in audit
+        )
+        assert "refused unsigned.outcomes" in audit and "(no readable sender)" in audit
+        assert audit.count("nothing was merged") == 3
+        assert "forged: not ours" not in page.content()

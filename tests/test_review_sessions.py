@@ -41,6 +41,16 @@ def sign_in(client: TestClient, name: str = "alice", password: str = PASSWORD):
     return client.post("/login", data={"name": name, "password": password, "next": "/cases"})
 
 
+def answer(response) -> str:
+    """What a sign-in POST said, from where it redirected: "in", "wrong" or "wait"."""
+    assert response.status_code == 303, response.text
+    location = response.headers["location"]
+    if location == "/cases":
+        return "in"
+    assert location.startswith("/login?"), location
+    return "wait" if "failed=wait" in location else "wrong"
+
+
 def csrf_of(client: TestClient) -> str:
     html = client.get("/audit").text
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
@@ -55,7 +65,7 @@ def replay(workspace, cookie: str, **kw) -> int:
 
 def test_sign_out_ends_the_session_on_the_server(workspace) -> None:
     client = client_of(workspace)
-    assert sign_in(client).status_code == 303
+    assert answer(sign_in(client)) == "in"
     cookie = client.cookies[COOKIE]
     assert replay(workspace, cookie) == 200
     assert client.post("/logout", data={"csrf": csrf_of(client)}).status_code == 303
@@ -80,7 +90,7 @@ def test_a_new_password_or_removal_ends_every_session(workspace, how, tmp_path) 
     assert replay(workspace, cookie) == 303
     assert ("alice" in load_analysts(workspace)) is (how != "remove-analyst")
     if how != "remove-analyst":
-        assert sign_in(client_of(workspace), password="a-brand-new-password").status_code == 303
+        assert answer(sign_in(client_of(workspace), password="a-brand-new-password")) == "in"
     trail = oc.audit_trail(oc.default_url(workspace))
     assert "a-brand-new-password" not in " ".join(trail["detail"].to_list())
 
@@ -104,14 +114,16 @@ def test_an_idle_session_ends(workspace) -> None:
 
 def test_failed_sign_ins_slow_down_even_for_the_right_password(workspace) -> None:
     client = client_of(workspace)
-    answers = [sign_in(client, password=f"wrong-password-{i}").status_code for i in range(6)]
+    answers = [answer(sign_in(client, password=f"wrong-password-{i}")) for i in range(6)]
     free = signin.FREE_FAILURES_PER_NAME
-    assert answers[:free] == [401] * free and set(answers[free + 1 :]) == {429}
+    assert answers[:free] == ["wrong"] * free and set(answers[free + 1 :]) == {"wait"}
     right = sign_in(client)
-    assert right.status_code == 429 and int(right.headers["Retry-After"]) >= 1
-    assert "try again in" in right.text and COOKIE not in client.cookies
+    assert answer(right) == "wait" and int(right.headers["Retry-After"]) >= 1
+    assert COOKIE not in client.cookies
+    shown = client.get(right.headers["location"]).text
+    assert f"try again in {right.headers['Retry-After']} seconds" in shown
     # another analyst from another address is not held up by alice's attempts
-    assert sign_in(client_of(workspace), "bob", "bob-password-22").status_code == 303
+    assert answer(sign_in(client_of(workspace), "bob", "bob-password-22")) == "in"
     trail = oc.audit_trail(oc.default_url(workspace))
     refused = trail.filter(trail["action"] == "sign-in refused")
     assert refused.height == 7 and set(refused["analyst"]) == {"alice"}
@@ -123,8 +135,8 @@ def test_failed_sign_ins_slow_down_even_for_the_right_password(workspace) -> Non
 def test_unknown_names_are_throttled_and_never_stored(workspace) -> None:
     client = client_of(workspace)
     typed = [f"my-Secret-{i}" for i in range(signin.FREE_FAILURES_PER_ADDRESS + 1)]
-    answers = [sign_in(client, name, "whatever-it-is").status_code for name in typed]
-    assert answers[:-1] == [401] * (len(typed) - 1) and answers[-1] == 429  # per address
+    answers = [answer(sign_in(client, name, "whatever-it-is")) for name in typed]
+    assert answers[:-1] == ["wrong"] * (len(typed) - 1) and answers[-1] == "wait"  # per address
     trail = oc.audit_trail(oc.default_url(workspace))
     assert set(trail["analyst"]) == {"(unknown name)"}
     assert not any("my-Secret" in d for d in trail["detail"].to_list())
@@ -134,10 +146,29 @@ def test_sessions_and_throttle_on_postgresql(workspace, postgres_url) -> None:  
     client = client_of(workspace, outcomes_url=postgres_url)
     for i in range(signin.FREE_FAILURES_PER_NAME + 1):
         sign_in(client, password=f"wrong-{i}")
-    assert sign_in(client).status_code == 429
+    assert answer(sign_in(client)) == "wait"
     other = client_of(workspace, outcomes_url=postgres_url)
-    assert sign_in(other, "bob", "bob-password-22").status_code == 303
+    assert answer(sign_in(other, "bob", "bob-password-22")) == "in"
     cookie = other.cookies[COOKIE]
     assert replay(workspace, cookie, outcomes_url=postgres_url) == 200
     assert signin.remove_analyst(workspace, "bob", url=postgres_url) == 1
     assert replay(workspace, cookie, outcomes_url=postgres_url) == 303
+
+
+def test_adding_an_analyst_and_changing_a_role_are_audited(workspace, tmp_path) -> None:
+    password_file = tmp_path / "pw.txt"
+    password_file.write_text("carol-password-1\n")
+    at = ["--workspace", str(workspace)]
+    assert main(["review", "add-analyst", "carol", *at, "--password-file", str(password_file)]) == 0
+    assert main(["review", "set-role", "carol", "lead", *at]) == 0
+    trail = oc.audit_trail(oc.default_url(workspace))
+    done = dict(zip(trail["action"], trail["detail"], strict=True))
+    assert '"analyst": "carol"' in done["analyst added"]
+    assert '"role": "lead"' in done["role changed"]
+    assert set(trail["analyst"]) == {signin.COMMAND_LINE}
+    assert "carol-password-1" not in " ".join(trail["detail"])
+    # and the signed-in audit page says it in words
+    client = client_of(workspace)
+    sign_in(client)
+    page = client.get("/audit").text
+    assert "analyst added" in page and "role changed" in page and "role: lead" in page

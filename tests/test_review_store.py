@@ -147,3 +147,19 @@ def test_the_app_does_not_start_on_a_database_that_refuses(
     said = capsys.readouterr().err.strip()
     assert said.startswith("error: cannot open the outcomes database")
     assert "no_such_database" in said and "s3cret" not in said
+
+
+def test_the_app_names_the_missing_driver_and_the_extra_to_install(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    from fraudmatch.cli import main
+    from fraudmatch.review.analysts import add_analyst
+
+    add_analyst(tmp_path, "alice", "alice-password-1")
+    monkeypatch.setenv(oc.URL_ENV, "mysql://analyst:s3cret@db.example/outcomes")
+    assert main(["review", "--workspace", str(tmp_path), "--port", "1"]) == 2
+    said = capsys.readouterr().err.strip()
+    assert "\n" not in said and "s3cret" not in said
+    assert said.startswith("error: cannot open the outcomes database")
+    assert "its driver 'MySQLdb' is not installed" in said
+    assert "pip install 'fraudmatch[postgres]'" in said  # the extra survives the console

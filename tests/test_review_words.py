@@ -55,6 +55,7 @@ def test_case_pages_speak_plainly(world) -> None:
     assert determined.height
     html = client.get(f"/cases/{world.run_id}/{determined['case_id'][0]}").text
     assert "Matched on: same" in html and "Total weight" not in html
-    # the run picker says when and how big
-    picker = client.get("/cases").text
-    assert re.search(r"run-20261101 · cycle 01 Nov 2026 · [\d,]+ cases", picker)
+    # the run pickers say when, for which period (the submissions' month) and how big
+    label = r"run-20261101 · cycle 01 Nov 2026 · period 2026-11 · [\d,]+ cases"
+    assert re.search(label, client.get("/cases").text)
+    assert re.search(label, client.get("/").text)

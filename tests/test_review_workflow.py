@@ -121,6 +121,22 @@ def test_workflow_stages_and_bulk_outcome(app, workspace) -> None:
     assert r.status_code == 303
     page = alice.get(r.headers["location"]).text
     assert 'id="stage">under investigation<' in page and "investigation started" in page
+    # nothing ticked: the list comes back (a redirect) saying so, and nothing is written
+    before = oc.audit_trail(review.url).height
+    for path, extra in (("/bulk-outcome", {"outcome": "fraud"}), ("/allocate", {"to": "bob"})):
+        user = alice if path == "/bulk-outcome" else lena
+        r = user.post(path, data={"csrf": csrf(user), "run": RUN, "rule": rule, **extra},
+                      follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303 and "problem=none-selected" in r.headers["location"], path
+        shown = user.get(r.headers["location"]).text
+        assert 'id="problem"' in shown and "tick at least one case" in shown
+        assert f"rule={rule}" in r.headers["location"]  # back to the same list
+    too_many = [f"C{i:07d}" for i in range(wf.MAX_BULK + 1)]
+    r = alice.post("/bulk-outcome", data={"csrf": csrf(alice), "run": RUN, "outcome": "fraud",
+                   "case": too_many}, follow_redirects=False)  # fmt: skip
+    assert "problem=too-many" in r.headers["location"]
+    assert f"({wf.MAX_BULK + 1} selected)" in alice.get(r.headers["location"]).text
+    assert oc.audit_trail(review.url).height == before
     # bulk: close 5 new cases of one rule as no issue, one comment
     chosen = review.cases(Filters(run=RUN, stage="new", rule="payroll_to_housing_benefit"))
     picked = chosen["case_id"][:5].to_list()

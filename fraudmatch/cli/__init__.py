@@ -11,6 +11,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from rich.markup import escape
+
 from fraudmatch.cli import common, council, hub, review, rules
 
 
@@ -35,7 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except USER_ERRORS as exc:
-        common.err_console.print(f"[red]error[/]: {exc}")
+        # the message is text, not markup: "pip install 'fraudmatch[postgres]'" must keep
+        # its [postgres], which rich would otherwise take for a style and drop
+        common.err_console.print(f"[red]error[/]: {escape(str(exc))}")
         return 2
 
 

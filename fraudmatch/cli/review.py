@@ -52,26 +52,26 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_review_add_analyst(args: argparse.Namespace) -> int:
-    from fraudmatch.review.analysts import add_analyst, load_analysts, set_role
-    from fraudmatch.review.signin import set_password
+    from fraudmatch.review.analysts import load_analysts
+    from fraudmatch.review.signin import add_new_analyst, change_role, set_password
 
     root = workspace_root(args)
     password = _password(args)
     if args.name in load_analysts(root):  # a new password: their sessions end
         ended = set_password(root, args.name, password)
         if args.role:
-            set_role(root, args.name, args.role)
+            change_role(root, args.name, args.role)
         console.print(f"analyst {args.name} has a new password; {ended} session(s) ended")
         return 0
-    path = add_analyst(root, args.name, password, role=args.role)
+    path = add_new_analyst(root, args.name, password, role=args.role)
     console.print(f"{args.role or 'analyst'} {args.name} can sign in to the review app ({path})")
     return 0
 
 
 def cmd_review_set_role(args: argparse.Namespace) -> int:
-    from fraudmatch.review.analysts import set_role
+    from fraudmatch.review.signin import change_role
 
-    set_role(workspace_root(args), args.name, args.role)
+    change_role(workspace_root(args), args.name, args.role)
     console.print(f"{args.name} is now {'a lead' if args.role == 'lead' else 'an analyst'}")
     return 0
 

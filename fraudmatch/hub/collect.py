@@ -350,6 +350,9 @@ def _collect_one(ctx: _Context, partner: str, path: Path) -> FileOutcome | None:
             return _archive_known(ctx, partner, path, header, known)
         stored = _store(ctx, partner, path, header)
     except Refusal as refusal:
+        if returns.looks_like_return(path.name, refusal.header):
+            returns.audit_refused(ctx.workspace.root, partner, path.name, refusal.header,
+                                  refusal.reason)  # fmt: skip
         return _quarantine(ctx, partner, path, refusal)
     except FileNotFoundError:
         if path.exists():

@@ -5,7 +5,9 @@ whose inbox it is in, be sealed to this hub and verify under that partner's key;
 rows are merged into the outcomes store (:func:`fraudmatch.review.returns.merge`), the
 merge is audited under the sender's name with what it did (conflicts listed, never
 overwritten), and the file moves to ``returns/<partner>/``. A refusal raises
-:class:`ReturnRefused`, which collection quarantines like any refused file.
+:class:`ReturnRefused`, which collection quarantines like any refused file; a refused
+return (forged, unsigned, damaged or misdelivered) is also audited in the outcomes store
+(:func:`audit_refused`), so the review app shows the fraud unit that someone tried.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from fraudmatch.sealing.seal import Header, SealError
 
 log = logging.getLogger(__name__)
 RETURNED = "outcomes returned"
+REFUSED = "outcomes return refused"
+COLLECTION = "hub collection"
+"""Who a refused return is audited as: its sender is unproven, so never the partner."""
 
 
 class ReturnRefused(Exception):
@@ -70,3 +75,23 @@ def collect_return(
     archived = take_file(path, folder, free_name(folder, path.name).name)
     log.info("outcomes returned by %s (%s): %s", partner, path.name, result.text())
     return Returned(archived, rows.height, result)
+
+
+def looks_like_return(name: str, header: Header | None) -> bool:
+    """Whether a refused inbox file was (or claims to be) a partner's returned outcomes:
+    sealed as kind ``outcomes``, or unreadable but named like one."""
+    if header is not None:
+        return header.kind == "outcomes"
+    return name.endswith(rt.RETURN_SUFFIX)
+
+
+def audit_refused(root: Path, partner: str, name: str, header: Header | None, reason: str) -> None:
+    """Audit a refused return under :data:`COLLECTION`: the file, whose inbox it was in,
+    who it claims to come from (unproven) and why it was refused. Nothing was merged."""
+    detail = {"file": name, "inbox": partner or "(top level)",
+              "claimed_sender": header.sender if header else None, "reason": reason}  # fmt: skip
+    log.warning("refused outcomes %s in %s's inbox: %s", name, partner, reason)
+    try:
+        oc.log_action(oc.default_url(root), COLLECTION, REFUSED, detail)
+    except oc.OutcomeError as exc:  # the file is still quarantined; say why it is unaudited
+        log.error("the refusal of %s is not in the review audit: %s", name, exc)

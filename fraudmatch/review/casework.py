@@ -302,7 +302,8 @@ class Review:
         }
 
     def run_choices(self) -> list[dict[str, Any]]:
-        """The runs for a picker, newest first: id, cycle date, state and case count."""
+        """The runs for a picker, newest first: id, cycle date, period, state and case
+        count."""
         out = []
         for info in self.runs():
             if info.run_id not in self._run_cases:
@@ -319,8 +320,8 @@ class Review:
                     count = None
                 self._run_cases[info.run_id] = count
             day = _date(info.cycle_date) or self._made_on(info.run_id)
-            out.append({"run_id": info.run_id, "date": day, "status": info.status,
-                        "cases": self._run_cases[info.run_id]})  # fmt: skip
+            out.append({"run_id": info.run_id, "date": day, "period": info.period,
+                        "status": info.status, "cases": self._run_cases[info.run_id]})  # fmt: skip
         return out
 
     def _public_rules(self) -> list[str]:

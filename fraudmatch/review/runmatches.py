@@ -49,6 +49,30 @@ def comparisons(columns: Sequence[str]) -> list[str]:
     return [c.removeprefix("level_") for c in columns if c.startswith("level_")]
 
 
+def _run_periods(con: Any) -> dict[str, list[str]]:
+    """Each run's submission periods, by month, from what its rules matched on (catalogue
+    ``rule_inputs``; empty for a catalogue from before it kept them)."""
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT i.run_id, left(s.period, 7) FROM rule_inputs i JOIN submissions s "
+            "ON s.partner = i.partner AND s.dataset = i.dataset AND s.sha256 = i.sha256"
+        ).fetchall()
+    except Exception:  # no rule_inputs table: an older catalogue
+        return {}
+    found: dict[str, list[str]] = {}
+    for run_id, month in rows:
+        found.setdefault(run_id, []).append(month)
+    return found
+
+
+def _period_of(run_id: str, cycle_date: Any, periods: Mapping[str, list[str]]) -> str | None:
+    """A run's period in words: the months its submissions were prepared for, else the
+    month of its cycle date (a run matches only its own month's submissions)."""
+    if periods.get(run_id):
+        return ", ".join(sorted(periods[run_id]))
+    return f"{cycle_date:%Y-%m}" if hasattr(cycle_date, "strftime") else None
+
+
 class RunMatches:
     """The runs of one workspace and their matches (cached per run)."""
 
@@ -77,7 +101,8 @@ class RunMatches:
         for run_id in found:
             info = details.get(run_id, {})
             cycle = info.get("cycle_date")
-            infos.append(RunInfo(run_id, str(cycle) if cycle else None, info.get("status")))
+            infos.append(RunInfo(run_id, str(cycle) if cycle else None, info.get("status"),
+                                 info.get("period")))  # fmt: skip
         return sorted(infos, key=lambda r: r.run_id, reverse=True)
 
     def _catalogue_runs(self) -> dict[str, dict]:
@@ -96,11 +121,15 @@ class RunMatches:
             return {}
         try:
             rows = con.execute("SELECT run_id, cycle_date, status FROM runs").fetchall()
+            periods = _run_periods(con)
         except Exception:
-            rows = []
+            rows, periods = [], {}
         finally:
             con.close()
-        found = {r[0]: {"cycle_date": r[1], "status": r[2]} for r in rows}
+        found = {
+            r[0]: {"cycle_date": r[1], "status": r[2], "period": _period_of(r[0], r[1], periods)}
+            for r in rows
+        }
         self._catalogue = (stamp, found)
         return found
 

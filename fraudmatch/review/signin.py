@@ -29,6 +29,9 @@ from fraudmatch.review import analysts
 from fraudmatch.review import outcomes as oc
 from fraudmatch.review.schema import sessions_table, signin_attempts_table
 
+COMMAND_LINE = "(command line)"
+"""Who the analyst commands (add, remove, new password, role) are audited as."""
+
 IDLE_SECONDS = 30 * 60
 LIFETIME_SECONDS = 8 * 3600
 TOUCH_SECONDS = 30
@@ -141,6 +144,33 @@ def set_password(
     return _ended(root, url, name, "password changed")
 
 
+def add_new_analyst(
+    workspace_root: Path | str,
+    name: str,
+    password: str,
+    *,
+    role: str | None = None,
+    url: str | None = None,
+) -> Path:
+    """Add an analyst who may sign in from now on, audited (without the password)."""
+    root = Path(workspace_root)
+    path = analysts.add_analyst(root, name, password, role=role)
+    oc.log_action(url or oc.default_url(root), COMMAND_LINE, "analyst added",
+                  {"analyst": name, "role": role or "analyst"})  # fmt: skip
+    return path
+
+
+def change_role(
+    workspace_root: Path | str, name: str, role: str, *, url: str | None = None
+) -> Path:
+    """Make an analyst a lead (who allocates) or an analyst again, audited."""
+    root = Path(workspace_root)
+    path = analysts.set_role(root, name, role)
+    oc.log_action(url or oc.default_url(root), COMMAND_LINE, "role changed",
+                  {"analyst": name, "role": role})  # fmt: skip
+    return path
+
+
 def remove_analyst(workspace_root: Path | str, name: str, *, url: str | None = None) -> int:
     """Remove an analyst and end their sessions; returns how many ended."""
     root = Path(workspace_root)
@@ -151,7 +181,7 @@ def remove_analyst(workspace_root: Path | str, name: str, *, url: str | None = N
 def _ended(root: Path, url: str | None, name: str, because: str) -> int:
     url = url or oc.default_url(root)
     ended = SessionStore(url).revoke_analyst(name, because)
-    oc.log_action(url, "(command line)", because, {"analyst": name, "sessions_ended": ended})
+    oc.log_action(url, COMMAND_LINE, because, {"analyst": name, "sessions_ended": ended})
     return ended
 
 

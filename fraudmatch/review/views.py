@@ -63,6 +63,9 @@ class RunInfo:
     run_id: str
     cycle_date: str | None = None
     status: str | None = None
+    period: str | None = None
+    """The month(s) of the submissions the run matched (``2026-11``), as the catalogue
+    recorded them; None for a run the catalogue does not know."""
 
 
 @dataclass(frozen=True)
@@ -161,10 +164,12 @@ def rule_title(name: str | None) -> str:
 
 
 def run_label(run: Mapping[str, Any]) -> str:
-    """A run for a picker: id, cycle date, state and number of cases."""
+    """A run for a picker: id, cycle date, period, state and number of cases."""
     parts = [str(run["run_id"])]
     if run.get("date"):
         parts.append(f"cycle {run['date']:%d %b %Y}")
+    if run.get("period"):
+        parts.append(f"period {run['period']}")
     if run.get("status") and run["status"] not in ("finished", "succeeded", "completed"):
         parts.append(str(run["status"]))
     if run.get("cases") is not None:
@@ -213,6 +218,19 @@ def describe(action: str, detail: Mapping[str, Any]) -> str:
         reason = f": {d['reason']}" if "reason" in d else ""
         wait = f", wait {d['wait_seconds']} s" if "wait_seconds" in d else ""
         return f"from {d.get('address', 'an unknown address')}{reason}{wait}"
+    if action == "outcomes returned":
+        text = (f"merged {d.get('saved', 0)} outcome(s) from {d.get('file', 'a return')} "
+                f"({d.get('rows', '?')} row(s), {d.get('unchanged', 0)} unchanged)")  # fmt: skip
+        if d.get("conflicts"):
+            text += "; conflicts not written: " + "; ".join(map(str, d["conflicts"]))
+        if d.get("unknown"):
+            text += "; rows naming no match: " + "; ".join(map(str, d["unknown"]))
+        return text
+    if action == "outcomes return refused":
+        claimed = d.get("claimed_sender")
+        text = f"refused {d.get('file', 'a file')} in {d.get('inbox', '?')}'s inbox"
+        text += f" (claims to be from {claimed})" if claimed else " (no readable sender)"
+        return text + f": {d.get('reason', 'no reason given')}; nothing was merged"
     if action == "investigation started":
         return "started investigating the case"
     return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in d.items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -33,19 +34,41 @@ def address_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+WRONG = "Unknown analyst or wrong password."
+
+
+def refusal_text(failed: str, wait: str) -> str | None:
+    """The message of a refused sign-in, from the codes its redirect carried."""
+    if failed == "wait":
+        seconds = wait if wait.isdigit() else "a few"
+        return f"Too many failed sign-ins: try again in {seconds} seconds."
+    return WRONG if failed == "wrong" else None
+
+
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, next: str = "/cases") -> HTMLResponse:
-    return web(request).render("login.html", user=None, next=safe_next(next), error=None)
+async def login_form(
+    request: Request, next: str = "/cases", failed: str = "", wait: str = ""
+) -> HTMLResponse:
+    error = refusal_text(failed, wait)
+    return web(request).render("login.html", user=None, next=safe_next(next), error=error)
 
 
-def _refuse(ctx: WebContext, form: dict[str, str], status: int, error: str) -> HTMLResponse:
-    return ctx.render(
-        "login.html", status=status, user=None, next=safe_next(form.get("next")), error=error
-    )
+def _refuse(form: dict[str, str], wait: int | None) -> RedirectResponse:
+    """Back to the sign-in form (a GET: reloading it never posts the password again),
+    saying why by code; a throttled attempt (``wait`` seconds) also says so in
+    ``Retry-After``."""
+    params = {"next": safe_next(form.get("next")), "failed": "wrong" if wait is None else "wait"}
+    if wait is not None:
+        params["wait"] = str(wait)
+    response = RedirectResponse(f"/login?{urlencode(params)}", status_code=303)
+    if wait is not None:
+        response.headers["Retry-After"] = str(wait)
+    return response
 
 
-def _sign_in(ctx: WebContext, name: str, password: str, address: str) -> tuple[int, str]:
-    """Check one attempt: (0, "") when it may sign in, else (HTTP status, message)."""
+def _sign_in(ctx: WebContext, name: str, password: str, address: str) -> tuple[bool, int | None]:
+    """Check one attempt: (True, None) when it may sign in; (False, None) when refused;
+    (False, seconds) when throttled."""
     known = users_from(ctx.users, ctx.root)
     stored = known.get(name)
     who = name if stored is not None else UNKNOWN
@@ -53,7 +76,7 @@ def _sign_in(ctx: WebContext, name: str, password: str, address: str) -> tuple[i
     if wait:
         detail = {"reason": "too many failed sign-ins", "wait_seconds": wait, "address": address}
         ctx.review.log(who, "sign-in refused", detail)
-        return 429, f"Too many failed sign-ins: try again in {wait} seconds."
+        return False, wait
     ok = verify_password(password, stored or _DUMMY_HASH) and stored is not None
     ctx.throttle.record(name, address, ok)
     if not ok:
@@ -62,10 +85,10 @@ def _sign_in(ctx: WebContext, name: str, password: str, address: str) -> tuple[i
         # never the typed name: people sometimes type their password into it
         log.warning("failed sign-in to the review app (%s; the name typed was %d characters)",
                     reason, len(name))  # fmt: skip
-        return 401, "Unknown analyst or wrong password."
+        return False, None
     ctx.review.log(name, "sign-in", {"address": address})
     log.info("analyst %s signed in to the review app", name)
-    return 0, ""
+    return True, None
 
 
 @router.post("/login")
@@ -74,12 +97,9 @@ async def login(request: Request) -> Response:
     form = await form_of(request)
     name, password = form.get("name", "").strip(), form.get("password", "")
     address = address_of(request)
-    status, error = await run_in_threadpool(_sign_in, ctx, name, password, address)
-    if status:
-        response = _refuse(ctx, form, status, error)
-        if status == 429:
-            response.headers["Retry-After"] = error.split(" in ")[-1].split()[0]
-        return response
+    ok, wait = await run_in_threadpool(_sign_in, ctx, name, password, address)
+    if not ok:
+        return _refuse(form, wait)
     token = await run_in_threadpool(ctx.sessions.issue, name, address)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
     response.set_cookie(

@@ -14,7 +14,7 @@ from fraudmatch.review.caselist import PER_PAGE_CHOICES, SORT_LABELS, ListView
 from fraudmatch.review.casework import LABELS, ReviewError
 from fraudmatch.review.views import FILTER_NAMES
 from fraudmatch.review.web.context import query_of, web
-from fraudmatch.review.web.workflow import done_message
+from fraudmatch.review.web.workflow import done_message, problem_message
 
 DONE = {"allocation": "allocation changed", "started": "investigation started"}
 
@@ -46,6 +46,7 @@ def case_list(request: Request) -> HTMLResponse:
         analysts=ctx.analysts(),
         filter_names=FILTER_NAMES,
         notice=done_message(dict(request.query_params)),
+        problem=problem_message(dict(request.query_params)),
         sort_labels=SORT_LABELS,
         per_choices=PER_PAGE_CHOICES,
         query=lambda **kw: query_of(filters, shown, **kw),

@@ -1,7 +1,10 @@
 """Team work: the front page's progress, allocation by a lead, bulk outcomes, starting work.
 
 Every POST answers with a redirect (303) to a page that says what was done, so a reload
-never sends the form again; what was done travels as codes and numbers, never as text.
+never sends the form again; what was done travels as codes and numbers, never as text. So
+does what an analyst got wrong (nothing selected, too many at once): the list comes back
+saying so. Only a form no page of the app makes (an unknown analyst, a stale token) gets an
+error page.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ async def allocate(request: Request) -> Response:
                 wf.selected, ctx.review, filters.run, form.get("case", [])
             )
         if not cases:
-            raise al.AllocationError("select at least one case, or allocate by filter")
+            return _back(filters, problem="none-selected")
         moved = await run_in_threadpool(
             wf.allocate, ctx.review, filters.run, cases, None if to == "-" else to,
             by=session["u"], analysts=ctx.analysts(), due=due,
@@ -98,6 +101,10 @@ async def bulk_outcome(request: Request) -> Response:
     filters = _filters(form)
     outcome = (form.get("outcome") or [""])[0]
     comment = (form.get("comment") or [""])[0].strip()
+    picked = form.get("case", [])
+    if not picked or len(picked) > wf.MAX_BULK:
+        return _back(filters, problem="none-selected" if not picked else "too-many",
+                     n=len(picked))  # fmt: skip
     try:
         if not filters.run:
             raise ReviewError("no run")
@@ -149,4 +156,16 @@ def done_message(params: dict[str, str]) -> str | None:
                 + " meanwhile: those were left as they saved them."
             )
         return text
+    return None
+
+
+def problem_message(params: dict[str, str]) -> str | None:
+    """What an analyst got wrong in the last POST, from the code its redirect carried."""
+    problem, n = params.get("problem"), params.get("n", "0")
+    if problem == "none-selected":
+        return "Nothing was changed: tick at least one case first."
+    if problem == "too-many":
+        count = int(n) if n.isdigit() else 0
+        return (f"Nothing was changed: at most {wf.MAX_BULK} cases at once ({count} selected); "
+                "narrow the filter.")  # fmt: skip
     return None
