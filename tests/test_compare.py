@@ -237,8 +237,32 @@ def test_bloom_without_exact_level() -> None:
             ["ACME SUPPLIES LTD.", "ACME SUPPLY LIMITED", "ZENITH", "X"],
             [(2, "high"), (1, "mid"), (0, "else"), (-1, "null")],
         ),
+        (  # two neighbouring characters swapped is one slip to Damerau, two to Levenshtein
+            {
+                "type": "string",
+                "column": "d",
+                "metric": "damerau",
+                "levels": {"exact": 0, "one": 1},
+            },
+            ["INV1023", "INV1023", "INV1023", "INV1023"],
+            ["INV1023", "INV1032", "INV1024", "INV3021"],
+            [(2, "exact"), (1, "one"), (1, "one"), (0, "else")],
+        ),
+        (
+            {"type": "string", "column": "d", "levels": {"exact": 0, "one": 1}},
+            ["INV1023"],
+            ["INV1032"],
+            [(0, "else")],
+        ),
     ],
-    ids=["date_diff", "numeric", "string_levenshtein", "string_ratio"],
+    ids=[
+        "date_diff",
+        "numeric",
+        "string_levenshtein",
+        "string_ratio",
+        "string_damerau",
+        "string_levenshtein_transposition",
+    ],
 )
 def test_clear_value_levels(spec, lvals, rvals, expected) -> None:
     left = pl.DataFrame({"d": lvals})

@@ -15,7 +15,7 @@ RISKS = ("high", "medium", "low")
 SCOPES = ("across_partners", "within_partner", "any")
 MODELS = ("deterministic", "fellegi_sunter")
 COMPARISON_TYPES = ("exact", "hierarchy", "bloom", "date_parts", "date_diff", "numeric", "string")
-STRING_METRICS = ("levenshtein", "ratio")
+STRING_METRICS = ("levenshtein", "damerau", "ratio")
 DATE_PART_LEVELS = ("exact", "day_month_swapped", "one_part_differs", "year_only")
 RESERVED_LABELS = ("else", "null")
 ALWAYS_PRESENT = ("partner", "record_id")
@@ -74,7 +74,8 @@ class Comparison:
       ``thresholds`` (minimum Dice per level).
     - ``date_parts``: ``column`` (date base name), ``levels`` a subset of DATE_PART_LEVELS.
     - ``date_diff`` / ``numeric``: ``column``, ``thresholds`` (max absolute difference).
-    - ``string``: ``column``, ``metric``, ``thresholds`` (max distance or min ratio).
+    - ``string``: ``column``, ``metric``, ``thresholds`` (max distance or min ratio;
+      ``damerau`` counts two neighbouring characters swapped as one edit).
     """
 
     name: str

@@ -20,19 +20,6 @@ KNOWN_SHORT: dict[str, str] = {
 
 #: Cells of the other rules that the rule does not keep yet: (rule, field, variant) -> why.
 KNOWN_CELLS: dict[tuple[str, str, str], str] = {
-    ("creditor_duplicate_payments", "invoice_number", "two digits transposed, 3 days apart"): (
-        "invoice numbers are compared by Levenshtein distance: a transposition is two edits, "
-        "past the one_char level (a Damerau distance, or a transposition level, would count it "
-        "as one slip)"
-    ),
-    (
-        "creditor_duplicate_payments",
-        "repeated payment",
-        "weekly invoice, next number, same amount, 7 days apart",
-    ): (
-        "within_week is at most 7 days, so a weekly invoice with the next number and the same "
-        "amount is a re-keyed duplicate to the rule (at most 6 days would leave weekly repeats)"
-    ),
     (
         "council_tax_spd_to_electoral_register",
         "partner",
