@@ -19,15 +19,4 @@ KNOWN_SHORT: dict[str, str] = {
 
 
 #: Cells of the other rules that the rule does not keep yet: (rule, field, variant) -> why.
-KNOWN_CELLS: dict[tuple[str, str, str], str] = {
-    (
-        "council_tax_spd_to_electoral_register",
-        "partner",
-        "the holder's surname, another forename, holder not registered",
-    ): (
-        "where the holder's own entry is not found, council_tax_spd_holder_unclear removes every "
-        "entry with the holder's surname, also one whose forename is plainly another name "
-        "(MARGARET for JAMES ROBERT): it should need the forenames to be a short form, an "
-        "initial or a typo of the holder's"
-    ),
-}
+KNOWN_CELLS: dict[tuple[str, str, str], str] = {}
