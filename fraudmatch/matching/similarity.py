@@ -172,6 +172,7 @@ def unique_pair_gamma(comp: Comparison, lt: Words, rt: Words, li: np.ndarray, ri
         count = np.zeros(len(uniq), dtype=np.int8)
         for t in comp.thresholds:
             count += dice >= t - EPS
+        count = np.where(count > 0, count + len(comp.forms), 0).astype(np.int8)  # above forms
         gamma[hj] = np.where(np.isnan(dice), -1, count)[inverse]
     return gamma, has
 
