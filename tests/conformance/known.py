@@ -4,18 +4,7 @@ and listed under each rule's tables in ``docs/rules.md``."""
 from __future__ import annotations
 
 #: Rules whose grid still has failing cells, with the reason; strict, so a fix fails loudly.
-_TWO_HOMES = (
-    "with no NI number on one side and two homes, a forename written as an initial or a "
-    "short form, or a day or year slip in the birth date, falls below the threshold (the "
-    "forenames comparison counts a short form as disagreement), and a common name with the "
-    "same birth date (JOHN SMITH) passes it; payroll_to_payroll also flags a job that ended "
-    "before the other began (its rule has no period condition)"
-)
-KNOWN_SHORT: dict[str, str] = {
-    "housing_benefit_to_housing_benefit": _TWO_HOMES,
-    "housing_tenants_to_housing_tenants": _TWO_HOMES,
-    "payroll_to_payroll": _TWO_HOMES,
-}
+KNOWN_SHORT: dict[str, str] = {}
 
 
 #: Cells of the other rules that the rule does not keep yet: (rule, field, variant) -> why.
