@@ -237,8 +237,32 @@ def test_bloom_without_exact_level() -> None:
             ["ACME SUPPLIES LTD.", "ACME SUPPLY LIMITED", "ZENITH", "X"],
             [(2, "high"), (1, "mid"), (0, "else"), (-1, "null")],
         ),
+        (  # two neighbouring characters swapped is one slip to Damerau, two to Levenshtein
+            {
+                "type": "string",
+                "column": "d",
+                "metric": "damerau",
+                "levels": {"exact": 0, "one": 1},
+            },
+            ["INV1023", "INV1023", "INV1023", "INV1023"],
+            ["INV1023", "INV1032", "INV1024", "INV3021"],
+            [(2, "exact"), (1, "one"), (1, "one"), (0, "else")],
+        ),
+        (
+            {"type": "string", "column": "d", "levels": {"exact": 0, "one": 1}},
+            ["INV1023"],
+            ["INV1032"],
+            [(0, "else")],
+        ),
     ],
-    ids=["date_diff", "numeric", "string_levenshtein", "string_ratio"],
+    ids=[
+        "date_diff",
+        "numeric",
+        "string_levenshtein",
+        "string_ratio",
+        "string_damerau",
+        "string_levenshtein_transposition",
+    ],
 )
 def test_clear_value_levels(spec, lvals, rvals, expected) -> None:
     left = pl.DataFrame({"d": lvals})
@@ -266,3 +290,69 @@ def test_term_frequency_of_right_token() -> None:
     )
     out = Comparer([comp], left, right).gammas(pairs)
     assert out["tf_c"].to_list() == [0.75, 0.25, 0.75, 0.75]
+
+
+def _forenames_frame(names: list[str | None]) -> pl.DataFrame:
+    frame = _bloom_frame(names)
+    first = [None if n is None else n.split()[0] for n in names]
+    nick = {"JIMMY": "JAMES"}
+    return frame.with_columns(
+        pl.Series("first__tok", [tok(f) for f in first], dtype=pl.UInt64),
+        pl.Series("initial__tok", [tok(f and f[0]) for f in first], dtype=pl.UInt64),
+        pl.Series("formal__tok", [tok(f and nick.get(f, f)) for f in first], dtype=pl.UInt64),
+    )
+
+
+FORMS_SPEC = {
+    **BLOOM_SPEC,
+    "forms": {
+        "short_form": ["formal__tok"],
+        "initial": [
+            {"left": "first__tok", "right": "initial__tok"},
+            {"left": "initial__tok", "right": "first__tok"},
+        ],
+    },
+}
+
+
+def test_bloom_forms_sit_between_dice_and_else() -> None:
+    """A short form or an initial is weak agreement (below every Dice level), not else."""
+    cases = [
+        ("SMITH", "SMITH", 6, "exact"),
+        ("SMITH", "SMYTH", 4, "mid"),  # Dice levels shift above the two form levels
+        ("SMITH", "SMIHT", 3, "low"),
+        ("JAMES", "JIMMY", 2, "short_form"),
+        ("J", "JAMES", 1, "initial"),
+        ("JAMES", "J", 1, "initial"),
+        ("JAMES", "PETER", 0, "else"),
+        ("JAMES", None, -1, "null"),
+    ]
+    left = _forenames_frame([c[0] for c in cases])
+    right = _forenames_frame([c[1] for c in cases])
+    assert run(comparison(FORMS_SPEC), left, right) == [(c[2], c[3]) for c in cases]
+
+
+def test_frequency_levels_say_how_common_the_shared_value_is() -> None:
+    """Common: the value both hold is at least the share of the right side's records, and
+    held by at least five other records; a rare value, two values or a missing one is not."""
+    left_vals = ["SMITH", "RARE", "SMITH", None] + ["X"] * 16
+    right_vals = ["SMITH", "RARE", "JONES", "SMITH"] + ["SMITH"] * 6 + ["Y"] * 10
+    left = pl.DataFrame({"s__tok": [tok(v) for v in left_vals]}, schema={"s__tok": pl.UInt64})
+    right = pl.DataFrame({"s__tok": [tok(v) for v in right_vals]}, schema={"s__tok": pl.UInt64})
+    comp = comparison(
+        {"type": "frequency", "column": "s__tok", "levels": {"very": 0.3, "common": 0.1}}
+    )
+    got = run(comp, left, right)[:4]
+    # SMITH: 8 of 20 right records (0.4); RARE: 1 of 20
+    assert got == [(2, "very"), (0, "else"), (0, "else"), (-1, "null")]
+
+
+def test_term_frequency_leaves_out_the_record_itself_within_one_dataset() -> None:
+    """Matched with itself, a value's frequency counts the other records only: A held by two
+    records of four is 1 in the 3 others for either of them."""
+    frame = pl.DataFrame({"s__tok": [tok(v) for v in "AABC"]}, schema={"s__tok": pl.UInt64})
+    frame.insert_column(0, pl.Series("__row", range(4), dtype=pl.UInt32))
+    comp = comparison({"type": "exact", "column": "s__tok", "tf_adjust": True})
+    pairs = pl.DataFrame({"li": [0], "ri": [1]}, schema={"li": pl.UInt32, "ri": pl.UInt32})
+    out = Comparer([comp], frame, frame).gammas(pairs)
+    assert out["tf_c"].to_list() == pytest.approx([1 / 3])

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from fraudmatch.matching.rule_model import ColumnRef, Comparison
+from fraudmatch.matching.rule_model import MIN_COMMON_RECORDS, ColumnRef, Comparison
 from fraudmatch.matching.similarity import (
     EPS,
     Words,
@@ -60,6 +60,7 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
         refs = [bloom_key(comp)]
         assert comp.column is not None
         refs.append(_sfx(comp.column, "__bfn"))
+        refs += [ref for alternatives in comp.forms for ref in alternatives]
     elif comp.type == "date_parts":
         assert comp.column is not None
         refs = [_sfx(comp.column, s) for s in DATE_PART_SUFFIXES]
@@ -145,6 +146,22 @@ def _diff_expr(comp: Comparison) -> pl.Expr:
     return levels_expr(conds, ~_both(comp.column), comp.n_levels)
 
 
+def _with_forms(comp: Comparison, wide: pl.DataFrame, gamma: pl.Series) -> pl.Series:
+    """Bloom levels with the form levels: a pair below every Dice threshold (``else``) whose
+    form tokens agree (one record shows the other's initial, short form or middle name)
+    reaches the form level, best first; the null level stays null."""
+    n_forms = len(comp.forms)
+    chain = pl.when(pl.col("__g") != 0).then(pl.col("__g"))
+    for i, alternatives in enumerate(comp.forms):
+        agree = pl.any_horizontal([_eq(r).fill_null(False) for r in alternatives])
+        chain = chain.when(agree).then(pl.lit(n_forms - i, pl.Int8))
+    expr = chain.otherwise(pl.lit(0, pl.Int8)).cast(pl.Int8)
+    frame = wide.select(
+        *{L(r.left) for a in comp.forms for r in a}, *{R(r.right) for a in comp.forms for r in a}
+    )
+    return frame.with_columns(gamma.alias("__g")).select(expr.alias(gamma.name)).to_series()
+
+
 def label_expr(comp: Comparison) -> pl.Expr:
     """``level_<name>``: the label an analyst reads, from the gamma."""
     g = pl.col(gamma_name(comp))
@@ -191,17 +208,31 @@ class Comparer:
         self._gr = self._gl if right is left else right.select(self.gather_right).rechunk()
         self._words: dict[str, tuple[Words, Words]] = {}
         self._tf: dict[str, pl.DataFrame] = {}
+        self._freq: dict[str, pl.DataFrame] = {}
         for comp in self.comparisons:
             if comp.tf_column is not None:
                 self._tf[comp.name] = self._tf_table(comp.tf_column.right)
+            if comp.type == "frequency":
+                assert comp.column is not None
+                self._freq[comp.name] = self._tf_table(comp.column.right, counts=True)
 
     # ---------------------------------------------------------------- tables
 
-    def _tf_table(self, col: str) -> pl.DataFrame:
-        """Relative frequency of each token on the right side (the population searched)."""
+    def _tf_table(self, col: str, *, counts: bool = False) -> pl.DataFrame:
+        """Relative frequency of each token on the right side (the population searched).
+
+        The frequency stands for the chance that another record holds the value by chance.
+        Where a dataset is matched with itself, the left record is one of the right side's
+        records but never its own candidate: it is left out of the count (a surname held by
+        one person on two records is 1 in n-1 others, not 2 in n), so a value the left
+        record alone brought is not counted as common.
+        """
         vals = self.right.select(pl.col(col).alias(R(col))).drop_nulls()
-        n = max(vals.height, 1)
-        return vals.group_by(R(col)).agg((pl.len() / n).alias("__tf"))
+        own = 1 if self.right is self.left else 0
+        n = max(vals.height - own, 1)
+        count = (pl.len() - own).clip(lower_bound=1)
+        aggs = [(count / n).alias("__tf")] + ([count.alias("__n")] if counts else [])
+        return vals.group_by(R(col)).agg(aggs)
 
     def _word_tables(self, comp: Comparison) -> tuple[Words, Words]:
         """Per side, the distinct Bloom values of a comparison (built once per rule)."""
@@ -242,7 +273,7 @@ class Comparer:
             else self._row_columns(1, list(dict.fromkeys(right_keep)))
         )
         out._word_src, out._rows_cache = (out.left, out.right), {}
-        out._words, out._tf = dict(self._words), dict(self._tf)
+        out._words, out._tf, out._freq = dict(self._words), dict(self._tf), dict(self._freq)
         return out
 
     def _row_columns(self, side: int, cols: list[str]) -> pl.DataFrame:
@@ -305,7 +336,23 @@ class Comparer:
                 wide = wide.with_columns(self._bloom_gamma(comp, wide).alias(gamma_name(comp)))
             elif comp.type == "string":
                 wide = wide.with_columns(self._string_gamma(comp, wide).alias(gamma_name(comp)))
+            elif comp.type == "frequency":
+                wide = wide.with_columns(self._frequency_gamma(comp, wide).alias(gamma_name(comp)))
         return wide
+
+    def _frequency_gamma(self, comp: Comparison, wide: pl.DataFrame) -> pl.Series:
+        """How common the value both records share is: the first level whose minimum share
+        of the right side's records it reaches (held by at least ``MIN_COMMON_RECORDS`` other
+        records); ``else`` where it is rarer or the values differ, null where one is missing.
+        """
+        assert comp.column is not None
+        lc, rc = L(comp.column.left), R(comp.column.right)
+        table = self._freq[comp.name]
+        freq = wide.select(lc, rc).join(table, on=rc, how="left", maintain_order="left")
+        same = (pl.col(lc) == pl.col(rc)) & (pl.col("__n") >= MIN_COMMON_RECORDS)
+        conds = [same & (pl.col("__tf") >= t - EPS) for t in comp.thresholds]
+        null = pl.col(lc).is_null() | pl.col(rc).is_null()
+        return freq.select(levels_expr(conds, null, comp.n_levels)).to_series()
 
     def _with_term_frequencies(self, wide: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         """``tf_<name>``: the right-side frequency of the top-level token, where TF is on."""
@@ -338,6 +385,8 @@ class Comparer:
         )
         if len(rowwise):
             out = out.scatter(rowwise, self._rowwise_gamma(comp, li[rowwise], ri[rowwise]))
+        if comp.forms:
+            out = _with_forms(comp, wide, out)
         return out
 
     def _rowwise_gamma(self, comp: Comparison, li: np.ndarray, ri: np.ndarray) -> pl.Series:

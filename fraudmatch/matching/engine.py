@@ -214,7 +214,11 @@ def _fit(rule: Rule, compared: _Compared, seed: int, lap: _Laps) -> Training:
 
 
 def _tier(rule: Rule, model_match: pl.Expr) -> pl.Expr:
-    """hard_match, else vetoed, else the model's (or deterministic) match, else null."""
+    """hard_match, else vetoed, else the model's (or deterministic) match, else null.
+
+    A pair the evidence cannot decide (``undecided``: a common name and nothing else) is
+    null whatever the model says: not a match, and not a veto either.
+    """
     model_tier = "model" if rule.scoring.model == "fellegi_sunter" else "deterministic"
     tiers = pl.Enum(["hard_match", "vetoed", model_tier])  # a byte a pair, not a string
     return (
@@ -222,6 +226,8 @@ def _tier(rule: Rule, model_match: pl.Expr) -> pl.Expr:
         .then(pl.lit("hard_match", tiers))
         .when(_selector_mask(rule.scoring.veto))
         .then(pl.lit("vetoed", tiers))
+        .when(_selector_mask(rule.scoring.undecided))
+        .then(pl.lit(None, tiers))
         .when(model_match)
         .then(pl.lit(model_tier, tiers))
         .otherwise(pl.lit(None, tiers))

@@ -59,11 +59,14 @@ def _comparison_columns(rule: Rule, add: Callable[..., None]) -> None:
             add(f"{path}.column", suffixed(c.column, "__bfn"), "bloom")
             if c.exact:
                 add(f"{path}.exact", c.exact)
+            for alternatives in c.forms:
+                for ref in alternatives:
+                    add(f"{path}.forms", ref)
         elif c.type == "date_parts":
             assert c.column is not None
             for suf in ("__tok", "__dm", "__my", "__dy", "__dmswap", "__year"):
                 add(f"{path}.column", suffixed(c.column, suf), "date_parts")
-        elif c.type in ("date_diff", "numeric", "string"):
+        elif c.type in ("date_diff", "numeric", "string", "frequency"):
             assert c.column is not None
             add(f"{path}.column", c.column, c.type)
 

@@ -26,6 +26,7 @@ from fraudmatch.matching.rule_model import (
     STRING_METRICS,
     Blocking,
     BlockingRule,
+    ColumnRef,
     Comparison,
     Exclusion,
     LevelSelector,
@@ -89,11 +90,12 @@ def _thresholds(node: Node, *, increasing: bool, minimum: float, maximum: float 
 _COMPARISON_KEYS: dict[str, tuple[list[str], list[str]]] = {
     "exact": (["column"], []),
     "hierarchy": (["levels"], []),
-    "bloom": (["column", "thresholds"], ["exact"]),
+    "bloom": (["column", "thresholds"], ["exact", "forms"]),
     "date_parts": (["column"], ["levels"]),
     "date_diff": (["column", "levels"], []),
     "numeric": (["column", "levels"], []),
     "string": (["column", "levels"], ["metric"]),
+    "frequency": (["column", "levels"], []),
 }
 _COMMON_COMPARISON_KEYS = ["name", "type", "tf_adjust", "m", "u", "description"]
 
@@ -118,11 +120,22 @@ def _bloom_fields(node: Node) -> dict[str, Any]:
     exact = node.opt("exact")
     if exact and "exact" in labels:
         raise node.child("thresholds").fail("'exact' is the token level; name this one else")
+    form_labels: list[str] = []
+    forms: list[tuple[ColumnRef, ...]] = []
+    fnode = node.opt("forms")
+    if fnode is not None:
+        pairs = fnode.pairs()
+        form_labels = list(_labels(fnode, [k for k, _ in pairs]))
+        clash = sorted(set(form_labels) & {*labels, "exact"})
+        if clash:
+            raise fnode.fail(f"form levels must be named apart from the Dice levels: {clash}")
+        forms = [column_refs(v) for _, v in pairs]
     return {
         "column": column_ref(node.child("column")),
         "exact": column_ref(exact) if exact else None,
-        "levels": (("exact",) if exact else ()) + labels,
+        "levels": (("exact",) if exact else ()) + labels + tuple(form_labels),
         "thresholds": values,
+        "forms": tuple(forms),
     }
 
 
@@ -156,6 +169,11 @@ def _string_fields(node: Node) -> dict[str, Any]:
     }
 
 
+def _frequency_fields(node: Node) -> dict[str, Any]:
+    labels, values = _thresholds(node.child("levels"), increasing=False, minimum=0.0, maximum=1.0)
+    return {"column": column_ref(node.child("column")), "levels": labels, "thresholds": values}
+
+
 _TYPE_FIELDS: dict[str, Callable[[Node], dict[str, Any]]] = {
     "exact": _exact_fields,
     "hierarchy": _hierarchy_fields,
@@ -164,6 +182,7 @@ _TYPE_FIELDS: dict[str, Callable[[Node], dict[str, Any]]] = {
     "date_diff": _difference_fields,
     "numeric": _difference_fields,
     "string": _string_fields,
+    "frequency": _frequency_fields,
 }
 
 
@@ -273,14 +292,22 @@ def _combinations(node: Node, comps: Mapping[str, Comparison]):
 def _parse_scoring(node: Node, comps: Mapping[str, Comparison]) -> Scoring:
     model = node.choice("model", MODELS, "model")
     if model == "deterministic":
-        node.mapping(["model", "match_when"], ["hard_match", "veto"])
+        node.mapping(["model", "match_when"], ["hard_match", "veto", "undecided"])
     else:
         node.mapping(
             ["model", "threshold"],
-            ["hard_match", "veto", "u_sample_pairs", "em_max_iterations", "em_tolerance", "prior"],
+            [
+                "hard_match",
+                "veto",
+                "undecided",
+                "u_sample_pairs",
+                "em_max_iterations",
+                "em_tolerance",
+                "prior",
+            ],
         )
     kw: dict[str, Any] = {"model": model}
-    for key in ("match_when", "hard_match", "veto"):
+    for key in ("match_when", "hard_match", "veto", "undecided"):
         sub = node.opt(key)
         if sub is not None:
             kw[key] = _combinations(sub, comps)

@@ -14,8 +14,20 @@ from fraudmatch.matching.conditions import Condition
 RISKS = ("high", "medium", "low")
 SCOPES = ("across_partners", "within_partner", "any")
 MODELS = ("deterministic", "fellegi_sunter")
-COMPARISON_TYPES = ("exact", "hierarchy", "bloom", "date_parts", "date_diff", "numeric", "string")
-STRING_METRICS = ("levenshtein", "ratio")
+COMPARISON_TYPES = (
+    "exact",
+    "hierarchy",
+    "bloom",
+    "date_parts",
+    "date_diff",
+    "numeric",
+    "string",
+    "frequency",
+)
+#: a value held by fewer other records than this is never "common" (``frequency``): in a
+#: small extract one other holder is already a large share, and says nothing of a population
+MIN_COMMON_RECORDS = 5
+STRING_METRICS = ("levenshtein", "damerau", "ratio")
 DATE_PART_LEVELS = ("exact", "day_month_swapped", "one_part_differs", "year_only")
 RESERVED_LABELS = ("else", "null")
 ALWAYS_PRESENT = ("partner", "record_id")
@@ -71,10 +83,14 @@ class Comparison:
 
     - ``exact`` / ``hierarchy``: ``keys`` — per level, the columns that must all be equal.
     - ``bloom``: ``column`` (Bloom base name), ``exact`` (token for an exact top level),
-      ``thresholds`` (minimum Dice per level).
+      ``thresholds`` (minimum Dice per level), ``forms`` (levels below the Dice levels: per
+      level, token columns of which any agreeing reaches it, e.g. a forename's initial).
     - ``date_parts``: ``column`` (date base name), ``levels`` a subset of DATE_PART_LEVELS.
     - ``date_diff`` / ``numeric``: ``column``, ``thresholds`` (max absolute difference).
-    - ``string``: ``column``, ``metric``, ``thresholds`` (max distance or min ratio).
+    - ``frequency``: ``column`` (a token), ``thresholds`` (min relative frequency on the
+      right side of the value both records share: how common the agreeing value is).
+    - ``string``: ``column``, ``metric``, ``thresholds`` (max distance or min ratio;
+      ``damerau`` counts two neighbouring characters swapped as one edit).
     """
 
     name: str
@@ -86,6 +102,9 @@ class Comparison:
     thresholds: tuple[float, ...] = ()
     metric: str = "levenshtein"
     tf_adjust: bool = False
+    #: bloom only: per form level (after the Dice levels, best first), the alternatives
+    #: (any one agreeing) that make a pair below every Dice threshold reach it
+    forms: tuple[tuple[ColumnRef, ...], ...] = ()
     fixed_m: Mapping[str, float] | None = None
     fixed_u: Mapping[str, float] | None = None
 
@@ -139,6 +158,9 @@ class Scoring:
     match_when: tuple[tuple[LevelSelector, ...], ...] = ()
     hard_match: tuple[tuple[LevelSelector, ...], ...] = ()
     veto: tuple[tuple[LevelSelector, ...], ...] = ()
+    #: combinations the evidence cannot decide (namesakes): never a match unless a hard
+    #: match, but no veto either (nothing in them says two people)
+    undecided: tuple[tuple[LevelSelector, ...], ...] = ()
     threshold_kind: str | None = None  # match_probability | match_weight
     threshold: float | None = None
     u_sample_pairs: int = DEFAULT_U_SAMPLE_PAIRS

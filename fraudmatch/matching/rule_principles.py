@@ -70,16 +70,18 @@ def _veto_problems(
 ) -> list[Problem]:
     out: list[Problem] = []
     signature = set(signature_fields(rule))
-    for i, combo in enumerate(rule.scoring.veto):
+    combos = [("veto", i, c) for i, c in enumerate(rule.scoring.veto)]
+    combos += [("undecided", i, c) for i, c in enumerate(rule.scoring.undecided)]
+    for key, i, combo in combos:
         for sel in combo:
             comp = rule.comparison(sel.comparison)
-            path = f"scoring.veto[{i}].{sel.comparison}"
+            path = f"scoring.{key}[{i}].{sel.comparison}"
             if _accepts_null(sel) and missing[comp.name]:
                 out.append(
                     Problem(
                         rule.source,
                         path,
-                        f"the veto fires when {comp.name} is missing ({sel.text!r}): a missing "
+                        f"the {key} fires when {comp.name} is missing ({sel.text!r}): a missing "
                         "value is no evidence; veto only on two values that disagree",
                         "warning",
                     )
@@ -89,7 +91,7 @@ def _veto_problems(
                     Problem(
                         rule.source,
                         path,
-                        f"the veto fires when {comp.name} differs ({sel.text!r}), but this "
+                        f"the {key} fires when {comp.name} differs ({sel.text!r}), but this "
                         f"fraud makes {', '.join(sorted(fields[comp.name] & signature))} "
                         "differ (two homes): its own signature is never evidence against",
                         "warning",

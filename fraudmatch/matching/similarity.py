@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from fraudmatch.matching.rule_model import ColumnRef, Comparison
 from fraudmatch.spec.bloom import dice_expr
@@ -172,6 +172,7 @@ def unique_pair_gamma(comp: Comparison, lt: Words, rt: Words, li: np.ndarray, ri
         count = np.zeros(len(uniq), dtype=np.int8)
         for t in comp.thresholds:
             count += dice >= t - EPS
+        count = np.where(count > 0, count + len(comp.forms), 0).astype(np.int8)  # above forms
         gamma[hj] = np.where(np.isnan(dice), -1, count)[inverse]
     return gamma, has
 
@@ -195,11 +196,15 @@ def dice_levels(comp: Comparison, frame: pl.DataFrame, lw, rw, ln, rn) -> pl.Dat
 
 
 def string_gamma(comp: Comparison, left: pl.Expr, right: pl.Expr, wide: pl.DataFrame, workers: int):
-    """Levenshtein distance or ratio over unique (left, right) strings, via ``cpdist``."""
+    """Levenshtein (or Damerau) distance or ratio over unique (left, right) strings, via
+    ``cpdist``. Damerau–Levenshtein counts two neighbouring characters swapped (a keying
+    slip: 1032 for 1023) as one edit, where Levenshtein counts two."""
     pairs = wide.select(left.cast(pl.String).alias("__a"), right.cast(pl.String).alias("__b"))
     uniq = pairs.drop_nulls().unique()
     if comp.metric == "ratio":
         scorer, better = fuzz.ratio, "high"
+    elif comp.metric == "damerau":
+        scorer, better = DamerauLevenshtein.distance, "low"
     else:
         scorer, better = Levenshtein.distance, "low"
     if uniq.height:

@@ -32,6 +32,9 @@ THINGS = {
     "supplier_amount": "supplier and amount",
     "left_initial": "initial",
     "right_initial": "initial",
+    "surname_frequency": "surname, how common",
+    "forenames_frequency": "forenames, how common",
+    "first_forename_frequency": "first forename, how common",
 }
 LEVELS = {
     "else": "different",
@@ -52,6 +55,9 @@ LEVELS = {
     "left_middle": "middle name used as the first on the first record",
     "right_middle": "middle name used as the first on the second record",
     "first": "same first forename",
+    "short_form": "one is a short form of the other (or the middle name used as the first)",
+    "initial": "only an initial on one record",
+    "common": "a common value (held by many other records)",
 }
 WEIGHTS_EXPLAINED = (
     "Each comparison adds its weight: how many times likelier its result is for two "
