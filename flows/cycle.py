@@ -38,7 +38,7 @@ from fraudmatch.hub.workspace import Workspace, exclusive, open_workspace
 from fraudmatch.matching.distributed import executor_from_config
 from fraudmatch.matching.rules import load_rules
 from fraudmatch.review.outcomes import default_url
-from fraudmatch.sealing.keys import load_private
+from fraudmatch.sealing.keyring import load_keyring
 from fraudmatch.spec.partnership import load_partnership
 from fraudmatch.spec.specs import resolve_spec
 
@@ -120,7 +120,7 @@ def collect_task(
     result = collect(
         workspace,
         partnership,
-        load_private(hub_key),
+        load_keyring(hub_key),
         spec=resolve_spec(partnership, spec),
         period=period,
         operator=load_operator(operator, partnership_path),
@@ -189,7 +189,7 @@ def distribute_task(
     bundles = distribute(
         workspace,
         partnership,
-        load_private(hub_key),
+        load_keyring(hub_key),
         run_id,
         load_rules(rules_dir),
         period=period,

@@ -11,7 +11,6 @@ overwritten), and the file moves to ``returns/<partner>/``. A refusal raises
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +18,7 @@ from fraudmatch.hub.workspace import ensure_private_dir, free_name, take_file
 from fraudmatch.review import outcomes as oc
 from fraudmatch.review import returns as rt
 from fraudmatch.review.runmatches import RunMatches
-from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
-from fraudmatch.sealing.seal import Header, SealError
+from fraudmatch.sealing.seal import Header, Recipient, SealError, Senders
 
 log = logging.getLogger(__name__)
 RETURNED = "outcomes returned"
@@ -43,8 +41,8 @@ def collect_return(
     path: Path,
     header: Header,
     *,
-    hub: PartyKeys,
-    senders: Mapping[str, PublicIdentity],
+    hub: Recipient,
+    senders: Senders,
 ) -> Returned:
     """Verify, merge and archive one partner's returned outcomes."""
     if header.sender != partner:

@@ -47,6 +47,7 @@ from fraudmatch.sealing.bundles import (
     partner_cases,
     write_bundle,
 )
+from fraudmatch.sealing.keyring import Keyring, as_keyring
 from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
 from fraudmatch.spec.partnership import Partnership
 
@@ -295,7 +296,7 @@ def build_case_rows(workspace: Workspace, run_id: str, rules: Sequence[Rule]) ->
 def distribute(
     workspace: Workspace,
     partnership: Partnership,
-    hub: PartyKeys,
+    hub: PartyKeys | Keyring,
     run_id: str,
     rules: Sequence[Rule],
     *,
@@ -312,9 +313,12 @@ def distribute(
     the drop options of ``operator``; a failed delivery is that partner's ``delivery``,
     and the others still get theirs.
     """
+    signer = as_keyring(hub).for_period(partnership.hub.keys, period)  # the run's hub key
     rows = build_case_rows(workspace, run_id, rules)
     outcomes = [
-        _bundle_for(workspace, hub, run_id, partner.name, partner.public, rows, period)
+        _bundle_for(
+            workspace, signer, run_id, partner.name, partner.keys.current(period), rows, period
+        )
         for partner in partnership.partners.values()
     ]
     remote = partnership.transport.get("outbox")
