@@ -22,12 +22,13 @@ from fraudmatch.hub import catalogue
 from fraudmatch.hub.alerts import raise_alert
 from fraudmatch.hub.collect import collect, load_current
 from fraudmatch.hub.operator import load_operator
-from fraudmatch.hub.retention import enforce, remove_debris
+from fraudmatch.hub.retention import enforce, for_run, remove_debris
 from fraudmatch.hub.runs import (
     RuleOutcome,
     distribute,
     match_rule,
     reportable,
+    run_collection,
     run_id_for,
     summary_document,
     write_run_report,
@@ -114,6 +115,7 @@ def collect_task(
     spec: str | None = None,
     period: str | None = None,
     operator: str | None = None,
+    run_id: str | None = None,
 ) -> dict:
     partnership = load_partnership(partnership_path)
     workspace = open_workspace(Path(workspace_root), partnership)
@@ -132,7 +134,8 @@ def collect_task(
         logger.warning("fetch failed: %s's drop, %s: %s", partner, name, reason)
     for partner, dataset in result.missing:
         logger.warning("missing: no %s from %s", dataset, partner)
-    return result.summary()
+    # with the files an earlier, interrupted attempt of the run already took from the inbox
+    return run_collection(workspace, run_id, result.summary()) if run_id else result.summary()
 
 
 @task(name="match-rule", task_run_name="match-{rule_name}", retries=1, cache_policy=NO_CACHE)
@@ -215,6 +218,7 @@ def retention_task(
     partnership = load_partnership(partnership_path)
     ws = open_workspace(Path(workspace_root), partnership)
     result = enforce(ws, partnership, today=today, outcomes_url=default_url(ws.root))
+    result = for_run(ws, result)  # as if an earlier attempt had not been killed in it
     logger = get_run_logger()
     for row in result.deleted:
         logger.info("retention: deleted %s %s", row["kind"], row["item"])
@@ -272,7 +276,7 @@ def _cycle(
     catalogue.start_run(ws, run_id, cycle_date)
     try:
         collected = collect_task(
-            workspace, partnership, hub_key, spec, run_period(cycle_date), operator
+            workspace, partnership, hub_key, spec, run_period(cycle_date), operator, run_id
         )
         outcomes = [
             match_rule_task(workspace, partnership, folders, rule.name, run_id, cycle_date)
