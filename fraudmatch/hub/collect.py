@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 
 from fraudmatch.common.fsutil import PRIVATE_MODE, atomic_path, atomic_write_bytes, crash_point
-from fraudmatch.hub import catalogue, returns, transport
+from fraudmatch.hub import catalogue, filekeys, returns, transport
 from fraudmatch.hub.operator import OperatorConfig
 from fraudmatch.hub.workspace import (
     Workspace,
@@ -35,7 +35,7 @@ from fraudmatch.hub.workspace import (
     inbox_files,
     take_file,
 )
-from fraudmatch.sealing.keyring import Keyring, KeySchedule, KeyValidityError, as_keyring
+from fraudmatch.sealing.keyring import Keyring, KeySchedule, as_keyring
 from fraudmatch.sealing.keys import PartyKeys, key_generation_problem, key_period
 from fraudmatch.sealing.seal import Header, SealError, open_file, read_header, verify_file
 from fraudmatch.spec.bloom import BloomParams
@@ -338,7 +338,10 @@ def _collect_one(ctx: _Context, partner: str, path: Path) -> FileOutcome | None:
         header = _read_header(path)
         if header.kind == "outcomes":  # a partner's outcomes coming back: hub.returns
             if header.recipient == ctx.partnership.hub.name and _PERIOD.fullmatch(header.period):
-                _check_hub_key(ctx, header)  # the sender's key: checked as the file opens
+                # the sender's key is checked as the file opens
+                problem = filekeys.hub_key_problem(ctx.partnership, ctx.hub, header)
+                if problem:
+                    raise Refusal(problem, header)
             try:
                 done = returns.collect_return(ctx.workspace.root, partner, path, header,
                                               hub=ctx.hub, senders=ctx.senders)  # fmt: skip
@@ -418,36 +421,9 @@ def _check_routing(ctx: _Context, partner: str, header: Header) -> None:
             f"its tokens are keyed for {key_period(header.period)} and would meet no other "
             f"partner's; prepare it again with --period {ctx.period}"
         )
-    _check_keys(ctx, header)
-
-
-def _check_keys(ctx: _Context, header: Header) -> None:
-    """The keys the header names must be valid for the file's period: the sender's signing
-    key, and the hub key it was sealed to (the previous one only during a stated overlap)."""
-    sender = ctx.partnership.partners[header.sender].keys
-    _check_valid(ctx, sender, header.sender_fingerprint, header, "signed with")
-    _check_hub_key(ctx, header)
-
-
-def _check_hub_key(ctx: _Context, header: Header) -> None:
-    """The hub key a file is sealed to must be valid for its period, and held by the hub."""
-    _check_valid(ctx, ctx.partnership.hub.keys, header.recipient_fingerprint, header, "sealed to")
-    if ctx.hub.get(header.recipient_fingerprint) is None:  # the hub's set-up, not the file
-        raise ValueError(
-            f"a {header.period} file is sealed to hub key {header.recipient_fingerprint}, "
-            f"valid for that period, but the hub's key files ({ctx.hub.where()}) do "
-            "not hold it: put its .private file beside the others"
-        )
-
-
-def _check_valid(
-    ctx: _Context, schedule: KeySchedule, fingerprint: str, header: Header, role: str
-) -> None:
-    """Refuse the file unless ``fingerprint`` is a key of ``schedule`` valid for its period."""
-    try:
-        schedule.check(fingerprint, header.period)
-    except KeyValidityError as exc:
-        raise Refusal(f"{role} {exc} ({ctx.partnership.source})", header) from None
+    problem = filekeys.keys_problem(ctx.partnership, ctx.hub, header)
+    if problem:
+        raise refuse(problem)
 
 
 def _check_dataset(ctx: _Context, partner: str, header: Header) -> None:
