@@ -22,12 +22,13 @@ from fraudmatch.hub import catalogue
 from fraudmatch.hub.alerts import raise_alert
 from fraudmatch.hub.collect import collect, load_current
 from fraudmatch.hub.operator import load_operator
-from fraudmatch.hub.retention import enforce, remove_debris
+from fraudmatch.hub.retention import enforce, for_run, remove_debris
 from fraudmatch.hub.runs import (
     RuleOutcome,
     distribute,
     match_rule,
     reportable,
+    run_collection,
     run_id_for,
     summary_document,
     write_run_report,
@@ -38,7 +39,7 @@ from fraudmatch.hub.workspace import Workspace, exclusive, open_workspace
 from fraudmatch.matching.distributed import executor_from_config
 from fraudmatch.matching.rules import load_rules
 from fraudmatch.review.outcomes import default_url
-from fraudmatch.sealing.keys import load_private
+from fraudmatch.sealing.keyring import load_keyring
 from fraudmatch.spec.partnership import load_partnership
 from fraudmatch.spec.specs import resolve_spec
 
@@ -114,13 +115,14 @@ def collect_task(
     spec: str | None = None,
     period: str | None = None,
     operator: str | None = None,
+    run_id: str | None = None,
 ) -> dict:
     partnership = load_partnership(partnership_path)
     workspace = open_workspace(Path(workspace_root), partnership)
     result = collect(
         workspace,
         partnership,
-        load_private(hub_key),
+        load_keyring(hub_key),
         spec=resolve_spec(partnership, spec),
         period=period,
         operator=load_operator(operator, partnership_path),
@@ -132,7 +134,8 @@ def collect_task(
         logger.warning("fetch failed: %s's drop, %s: %s", partner, name, reason)
     for partner, dataset in result.missing:
         logger.warning("missing: no %s from %s", dataset, partner)
-    return result.summary()
+    # with the files an earlier, interrupted attempt of the run already took from the inbox
+    return run_collection(workspace, run_id, result.summary()) if run_id else result.summary()
 
 
 @task(name="match-rule", task_run_name="match-{rule_name}", retries=1, cache_policy=NO_CACHE)
@@ -189,7 +192,7 @@ def distribute_task(
     bundles = distribute(
         workspace,
         partnership,
-        load_private(hub_key),
+        load_keyring(hub_key),
         run_id,
         load_rules(rules_dir),
         period=period,
@@ -215,6 +218,7 @@ def retention_task(
     partnership = load_partnership(partnership_path)
     ws = open_workspace(Path(workspace_root), partnership)
     result = enforce(ws, partnership, today=today, outcomes_url=default_url(ws.root))
+    result = for_run(ws, result)  # as if an earlier attempt had not been killed in it
     logger = get_run_logger()
     for row in result.deleted:
         logger.info("retention: deleted %s %s", row["kind"], row["item"])
@@ -272,7 +276,7 @@ def _cycle(
     catalogue.start_run(ws, run_id, cycle_date)
     try:
         collected = collect_task(
-            workspace, partnership, hub_key, spec, run_period(cycle_date), operator
+            workspace, partnership, hub_key, spec, run_period(cycle_date), operator, run_id
         )
         outcomes = [
             match_rule_task(workspace, partnership, folders, rule.name, run_id, cycle_date)

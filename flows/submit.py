@@ -11,7 +11,8 @@ from prefect import flow
 
 from fraudmatch.common.drops import options_for
 from fraudmatch.council.submit import check_submitted, drop_of, submit_folder
-from fraudmatch.sealing.keys import load_linkage_key, load_private
+from fraudmatch.sealing.keyring import load_keyring
+from fraudmatch.sealing.keys import load_linkage_key
 from fraudmatch.spec.partnership import load_partnership
 from fraudmatch.spec.specs import resolve_spec
 
@@ -45,7 +46,7 @@ def submit_flow(
     Extracts are prepared under ``spec`` if given, else the partnership's ``spec:``.
     """
     config = load_partnership(partnership)
-    keys = load_private(partner_key)
+    keys = load_keyring(partner_key)
     result = submit_folder(
         Path(export_dir),
         drop_of(config, keys.name, "inbox", drop),

@@ -445,7 +445,8 @@ def test_a_partner_impersonated_with_other_keys_is_quarantined(
 
     item = outcome_of(result, sealed.name)
     assert item.outcome == QUARANTINED
-    assert "but the partnership lists 'northmoor' key" in item.reason
+    assert "which is not a key of 'northmoor' in the partnership" in item.reason
+    assert item.reason.startswith("signed with key ")
     assert catalogue.submissions(ws).height == 0
     assert store_files(ws, "northmoor", "payroll") == []
 

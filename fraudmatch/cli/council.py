@@ -60,6 +60,29 @@ def cmd_keys_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from fraudmatch.sealing.keyring import rotate_party, rotated, schedule_yaml
+    from fraudmatch.spec.partnership import load_partnership
+
+    partnership = load_partnership(args.partnership)
+    party = partnership.hub if args.name == partnership.hub.name else partnership.partner(args.name)
+    private, public, identity = rotate_party(args.name, Path(args.out), args.start)
+    schedule = rotated(party.keys, identity, args.start, args.overlap)
+    console.print(
+        f"new private keys (keep, mode 0600; never send): {private}\n"
+        f"new public keys: {public}\nfingerprint: {identity.fingerprint}\n"
+        "Keep the current .private file beside the new one while the previous key is valid "
+        f"({schedule.keys[-2].describe()}): fraudmatch loads every {args.name}.*.private "
+        "beside the key file it is given.\n"
+        f"Replace the keys of {args.name!r} in {args.partnership} with these lines (in place of "
+        "public_key/public_key_file or keys:), and send that file to every party; check the "
+        "new fingerprint with them by phone:",
+        markup=False,
+    )
+    console.print(schedule_yaml(schedule, indent=2), markup=False, soft_wrap=True)
+    return 0
+
+
 def cmd_keys_partnership(args: argparse.Namespace) -> int:
     from fraudmatch.sealing.keys import key_period, new_partnership_key, rotate_partnership_key
 
@@ -84,12 +107,13 @@ def cmd_keys_partnership(args: argparse.Namespace) -> int:
 def cmd_prepare(args: argparse.Namespace) -> int:
     from fraudmatch.cli.tables import prepare_table, validation_tables
     from fraudmatch.council.prepare import prepare_extract
-    from fraudmatch.sealing.keys import load_linkage_key, load_private
+    from fraudmatch.sealing.keyring import load_keyring
+    from fraudmatch.sealing.keys import load_linkage_key
     from fraudmatch.spec.partnership import load_partnership
 
     partnership = load_partnership(args.partnership)
     spec = command_spec(args)
-    keys = load_private(args.key)
+    keys = load_keyring(args.key)
     linkage = load_linkage_key(args.linkage_key)
     results, lines = [], []
     for extract in map(Path, args.extracts):
@@ -129,17 +153,17 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 def cmd_open(args: argparse.Namespace) -> int:
     from fraudmatch.cli.tables import table
     from fraudmatch.council.open import find_extracts, open_bundle
-    from fraudmatch.sealing.keys import load_private
+    from fraudmatch.sealing.keyring import load_keyring
     from fraudmatch.spec.partnership import load_partnership
 
     partnership = load_partnership(args.partnership)
-    keys = load_private(args.key)
+    keys = load_keyring(args.key)
     extracts = find_extracts(Path(args.extracts))
     for bundle in args.bundles:
         cases = open_bundle(
             Path(bundle),
             partner=keys,
-            senders={partnership.hub.name: partnership.hub.public},
+            senders={partnership.hub.name: partnership.hub.keys},
             extracts=extracts,
             out_dir=Path(args.out),
         )
@@ -191,11 +215,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from fraudmatch.cli.tables import table
     from fraudmatch.common.drops import options_for
     from fraudmatch.council.submit import drop_of, fetch_and_open
-    from fraudmatch.sealing.keys import load_private
+    from fraudmatch.sealing.keyring import load_keyring
     from fraudmatch.spec.partnership import load_partnership
 
     partnership = load_partnership(args.partnership)
-    keys = load_private(args.key)
+    keys = load_keyring(args.key)
     operator = args.operator or Path(args.partnership).resolve().parent / "operator.yaml"
     fetched, opened = fetch_and_open(
         drop_of(partnership, keys.name, "outbox", args.source),
@@ -258,6 +282,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument("name", help="the party's name as in partnership.yaml, e.g. northmoor")
     k.add_argument("--out", type=Path, required=True, help="folder for NAME.private/.public")
     k.set_defaults(handler=cmd_keys_new)
+    k = keys_sub.add_parser("rotate", help="a party's next key pair, and the lines to send")
+    k.add_argument("name", help="the party's name as in partnership.yaml (hub or a partner)")
+    k.add_argument("--partnership", type=Path, required=True, help="partnership.yaml")
+    k.add_argument("--out", type=Path, required=True, help="folder of the party's key files")
+    k.add_argument(
+        "--from", dest="start", required=True, metavar="PERIOD", help="first period (YYYY-MM)"
+    )
+    k.add_argument(
+        "--overlap",
+        type=int,
+        default=1,
+        metavar="MONTHS",
+        help="months from --from in which the previous key is still accepted (default 1)",
+    )
+    k.set_defaults(handler=cmd_keys_rotate)
     k = keys_sub.add_parser("partnership", help="the partners' shared linkage key")
     k.add_argument("--out", type=Path, required=True, help="file to write (mode 0600)")
     k.add_argument(

@@ -116,18 +116,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_outcomes_return(args: argparse.Namespace) -> int:
     from fraudmatch.review.returns import seal_return
-    from fraudmatch.sealing.keys import load_private
+    from fraudmatch.sealing.keyring import load_keyring
     from fraudmatch.spec.partnership import load_partnership
 
     partnership = load_partnership(args.partnership)
-    keys = load_private(args.key)
+    council, hub = partnership.keys_to_hub(load_keyring(args.key), args.period)
     for case_list in args.case_lists:
         target, rows = seal_return(
-            Path(case_list),
-            Path(args.out),
-            council=keys,
-            hub=partnership.hub.public,
-            period=args.period,
+            Path(case_list), Path(args.out), council=council, hub=hub, period=args.period
         )
         console.print(f"{rows} outcome(s) from {Path(case_list).name} sealed to the hub: {target}")
     console.print("deliver the file(s) to the hub's inbox as you deliver extracts")

@@ -24,8 +24,7 @@ from fraudmatch.sealing.bundles import (
     evidence_text,
     read_bundle,
 )
-from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
-from fraudmatch.sealing.seal import Header
+from fraudmatch.sealing.seal import Header, Recipient, Senders
 
 _EXTRACT_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet", ".txt")
 
@@ -201,8 +200,8 @@ def _keys(cases: pl.DataFrame) -> set[tuple]:
 def open_bundle(
     bundle: Path,
     *,
-    partner: PartyKeys,
-    senders: Mapping[str, PublicIdentity],
+    partner: Recipient,
+    senders: Senders,
     extracts: Mapping[str, Path],
     out_dir: Path,
 ) -> CaseList:

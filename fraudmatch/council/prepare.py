@@ -18,11 +18,13 @@ import polars as pl
 from fraudmatch.common.fsutil import atomic_path
 from fraudmatch.council.ingest import Validation, ingest
 from fraudmatch.council.pseudonymise import period_start, pseudonymise
+from fraudmatch.sealing.keyring import Keyring
 from fraudmatch.sealing.keys import (
     GENERATION_META,
     KEY_PERIOD_META,
     LinkageKey,
     PartyKeys,
+    PublicIdentity,
     key_period,
 )
 from fraudmatch.sealing.seal import Header, seal_file
@@ -73,7 +75,7 @@ def prepare_extract(
     *,
     dataset: str,
     period: str,
-    partner: PartyKeys,
+    partner: PartyKeys | Keyring,
     partnership: Partnership,
     linkage_key: LinkageKey | bytes,
     out_dir: Path,
@@ -90,6 +92,7 @@ def prepare_extract(
     spec = spec or resolve_spec(partnership)
     me = partnership.partner(partner.name)
     key, generation = cycle_key(linkage_key, partnership, period)
+    signer, hub_key = period_keys(partner, partnership, period)
     if me.datasets and dataset not in me.datasets:
         raise PrepareError(
             f"{partnership.source} says {me.name} submits {', '.join(me.datasets)}, "
@@ -118,8 +121,8 @@ def prepare_extract(
         header = seal_file(
             parquet,
             target,
-            sender=partner,
-            recipient=partnership.hub.public,
+            sender=signer,
+            recipient=hub_key,
             kind="submission",
             dataset=dataset,
             period=period,
@@ -134,6 +137,18 @@ def prepare_extract(
         header=header,
         rows_sent=frame.height,
     )
+
+
+def period_keys(
+    partner: PartyKeys | Keyring, partnership: Partnership, period: str
+) -> tuple[PartyKeys, PublicIdentity]:
+    """This partner's private key and the hub's public key for ``period``
+    (:meth:`Partnership.keys_to_hub`), refused as a :class:`PrepareError`."""
+    try:
+        key_period(period)
+        return partnership.keys_to_hub(partner, period)
+    except ValueError as exc:
+        raise PrepareError(f"{exc}; nothing was sent") from None
 
 
 def cycle_key(
@@ -160,13 +175,17 @@ def cycle_key(
 
 
 def open_submission(
-    path: Path, *, hub: PartyKeys, partnership: Partnership, out: Path
+    path: Path, *, hub: PartyKeys | Keyring, partnership: Partnership, out: Path
 ) -> tuple[Header, pl.DataFrame]:
     """Hub side: verify and open a submission into Parquet at ``out`` and read it back."""
     from fraudmatch.sealing.seal import open_file
 
     header = open_file(
-        path, out, recipient=hub, senders=partnership.senders(), expected_kind="submission"
+        path,
+        out,
+        recipient=hub,
+        senders=partnership.partner_senders(),
+        expected_kind="submission",
     )
     return header, pl.read_parquet(out)
 

@@ -29,6 +29,7 @@ from fraudmatch.common.drops import DropOptions, describe_error, safe_url
 from fraudmatch.common.fsutil import atomic_path
 from fraudmatch.council.prepare import NOTE_SUFFIX, extracts_in, prepare_extract
 from fraudmatch.sealing.bundles import BUNDLE_SUFFIX
+from fraudmatch.sealing.keyring import Keyring
 from fraudmatch.sealing.keys import LinkageKey, PartyKeys
 from fraudmatch.spec.partnership import Partnership
 from fraudmatch.spec.specs import Spec, resolve_spec
@@ -87,7 +88,7 @@ def submit_folder(
     drop: Path | str,
     *,
     partnership: Partnership,
-    partner: PartyKeys,
+    partner: PartyKeys | Keyring,
     linkage_key: LinkageKey | bytes,
     period: str,
     spec: Spec | None = None,
@@ -252,7 +253,7 @@ def fetch_and_open(
     drop: Path | str,
     *,
     partnership: Partnership,
-    partner: PartyKeys,
+    partner: PartyKeys | Keyring,
     extracts: Path,
     out_dir: Path,
     options: DropOptions | None = None,
@@ -272,7 +273,7 @@ def fetch_and_open(
             cases = open_bundle(
                 bundle,
                 partner=partner,
-                senders={partnership.hub.name: partnership.hub.public},
+                senders={partnership.hub.name: partnership.hub.keys},
                 extracts=own,
                 out_dir=out_dir,
             )

@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 
 from fraudmatch.common.fsutil import PRIVATE_MODE, atomic_path, atomic_write_bytes, crash_point
-from fraudmatch.hub import catalogue, returns, transport
+from fraudmatch.hub import catalogue, filekeys, returns, transport
 from fraudmatch.hub.operator import OperatorConfig
 from fraudmatch.hub.workspace import (
     Workspace,
@@ -35,7 +35,8 @@ from fraudmatch.hub.workspace import (
     inbox_files,
     take_file,
 )
-from fraudmatch.sealing.keys import PartyKeys, PublicIdentity, key_generation_problem, key_period
+from fraudmatch.sealing.keyring import Keyring, KeySchedule, as_keyring
+from fraudmatch.sealing.keys import PartyKeys, key_generation_problem, key_period
 from fraudmatch.sealing.seal import Header, SealError, open_file, read_header, verify_file
 from fraudmatch.spec.bloom import BloomParams
 from fraudmatch.spec.outputs import output_columns
@@ -147,15 +148,15 @@ class StoredSubmission:
 class _Context:
     workspace: Workspace
     partnership: Partnership
-    hub: PartyKeys
+    hub: Keyring
     spec: Spec
     bloom: BloomParams
     period: str | None = None  # the run's period (YYYY-MM); None: any period is collected
 
     @property
-    def senders(self) -> Mapping[str, PublicIdentity]:
+    def senders(self) -> Mapping[str, KeySchedule]:
         """Only partners submit; the hub's own key is not a valid submission sender."""
-        return {p.name: p.public for p in self.partnership.partners.values()}
+        return self.partnership.partner_senders()
 
 
 # --------------------------------------------------------------------------- entry points
@@ -164,7 +165,7 @@ class _Context:
 def collect(
     workspace: Workspace,
     partnership: Partnership,
-    hub: PartyKeys,
+    hub: PartyKeys | Keyring,
     *,
     spec: Spec | None = None,
     bloom: BloomParams | None = None,
@@ -212,7 +213,7 @@ def collect(
 def store_submission(
     workspace: Workspace,
     partnership: Partnership,
-    hub: PartyKeys,
+    hub: PartyKeys | Keyring,
     path: Path,
     *,
     partner: str,
@@ -291,16 +292,18 @@ def load_current(
 def _context(
     workspace: Workspace,
     partnership: Partnership,
-    hub: PartyKeys,
+    hub: PartyKeys | Keyring,
     spec: Spec | None,
     bloom: BloomParams | None,
     period: str | None = None,
 ) -> _Context:
     """Refuse a wrong hub key up front: it is a configuration error, not a bad file."""
-    if hub.name != partnership.hub.name or hub.fingerprint != partnership.hub.public.fingerprint:
+    hub = as_keyring(hub)
+    if hub.name != partnership.hub.name or not hub.holds_any(partnership.hub.keys):
+        listed = ", ".join(k.public.fingerprint for k in partnership.hub.keys.keys)
         raise ValueError(
-            f"the hub key given is {hub.name!r} ({hub.fingerprint}), but {partnership.source} "
-            f"names hub {partnership.hub.name!r} ({partnership.hub.public.fingerprint})"
+            f"the hub key given is {hub.name!r} ({', '.join(hub.fingerprints)}), but "
+            f"{partnership.source} names hub {partnership.hub.name!r} ({listed})"
         )
     return _Context(
         workspace=workspace,
@@ -334,6 +337,11 @@ def _collect_one(ctx: _Context, partner: str, path: Path) -> FileOutcome | None:
     try:
         header = _read_header(path)
         if header.kind == "outcomes":  # a partner's outcomes coming back: hub.returns
+            if header.recipient == ctx.partnership.hub.name and _PERIOD.fullmatch(header.period):
+                # the sender's key is checked as the file opens
+                problem = filekeys.hub_key_problem(ctx.partnership, ctx.hub, header)
+                if problem:
+                    raise Refusal(problem, header)
             try:
                 done = returns.collect_return(ctx.workspace.root, partner, path, header,
                                               hub=ctx.hub, senders=ctx.senders)  # fmt: skip
@@ -416,6 +424,9 @@ def _check_routing(ctx: _Context, partner: str, header: Header) -> None:
             f"its tokens are keyed for {key_period(header.period)} and would meet no other "
             f"partner's; prepare it again with --period {ctx.period}"
         )
+    problem = filekeys.keys_problem(ctx.partnership, ctx.hub, header)
+    if problem:
+        raise refuse(problem)
 
 
 def _check_dataset(ctx: _Context, partner: str, header: Header) -> None:

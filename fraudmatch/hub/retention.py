@@ -17,6 +17,7 @@ The clock is a parameter (``today``), so tests and the demo move it forward for 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -34,9 +35,11 @@ from fraudmatch.hub.workspace import Workspace
 from fraudmatch.review.outcomes import forget_evidence
 from fraudmatch.spec.partnership import Partnership
 
-__all__ = ["STALE_INBOX_SECONDS", "RetentionResult", "enforce", "remove_debris"]
+__all__ = ["STALE_INBOX_SECONDS", "RetentionResult", "enforce", "for_run", "remove_debris"]
 
 log = logging.getLogger(__name__)
+
+_KINDS = ("submission", "run", "quarantined", "outbox")
 
 STALE_INBOX_SECONDS = 24 * 3600
 """A temp file in an inbox is a delivery still being copied in, unless it is this old."""
@@ -102,7 +105,7 @@ def enforce(
     rule = f"retention_days: {days} ({partnership.source})"
     now = datetime.combine(today, time(), tzinfo=UTC).replace(tzinfo=None)
     with catalogue.session(workspace):
-        planned = list(_due(workspace, cutoff, rule, now))
+        planned = sorted(_due(workspace, cutoff, rule, now), key=_order)
         result.deleted = planned
         if dry_run:
             return result
@@ -110,12 +113,45 @@ def enforce(
         catalogue.record_deletions(workspace, planned)
         crash_point("retention")
         result.completed = _finish_logged(workspace, {row["item"] for row in planned})
+        # a run whose deletion was killed half-way loses its evidence labels now
         runs = [row["item"] for row in planned if row["kind"] == "run"]
+        runs += sorted(_logged(workspace, "run").intersection(result.completed))
         if outcomes_url and runs:
             result.outcomes_reduced = forget_evidence(outcomes_url, runs)
     for row in planned:
         log.info("retention: deleted %s %s (%s)", row["kind"], row["item"], row["reason"])
     return result
+
+
+def for_run(workspace: Workspace, result: RetentionResult) -> RetentionResult:
+    """The retention of a cycle resumed after it was killed during its own retention, as
+    the uninterrupted run would have reported it: the items an earlier attempt logged at
+    the same date (the cycle date) and whose files this pass removed are this run's
+    deletions, not an earlier run's completed ones. Anything else is left as it is."""
+    now = datetime.combine(result.today, time())
+    logged = catalogue.deletions(workspace).filter(
+        (pl.col("deleted_at") == now) & pl.col("item").is_in(result.completed)
+    )
+    if not logged.height:
+        return result
+    ours = [{**row, "paths": json.loads(row["paths"])} for row in logged.iter_rows(named=True)]
+    items = {row["item"] for row in ours}
+    return dataclasses.replace(
+        result,
+        deleted=sorted([*result.deleted, *ours], key=_order),
+        completed=[item for item in result.completed if item not in items],
+    )
+
+
+def _order(row: Mapping[str, Any]) -> tuple[int, str]:
+    """Deletions in a stable order: submissions, runs, quarantined files, outbox files."""
+    return (_KINDS.index(row["kind"]), row["item"])
+
+
+def _logged(workspace: Workspace, kind: str) -> set[str]:
+    """The items of ``kind`` in the deletion log."""
+    logged = catalogue.deletions(workspace).filter(pl.col("kind") == kind)
+    return set(logged["item"].to_list())
 
 
 # --------------------------------------------------------------------------- what is due

@@ -13,7 +13,6 @@ return (forged, unsigned, damaged or misdelivered) is also audited in the outcom
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +20,7 @@ from fraudmatch.hub.workspace import ensure_private_dir, free_name, take_file
 from fraudmatch.review import outcomes as oc
 from fraudmatch.review import returns as rt
 from fraudmatch.review.runmatches import RunMatches
-from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
-from fraudmatch.sealing.seal import Header, SealError
+from fraudmatch.sealing.seal import Header, Recipient, SealError, Senders
 
 log = logging.getLogger(__name__)
 RETURNED = "outcomes returned"
@@ -48,8 +46,8 @@ def collect_return(
     path: Path,
     header: Header,
     *,
-    hub: PartyKeys,
-    senders: Mapping[str, PublicIdentity],
+    hub: Recipient,
+    senders: Senders,
 ) -> Returned:
     """Verify, merge and archive one partner's returned outcomes."""
     if header.sender != partner:

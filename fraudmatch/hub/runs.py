@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -47,6 +48,7 @@ from fraudmatch.sealing.bundles import (
     partner_cases,
     write_bundle,
 )
+from fraudmatch.sealing.keyring import Keyring, as_keyring
 from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
 from fraudmatch.spec.partnership import Partnership
 
@@ -55,6 +57,7 @@ log = logging.getLogger(__name__)
 MATCHES_DIR = "matches"
 MODELS_DIR = "models"
 CASE_ROWS = "case_rows.parquet"
+COLLECTED = "collected.json"  # the run's collection over its attempts (run_collection)
 
 
 @dataclass
@@ -295,7 +298,7 @@ def build_case_rows(workspace: Workspace, run_id: str, rules: Sequence[Rule]) ->
 def distribute(
     workspace: Workspace,
     partnership: Partnership,
-    hub: PartyKeys,
+    hub: PartyKeys | Keyring,
     run_id: str,
     rules: Sequence[Rule],
     *,
@@ -312,9 +315,12 @@ def distribute(
     the drop options of ``operator``; a failed delivery is that partner's ``delivery``,
     and the others still get theirs.
     """
+    signer = as_keyring(hub).for_period(partnership.hub.keys, period)  # the run's hub key
     rows = build_case_rows(workspace, run_id, rules)
     outcomes = [
-        _bundle_for(workspace, hub, run_id, partner.name, partner.public, rows, period)
+        _bundle_for(
+            workspace, signer, run_id, partner.name, partner.keys.current(period), rows, period
+        )
         for partner in partnership.partners.values()
     ]
     remote = partnership.transport.get("outbox")
@@ -412,6 +418,25 @@ def summary_document(
             for b in bundles
         ],
     }
+
+
+def run_collection(workspace: Workspace, run_id: str, attempt: Mapping[str, Any]) -> dict:
+    """What the run collected over all its attempts: the files an earlier, interrupted
+    attempt took from the inbox (``runs/<run_id>/collected.json``) and those of this one
+    (:meth:`CollectResult.summary`), so a resumed run reports every submission it used, as an
+    uninterrupted one does. What is missing, failed or waiting is as this attempt found it.
+    """
+    path = workspace.run_dir(run_id) / COLLECTED
+    earlier = json.loads(path.read_text()) if path.exists() else {}
+    files = list(earlier.get("files", []))
+    files += [f for f in attempt.get("files", []) if f not in files]
+    fetched = list(earlier.get("fetched", []))
+    fetched += [name for name in attempt.get("fetched", []) if name not in fetched]
+    counts = {outcome: sum(f["outcome"] == outcome for f in files) for outcome in attempt["counts"]}
+    merged = {**attempt, "counts": counts, "files": files, "fetched": fetched}
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(merged, indent=2, default=str))
+    return merged
 
 
 def write_summary(workspace: Workspace, run_id: str, summary: dict) -> Path:

@@ -27,7 +27,7 @@ import polars as pl
 from fraudmatch.review import outcomes as oc
 from fraudmatch.sealing.bundles import RETURN_COLUMNS
 from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
-from fraudmatch.sealing.seal import Header, seal_file
+from fraudmatch.sealing.seal import Header, Recipient, Senders, seal_file
 
 KEY_COLUMNS = (
     "run_id", "case_id", "rule", "partner", "dataset", "record_id", "other_partner",
@@ -224,9 +224,7 @@ def _merge_one(
         result.conflicts.append(f"case {row['case_id']}: {exc}")
 
 
-def open_return(
-    path: Path, *, hub: PartyKeys, senders: dict[str, PublicIdentity]
-) -> tuple[Header, pl.DataFrame]:
+def open_return(path: Path, *, hub: Recipient, senders: Senders) -> tuple[Header, pl.DataFrame]:
     """Verify and decrypt a sealed return (refused unless a partner signed it to the hub)."""
     from fraudmatch.sealing.seal import open_file
 

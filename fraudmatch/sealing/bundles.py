@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
-from fraudmatch.sealing.seal import Header, open_file, seal_file
+from fraudmatch.sealing.seal import Header, Recipient, Senders, open_file, seal_file
 
 EVIDENCE = pl.List(pl.Struct({"comparison": pl.String, "level": pl.String, "weight": pl.Float64}))
 CASE_ROW_SCHEMA: dict[str, pl.DataType] = {
@@ -170,9 +170,7 @@ def write_bundle(
         )
 
 
-def read_bundle(
-    path: Path, *, partner: PartyKeys, senders: Mapping[str, PublicIdentity]
-) -> tuple[Header, pl.DataFrame]:
+def read_bundle(path: Path, *, partner: Recipient, senders: Senders) -> tuple[Header, pl.DataFrame]:
     """Verify and open a bundle; refuse it unless the hub signed it for this partner."""
     with tempfile.TemporaryDirectory(prefix="fraudmatch-") as tmpdir:
         out = Path(tmpdir) / "cases.parquet"

@@ -102,6 +102,10 @@ class BadSignature(SealError):
     """The signature does not verify with the sender's key in the partnership."""
 
 
+class KeyNotValid(SealError):
+    """The file names a key of its sender or recipient that is not valid for its period."""
+
+
 class PayloadHashMismatch(SealError):
     """The decrypted payload does not match the hash and size in the header."""
 

@@ -39,6 +39,7 @@ from fraudmatch.sealing.header import (
     ChunkError,
     Header,
     HeaderError,
+    KeyNotValid,
     KeyUnwrapError,
     NotASealedFile,
     PayloadHashMismatch,
@@ -58,7 +59,13 @@ from fraudmatch.sealing.header import (
     utc_now,
     validate_header,
 )
+from fraudmatch.sealing.keyring import Keyring, KeySchedule, KeyValidityError, as_keyring
 from fraudmatch.sealing.keys import PartyKeys, PublicIdentity
+
+Recipient = PartyKeys | Keyring
+"""The receiver's private keys: one pair, or a keyring chosen from by the header's fingerprint."""
+Senders = Mapping[str, PublicIdentity | KeySchedule]
+"""Who may send, by name: one key each, or a key schedule checked against the file's period."""
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -70,6 +77,7 @@ __all__ = [
     "ChunkError",
     "Header",
     "HeaderError",
+    "KeyNotValid",
     "KeyUnwrapError",
     "NotASealedFile",
     "PayloadHashMismatch",
@@ -154,8 +162,8 @@ def open_file(
     src: Path,
     dst: Path,
     *,
-    recipient: PartyKeys,
-    senders: Mapping[str, PublicIdentity],
+    recipient: Recipient,
+    senders: Senders,
     expected_kind: str | None = None,
 ) -> Header:
     """Verify and decrypt ``src`` into ``dst`` (mode 0600).
@@ -173,8 +181,8 @@ def open_file(
 def verify_file(
     src: Path,
     *,
-    recipient: PartyKeys,
-    senders: Mapping[str, PublicIdentity],
+    recipient: Recipient,
+    senders: Senders,
     expected_kind: str | None = None,
 ) -> Header:
     """Every check of :func:`open_file`, with the plaintext discarded (nothing is written):
@@ -197,8 +205,8 @@ class _Discard(io.RawIOBase):
 def open_bytes(
     data: bytes,
     *,
-    recipient: PartyKeys,
-    senders: Mapping[str, PublicIdentity],
+    recipient: Recipient,
+    senders: Senders,
     expected_kind: str | None = None,
 ) -> tuple[Header, bytes]:
     """Verify and decrypt sealed bytes; returns the header and the plaintext."""
@@ -302,19 +310,19 @@ def _open_stream(
     sealed: BinaryIO,
     out: BinaryIO,
     total_size: int | None,
-    recipient: PartyKeys,
-    senders: Mapping[str, PublicIdentity],
+    recipient: Recipient,
+    senders: Senders,
     expected_kind: str | None,
     source: object,
 ) -> Header:
     """Check routing, unwrap the key, decrypt every chunk, then verify signature and hash."""
     header, preamble = read_preamble(sealed, source)
-    sender = _check_routing(header, recipient, senders, expected_kind, source)
+    sender, keys = _check_routing(header, recipient, senders, expected_kind, source)
     wrapped = read_exact(sealed, _WRAPPED_KEY_LEN)
     if len(wrapped) != _WRAPPED_KEY_LEN:
         raise Truncated(source, "the file ends inside the key block (incomplete transfer?)")
     header_hash = hashlib.sha256(preamble).digest()
-    aead = ChaCha20Poly1305(_unwrap(wrapped, header_hash, recipient, source))
+    aead = ChaCha20Poly1305(_unwrap(wrapped, header_hash, keys, source))
     _check_total_size(header, len(preamble), total_size, source)
     transcript = hashlib.sha256(preamble + wrapped)
     payload_hash = hashlib.sha256()
@@ -339,31 +347,42 @@ def _open_stream(
 
 def _check_routing(
     header: Header,
-    recipient: PartyKeys,
-    senders: Mapping[str, PublicIdentity],
+    recipient: Recipient,
+    senders: Senders,
     expected_kind: str | None,
     source: object,
-) -> PublicIdentity:
-    """Refuse early, before decrypting, a file that is not for us or not from a partner."""
-    if header.recipient != recipient.name:
+) -> tuple[PublicIdentity, PartyKeys]:
+    """Refuse early, before decrypting, a file that is not for us or not from a partner;
+    returns the sender's key and our private key the file names."""
+    ring = as_keyring(recipient)
+    if header.recipient != ring.name:
         raise WrongRecipient(
-            source, f"the file is for {header.recipient!r}, but you are {recipient.name!r}"
+            source, f"the file is for {header.recipient!r}, but you are {ring.name!r}"
         )
-    if header.recipient_fingerprint != recipient.fingerprint:
+    mine = ring.get(header.recipient_fingerprint)
+    if mine is None:
         raise WrongRecipient(
             source,
             f"the file is for {header.recipient!r} key {header.recipient_fingerprint}, but your "
-            f"private key is {recipient.fingerprint}: it was sealed to an old or different key "
-            f"of {header.recipient!r}; ask the sender to reseal with your current public key",
+            f"private key is {', '.join(ring.fingerprints)}: it was sealed to an old or "
+            f"different key of {header.recipient!r}; ask the sender to reseal with your "
+            "current public key",
         )
-    sender = senders.get(header.sender)
-    if sender is None:
+    listed = senders.get(header.sender)
+    if listed is None:
         known = ", ".join(sorted(senders)) or "none"
         raise UnknownSender(
             source,
             f"sender {header.sender!r} is not in the partnership (known: {known}); "
             "add its public key to the partnership config only if it really is a partner",
         )
+    if isinstance(listed, KeySchedule):
+        try:
+            sender = listed.check(header.sender_fingerprint, header.period)
+        except KeyValidityError as exc:
+            raise KeyNotValid(source, f"signed with {exc}") from None
+    else:
+        sender = listed
     if header.sender_fingerprint != sender.fingerprint:
         raise BadSignature(
             source,
@@ -373,7 +392,7 @@ def _check_routing(
         )
     if expected_kind is not None and header.kind != expected_kind:
         raise WrongKind(source, f"this is a {header.kind}, but a {expected_kind} was expected")
-    return sender
+    return sender, mine
 
 
 def _unwrap(wrapped: bytes, header_hash: bytes, recipient: PartyKeys, source: object) -> bytes:

@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from fraudmatch.common.hints import did_you_mean
-from fraudmatch.sealing.keys import PublicIdentity, load_public
+from fraudmatch.sealing.keyring import Keyring, KeySchedule
+from fraudmatch.sealing.keys import PartyKeys, PublicIdentity, load_public
 from fraudmatch.shipped import SHIPPED, shipped_rules_dir
 from fraudmatch.spec.bloom import BloomParams
 
@@ -33,7 +34,8 @@ _TOP_KEYS = {
     "rules",
     "linkage_key",
 }
-_PARTY_KEYS = {"name", "public_key", "public_key_file", "datasets", "description"}
+_PARTY_KEYS = {"name", "public_key", "public_key_file", "keys", "datasets", "description"}
+_KEY_ENTRY_KEYS = {"public_key", "public_key_file", "from", "until"}
 
 
 class PartnershipError(ValueError):
@@ -42,10 +44,17 @@ class PartnershipError(ValueError):
 
 @dataclass(frozen=True)
 class Party:
+    """A party of the partnership: its keys over time and, for a partner, what it submits."""
+
     name: str
-    public: PublicIdentity
+    keys: KeySchedule
     datasets: tuple[str, ...] = ()
     description: str = ""
+
+    @property
+    def public(self) -> PublicIdentity:
+        """The newest key listed; period-aware code uses ``keys.current(period)``."""
+        return self.keys.newest
 
 
 @dataclass(frozen=True)
@@ -90,11 +99,28 @@ class Partnership:
                 f"(partners: {', '.join(self.partners)})"
             ) from None
 
-    def senders(self) -> dict[str, PublicIdentity]:
-        """Public identities of everyone who may sign a file, by name."""
-        out = {p.name: p.public for p in self.partners.values()}
-        out[self.hub.name] = self.hub.public
+    def senders(self) -> dict[str, KeySchedule]:
+        """The keys of everyone who may sign a file, by name, each checked against the
+        file's period when it is opened."""
+        out = {p.name: p.keys for p in self.partners.values()}
+        out[self.hub.name] = self.hub.keys
         return out
+
+    def partner_senders(self) -> dict[str, KeySchedule]:
+        """Only partners submit: the hub's own key is not a valid submission sender."""
+        return {p.name: p.keys for p in self.partners.values()}
+
+    def keys_to_hub(
+        self, partner: PartyKeys | Keyring, period: str
+    ) -> tuple[PartyKeys, PublicIdentity]:
+        """A partner's private key to sign a file of ``period`` with, and the hub key to seal
+        it to, as this file lists them for the period (they change when a party rotates its
+        keys). From a keyring (what the CLI loads) the listed key for the period is chosen;
+        one pair given is used as it is. A ValueError says which key is missing or invalid."""
+        signer = partner
+        if isinstance(partner, Keyring):
+            signer = partner.for_period(self.partner(partner.name).keys, period)
+        return signer, self.hub.keys.current(period)
 
 
 def _party(raw: Any, path: str, source: str, base: Path) -> Party:
@@ -108,6 +134,20 @@ def _party(raw: Any, path: str, source: str, base: Path) -> Party:
         )
     if "name" not in raw:
         raise PartnershipError(f"{source}: {path}.name: missing")
+    keys = _party_keys(raw, path, source, base)
+    datasets = raw.get("datasets", [])
+    if not isinstance(datasets, list):
+        raise PartnershipError(f"{source}: {path}.datasets: expected a list of dataset names")
+    return Party(
+        name=raw["name"],
+        keys=keys,
+        datasets=tuple(datasets),
+        description=str(raw.get("description", "")),
+    )
+
+
+def _public_key(raw: dict, path: str, name: str, source: str, base: Path) -> PublicIdentity:
+    """One key: inline ``public_key`` text or a ``public_key_file`` beside the partnership."""
     if "public_key" in raw:
         text = raw["public_key"]
     elif "public_key_file" in raw:
@@ -123,19 +163,46 @@ def _party(raw: Any, path: str, source: str, base: Path) -> Party:
         public = load_public(text)
     except ValueError as exc:
         raise PartnershipError(f"{source}: {path}.public_key: {exc}") from None
-    if public.name != raw["name"]:
+    if public.name != name:
         raise PartnershipError(
-            f"{source}: {path}.public_key: the key belongs to {public.name!r}, not {raw['name']!r}"
+            f"{source}: {path}.public_key: the key belongs to {public.name!r}, not {name!r}"
         )
-    datasets = raw.get("datasets", [])
-    if not isinstance(datasets, list):
-        raise PartnershipError(f"{source}: {path}.datasets: expected a list of dataset names")
-    return Party(
-        name=raw["name"],
-        public=public,
-        datasets=tuple(datasets),
-        description=str(raw.get("description", "")),
-    )
+    return public
+
+
+def _party_keys(raw: dict, path: str, source: str, base: Path) -> KeySchedule:
+    """``public_key``/``public_key_file`` (one key, every period), or ``keys:``, a list of
+    keys each with ``from`` (its first period) and optionally ``until`` (last accepted)."""
+    name = raw["name"]
+    if "keys" not in raw:
+        return KeySchedule.single(_public_key(raw, path, name, source, base))
+    if "public_key" in raw or "public_key_file" in raw:
+        raise PartnershipError(
+            f"{source}: {path}: give either keys or public_key/public_key_file, not both"
+        )
+    entries = raw["keys"]
+    if not isinstance(entries, list) or not entries:
+        raise PartnershipError(
+            f"{source}: {path}.keys: expected a list such as "
+            "[{public_key_file: keys/hub.public}, {public_key_file: keys/hub.2027-01.public, "
+            "from: 2027-01}]"
+        )
+    parsed = []
+    for i, entry in enumerate(entries):
+        where = f"{path}.keys[{i}]"
+        if not isinstance(entry, dict):
+            raise PartnershipError(f"{source}: {where}: expected a mapping with public_key")
+        unknown = set(entry) - _KEY_ENTRY_KEYS
+        if unknown:
+            key = sorted(unknown)[0]
+            hint = did_you_mean(key, _KEY_ENTRY_KEYS)
+            raise PartnershipError(f"{source}: {where}.{key}: unknown key{hint}")
+        public = _public_key(entry, where, name, source, base)
+        parsed.append((public, entry.get("from"), entry.get("until")))
+    try:
+        return KeySchedule.build(name, parsed)
+    except ValueError as exc:
+        raise PartnershipError(f"{source}: {path}.{exc}") from None
 
 
 def _transport(raw: Any, source: str) -> dict[str, str]:

@@ -178,7 +178,7 @@ def run(
     from fraudmatch.council.open import open_bundle
 
     case_lists = []
-    senders = {partnership.hub.name: partnership.hub.public}
+    senders = {partnership.hub.name: partnership.hub.keys}
     for bundle in summary["bundles"]:
         partner = bundle["partner"]
         cases = open_bundle(
