@@ -319,7 +319,11 @@ def _problems(normed: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame:
             action = pl.lit(ROW_REJECTED)
             bad = err.is_not_null() | missing
         else:
-            reason, action, bad = err, pl.lit(VALUE_BLANKED), err.is_not_null()
+            # An empty date means "none" to the rules (no end date: still employed, a claim
+            # still open), so an unreadable optional date is never blanked: the row goes.
+            blanks = col.normaliser != "date"
+            action = pl.lit(VALUE_BLANKED if blanks else ROW_REJECTED)
+            reason, bad = err, err.is_not_null()
         partial = [f"{col.name}__{p}" for p in ("py", "pm", "pd") if f"{col.name}__{p}" in normed]
         if "date_parts" in col.pseudonymise and partial:
             kept = pl.any_horizontal(pl.col(p).is_not_null() for p in partial)
