@@ -137,6 +137,8 @@ def cmd_prepare(args: argparse.Namespace) -> int:
             continue
         for t in validation_tables(result.validation):
             console.print(t)
+        for w in result.validation.warnings:  # how it was read: encoding, date order
+            console.print(f"[yellow]warning[/]: {extract.name}: {w}")
         results.append(result)
         lines.append(f"sealed: {extract} -> {result.sealed_path}")
     if results:
