@@ -37,6 +37,11 @@ __all__ = [
 ]
 
 
+# A generator manifest's date style -> the date_format it amounts to: UK and mixed files write
+# numeric dates day-first; an ISO file writes none, so there is nothing to declare.
+_MANIFEST_DATES = {"uk": "dmy", "mixed": "dmy"}
+
+
 def pseudonymised_frames(
     synth_dir: Path | str,
     linkage_key: bytes,
@@ -45,10 +50,11 @@ def pseudonymised_frames(
 ) -> dict[str, pl.DataFrame]:
     """Per dataset, every partner's validated and pseudonymised extract, ``partner`` first.
 
-    Reads the generator's ``manifest.json`` so partners and datasets come from what was
-    written, not from a guess at the folder layout. Rejected rows are left out, as the
-    hub never receives them. The extracts are prepared for the period of the generator's
-    cycle date (its month), as ``prepare --period`` would be for a cycle on that date.
+    Reads the generator's ``manifest.json`` so partners, datasets and each file's date
+    order come from what was written, not from a guess at the folder layout. Rejected rows
+    are left out, as the hub never receives them. The extracts are prepared for the period
+    of the generator's cycle date (its month), as ``prepare --period`` would be for a cycle
+    on that date.
     """
     synth_dir = Path(synth_dir)
     spec = spec or load_spec()
@@ -62,7 +68,9 @@ def pseudonymised_frames(
     parts: dict[str, list[pl.DataFrame]] = {}
     for entry in sorted(manifest["files"], key=lambda e: (e["dataset"], e["partner"])):
         ds = spec.dataset(entry["dataset"])
-        accepted = ingest(synth_dir / entry["path"], ds).accepted
+        # the manifest says how the generator wrote the file's dates, as a partner declares
+        date_format = _MANIFEST_DATES.get(entry.get("dates", ""))
+        accepted = ingest(synth_dir / entry["path"], ds, date_format=date_format).accepted
         frame = pseudonymise(accepted, ds, linkage_key, bloom, as_of=as_of)
         frame = frame.select(pl.lit(entry["partner"], pl.String).alias("partner"), pl.all())
         parts.setdefault(entry["dataset"], []).append(frame)
