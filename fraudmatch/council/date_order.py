@@ -89,11 +89,11 @@ def _own_order(ev: Evidence, result: DateOrders) -> str | None:
         return None
     if slips:
         result.notes.append(
-            f"{ev.column}: read {_SPELT[order]} ({ev.seen(order)}); {ev.seen(other)} "
+            f"{ev.column}: read {_SPELT[order]}, {ev.seen(order)}; {ev.seen(other)} "
             f"cannot be real that way and are rejected as impossible dates"
         )
     elif order == MDY:
-        result.notes.append(f"{ev.column}: read month-first ({ev.seen(MDY)})")
+        result.notes.append(f"{ev.column}: read month-first, {ev.seen(MDY)}")
     return order
 
 

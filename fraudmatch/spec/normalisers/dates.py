@@ -171,21 +171,32 @@ def date_reading(raw: pl.Expr) -> pl.Expr:
     The evidence for a column's order: 25/03/1990 can only be day-first, 03/25/1990 only
     month-first, 03/04/1990 either (two different dates). 04/04/1990 reads the same both
     ways and is no evidence, nor is a date impossible both ways or not numeric at all.
+    Staged in a struct, as the normalisers are, so each step is evaluated once.
     """
-    s = raw.str.strip_chars()
-    parts = (
-        pl.when(s.str.contains(_NUMERIC))
-        .then(s.str.replace(_NUMERIC, _NUMERIC_TEMPLATE))
-        .str.split_exact("|", 2)
+    s = F("raw").str.strip_chars()
+    parts = pl.when(s.str.contains(_NUMERIC)).then(s.str.replace(_NUMERIC, _NUMERIC_TEMPLATE))
+    state = bind(raw, parts=parts.str.split_exact("|", 2))
+    state = let(
+        state,
+        **{
+            name: F("parts").struct.field(f"field_{i}").cast(pl.Int32, strict=False)
+            for i, name in enumerate("aby")
+        },
     )
-    a, b, y = (parts.struct.field(f"field_{i}").cast(pl.Int32, strict=False) for i in range(3))
-    day_first = (b.is_between(1, 12) & a.is_between(1, _days_in_month(y, b))).fill_null(False)
-    month_first = (a.is_between(1, 12) & b.is_between(1, _days_in_month(y, a))).fill_null(False)
-    return (
-        pl.when(day_first & month_first & (a != b))
+    a, b, y = F("a"), F("b"), F("y")
+    state = let(
+        state,
+        day_first=(b.is_between(1, 12) & a.is_between(1, _days_in_month(y, b))).fill_null(False),
+        month_first=(a.is_between(1, 12) & b.is_between(1, _days_in_month(y, a))).fill_null(False),
+    )
+    day_first, month_first = F("day_first"), F("month_first")
+    state = let(
+        state,
+        kind=pl.when(day_first & month_first & (a != b))
         .then(pl.lit("either"))
         .when(day_first & ~month_first)
         .then(pl.lit("dmy"))
         .when(month_first & ~day_first)
-        .then(pl.lit("mdy"))
+        .then(pl.lit("mdy")),
     )
+    return state.struct.field("kind")
