@@ -37,6 +37,11 @@ __all__ = [
 ]
 
 
+# A generator manifest's date style -> the date_format it amounts to: UK and mixed files write
+# numeric dates day-first; an ISO file writes none, so there is nothing to declare.
+_MANIFEST_DATES = {"uk": "dmy", "mixed": "dmy"}
+
+
 def pseudonymised_frames(
     synth_dir: Path | str,
     linkage_key: bytes,
@@ -45,10 +50,11 @@ def pseudonymised_frames(
 ) -> dict[str, pl.DataFrame]:
     """Per dataset, every partner's validated and pseudonymised extract, ``partner`` first.
 
-    Reads the generator's ``manifest.json`` so partners and datasets come from what was
-    written, not from a guess at the folder layout. Rejected rows are left out, as the
-    hub never receives them. The extracts are prepared for the period of the generator's
-    cycle date (its month), as ``prepare --period`` would be for a cycle on that date.
+    Reads the generator's ``manifest.json`` so partners, datasets and each file's date
+    order come from what was written, not from a guess at the folder layout. Rejected rows
+    are left out, as the hub never receives them. The extracts are prepared for the period
+    of the generator's cycle date (its month), as ``prepare --period`` would be for a cycle
+    on that date.
     """
     synth_dir = Path(synth_dir)
     spec = spec or load_spec()
@@ -62,7 +68,9 @@ def pseudonymised_frames(
     parts: dict[str, list[pl.DataFrame]] = {}
     for entry in sorted(manifest["files"], key=lambda e: (e["dataset"], e["partner"])):
         ds = spec.dataset(entry["dataset"])
-        accepted = ingest(synth_dir / entry["path"], ds).accepted
+        # the manifest says how the generator wrote the file's dates, as a partner declares
+        date_format = _MANIFEST_DATES.get(entry.get("dates", ""))
+        accepted = ingest(synth_dir / entry["path"], ds, date_format=date_format).accepted
         frame = pseudonymise(accepted, ds, linkage_key, bloom, as_of=as_of)
         frame = frame.select(pl.lit(entry["partner"], pl.String).alias("partner"), pl.all())
         parts.setdefault(entry["dataset"], []).append(frame)
@@ -171,6 +179,7 @@ def prepare_frame(
     spec: Spec | Path | str | None = None,
     partner: str = "partner",
     bloom: BloomParams = DEFAULT_BLOOM,
+    date_format: str | None = None,
 ) -> Prepared:
     """Validate, normalise and pseudonymise one frame exactly as ``fraudmatch prepare`` does.
 
@@ -179,7 +188,9 @@ def prepare_frame(
     the same key). ``period`` is the period the frame is for (``2026-11``, as ``prepare
     --period``): what is derived from a date (an attainer's month of turning 18) is computed
     against its first day, never against the day this runs. The result has a ``partner``
-    column first, as the hub's frames do.
+    column first, as the hub's frames do. ``date_format`` (``dmy``, ``mdy`` or ``iso``) says
+    which way round numeric dates are written, as a partner declares it; without it the
+    dates must show it, and a date column whose dates all read either way is an error.
     """
     if len(key) != 32:
         raise ValueError(f"the linkage key must be 32 bytes, got {len(key)}")
@@ -187,7 +198,7 @@ def prepare_frame(
     ds = _spec(spec).dataset(dataset)
     text = frame.select(pl.all().cast(pl.String))
     numbered = text.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    checked = validate(numbered, ds, source=f"the {dataset} frame")
+    checked = validate(numbered, ds, source=f"the {dataset} frame", date_format=date_format)
     pseudo = pseudonymise(checked.accepted, ds, key, bloom, as_of=as_of)
     pseudo = pseudo.select(pl.lit(partner, pl.String).alias("partner"), pl.all())
     return Prepared(frame=pseudo, rejects=checked.rejects)
@@ -203,6 +214,7 @@ def link(
     key: bytes | None = None,
     partners: tuple[str, str] = ("left", "right"),
     bloom: BloomParams = DEFAULT_BLOOM,
+    date_format: str | None = None,
 ) -> Linked:
     """Link two frames under a match rule and a data specification, pseudonymised.
 
@@ -214,7 +226,8 @@ def link(
     at, and its month the period both frames are prepared for (there is no default: a
     result must not depend on the day it is computed). The
     frames are told apart as ``partners``, so a rule scoped ``across_partners`` compares
-    left with right.
+    left with right. ``date_format`` is how both frames write numeric dates
+    (:func:`prepare_frame`).
     """
     spec, rule = _spec(spec), _rule(rule)
     problems = [p for p in lint_rules([rule], spec, bloom) if p.severity == "error"]
@@ -229,7 +242,14 @@ def link(
     period = cycle_date.strftime("%Y-%m")
     prepared = {
         side: prepare_frame(
-            frame, dataset, key=key, period=period, spec=spec, partner=partner, bloom=bloom
+            frame,
+            dataset,
+            key=key,
+            period=period,
+            spec=spec,
+            partner=partner,
+            bloom=bloom,
+            date_format=date_format,
         )
         for side, dataset, frame, partner in sides
     }

@@ -44,16 +44,16 @@ PERIOD = "2026-10"
 PAYROLL_CSV = """record_id,surname,forenames,date_of_birth,ni_number,address,postcode,sort_code,account_number,job_title,start_date
 E100,Wojcik-Hartley,Przemyslaw,14/03/1979,JT 44 81 26 B,17 Quarrendon Avenue,LS6 2QZ,40-11-62,31926845,Refuse driver,2019-04-01
 E101,Featherstonehaugh,Ottoline,1988-11-30,PK772019C,Flat 2 9 Ravensworth Rd,NE3 4RT,20-45-77,70814423,Librarian,01/09/2015
-E102,Abernethy,Gwendolyn,02/07/1961,,4 Tollbooth Wynd,EH1 1QS,,,Clerk,2001-01-02
+E102,Abernethy,Gwendolyn,22/07/1961,,4 Tollbooth Wynd,EH1 1QS,,,Clerk,2001-01-02
 E103,Okonkwo,Chidi,21/12/1990,AB123456C,22 Mill Lane,M1 1AE,30-90-12,12345678,Planner,2020-06-15
 E104,Smith,John,1975-05-05,,8 High Street,BS1 4DJ,,,Porter,2010-03-01
 """
 PAYROLL_CSV_EASTVALE = """record_id,surname,forenames,date_of_birth,ni_number,address,postcode
-P1,Abernethy,Gwendolyn,02/07/1961,,4 Tollbooth Wynd,EH1 1QS
+P1,Abernethy,Gwendolyn,22/07/1961,,4 Tollbooth Wynd,EH1 1QS
 P2,Nakamura,Haruki,1983-08-19,,3 Quay Street,BS1 4DJ
 """
 HOUSING_BENEFIT_CSV = """record_id,surname,forenames,date_of_birth,ni_number,address,postcode,claim_start_date
-HB1,Abernethy,Gwendolyn,02/07/1961,,4 Tollbooth Wynd,EH1 1QS,2024-01-01
+HB1,Abernethy,Gwendolyn,22/07/1961,,4 Tollbooth Wynd,EH1 1QS,2024-01-01
 HB2,Okafor,Ngozi,1970-02-03,,9 Bridge Road,LS6 2QZ,2023-05-01
 HB3,Brown,Alice,1955-09-09,,1 Church Walk,NE3 4RT,2022-11-11
 """

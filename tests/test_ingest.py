@@ -119,8 +119,8 @@ def test_xlsx_and_parquet(tmp_path: Path) -> None:
     )
     frame.write_excel(tmp_path / "p.xlsx")
     frame.write_parquet(tmp_path / "p.parquet")
-    for name in ("p.xlsx", "p.parquet"):
-        result = ingest(tmp_path / name, PAYROLL)
+    for name in ("p.xlsx", "p.parquet"):  # 01/02/1980 alone shows no order: declared
+        result = ingest(tmp_path / name, PAYROLL, date_format="dmy")
         assert result.accepted["date_of_birth"].to_list() == [date(1980, 2, 1), date(1999, 12, 31)]
 
 
@@ -170,3 +170,34 @@ def test_normalising_per_distinct_cell_or_per_row_agree(
     assert distinct.accepted.equals(per_row.accepted)
     assert distinct.rejects.equals(per_row.rejects)
     assert per_row.rejects.filter(pl.col("reason") == "empty row").height == 2
+
+
+def test_an_unreadable_optional_date_rejects_the_row_never_blanks_it(tmp_path: Path) -> None:
+    """An empty end date reads as a current job to the rules, so it is never made empty."""
+    text = (
+        "record_id,surname,forenames,date_of_birth,start_date,end_date\n"
+        "A,Smith,Jo,25/03/1980,01/04/2010,31/02/2020\n"  # impossible optional date
+        "B,Brown,Al,1975-06-02,1/9/15,\n"  # two-digit year in an optional date
+        "C,Green,Bo,1990-01-01,2011-05-05,\n"
+    )
+    result = ingest(write_csv(tmp_path / "p.csv", text, "utf-8"), PAYROLL)
+    assert result.accepted["record_id"].to_list() == ["C"]
+    rows = result.rejects.select("row", "column", "reason", "action").rows()
+    assert rows == [
+        (2, "end_date", "impossible date", ROW_REJECTED),
+        (3, "start_date", "two-digit year is ambiguous", ROW_REJECTED),
+    ]
+
+
+def test_an_impossible_optional_date_of_birth_keeps_its_parts(tmp_path: Path) -> None:
+    """The partial evidence of a damaged date of birth survives where the column is optional."""
+    text = (
+        "record_id,surname,forenames,address,postcode,date_of_birth\n"
+        "E1,Smith,Jo,1 High St,SW1A 1AA,1958-07-71\n"
+    )
+    dataset = SPEC.dataset("electoral_register")
+    result = ingest(write_csv(tmp_path / "e.csv", text, "utf-8"), dataset)
+    assert result.rejects.select("column", "action").rows() == [("date_of_birth", PARTS_KEPT)]
+    row = result.accepted.row(0, named=True)
+    assert row["date_of_birth"] is None
+    assert (row["date_of_birth__py"], row["date_of_birth__pm"]) == (1958, 7)

@@ -30,7 +30,7 @@ PAYROLL = {
     "record_id": ["E1", "E2"],
     "surname": ["Abernethy", "Okonkwo"],
     "forenames": ["Gwendolyn", "Chidi"],
-    "date_of_birth": ["02/07/1961", "1990-12-21"],
+    "date_of_birth": ["22/07/1961", "1990-12-21"],
     "ni_number": ["JT448126B", None],
 }
 
@@ -81,3 +81,14 @@ def test_mistakes_are_named() -> None:
         prepare_frame(pl.DataFrame(PAYROLL), "payroll", key=b"short", period="2026-11")
     with pytest.raises(ValueError, match="not a period"):
         prepare_frame(pl.DataFrame(PAYROLL), "payroll", key=bytes(32), period="November")
+
+
+def test_prepare_frame_reads_numeric_dates_as_declared_and_never_guesses() -> None:
+    key = secrets.token_bytes(32)
+    frame = pl.DataFrame({**PAYROLL, "date_of_birth": ["02/07/1961", "1990-12-21"]})
+    with pytest.raises(ValueError, match="date_of_birth: all 1 numeric date"):
+        prepare_frame(frame, "payroll", key=key, period="2026-11")
+    us = prepare_frame(frame, "payroll", key=key, period="2026-11", date_format="mdy")
+    uk = prepare_frame(frame, "payroll", key=key, period="2026-11", date_format="dmy")
+    assert us.rejects.height == uk.rejects.height == 0
+    assert us.frame["date_of_birth__tok"][0] != uk.frame["date_of_birth__tok"][0]

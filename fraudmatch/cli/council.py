@@ -15,13 +15,36 @@ from fraudmatch.cli.common import (
 )
 from fraudmatch.common.errors import USER_ERRORS
 
+# spec.normalisers.dates.DATE_ORDERS, spelt out: importing the normalisers slows every command
+DATE_ORDERS = ("iso", "dmy", "mdy")
+
+
+def _declared_format(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The date order and encoding to validate with: the options, else the partner's.
+
+    ``--partner`` reads what the partnership file declares for that partner's dataset, so
+    ``validate`` reads a file as ``prepare`` will.
+    """
+    date_format, encoding = args.date_format, args.encoding
+    if args.partner:
+        from fraudmatch.spec.partnership import load_partnership
+
+        if not args.partnership:
+            raise ValueError("--partner needs --partnership: the file that declares its formats")
+        declared = load_partnership(args.partnership).partner(args.partner)
+        declared_format = declared.format_for(args.dataset)
+        date_format = date_format or declared_format.date_format
+        encoding = encoding or declared_format.encoding
+    return date_format, encoding
+
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from fraudmatch.cli.tables import validation_tables
     from fraudmatch.council.ingest import ingest
 
     dataset = command_spec(args).dataset(args.dataset)
-    result = ingest(args.file, dataset)
+    date_format, encoding = _declared_format(args)
+    result = ingest(args.file, dataset, date_format=date_format, encoding=encoding)
     rejects_path = args.rejects or Path(args.file).with_suffix(".rejects.csv")
     result.rejects.write_csv(rejects_path)
     for t in validation_tables(result):
@@ -138,6 +161,8 @@ def cmd_prepare(args: argparse.Namespace) -> int:
             continue
         for t in validation_tables(result.validation):
             console.print(t)
+        for w in result.validation.warnings:  # how it was read: encoding, date order
+            console.print(f"[yellow]warning[/]: {extract.name}: {w}")
         results.append(result)
         lines.append(f"sealed: {extract} -> {result.sealed_path}")
     if results:
@@ -159,6 +184,8 @@ def cmd_open(args: argparse.Namespace) -> int:
     partnership = load_partnership(args.partnership)
     keys = load_keyring(args.key)
     extracts = find_extracts(Path(args.extracts))
+    me = partnership.partners.get(keys.name)
+    encodings = {ds: e for ds in extracts if me is not None and (e := me.format_for(ds).encoding)}
     for bundle in args.bundles:
         cases = open_bundle(
             Path(bundle),
@@ -166,6 +193,7 @@ def cmd_open(args: argparse.Namespace) -> int:
             senders={partnership.hub.name: partnership.hub.keys},
             extracts=extracts,
             out_dir=Path(args.out),
+            encodings=encodings,
         )
         console.print(f"{Path(bundle).name}: {cases.describe()}")
         if cases.superseded_by is not None:
@@ -258,7 +286,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path, help="the extract (CSV, XLSX or Parquet)")
     p.add_argument("--rejects", type=Path, help="where to write the rejects CSV")
     p.add_argument("--spec", type=Path, help=SPEC_HELP)
-    p.add_argument("--partnership", type=Path, help="partnership.yaml (for its spec:)")
+    p.add_argument(
+        "--partnership", type=Path, help="partnership.yaml (for its spec:, and with --partner)"
+    )
+    p.add_argument(
+        "--partner", help="read the file as partnership.yaml declares for this partner's dataset"
+    )
+    p.add_argument(
+        "--date-format",
+        choices=DATE_ORDERS,
+        help="how numeric dates are written: dmy (25/03/1990), mdy (03/25/1990) or iso only "
+        "(default: the partner's declaration, else what the dates show)",
+    )
+    p.add_argument(
+        "--encoding", help="the CSV's encoding, e.g. cp1252 (default: declared, else detected)"
+    )
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("synth", help="write synthetic council extracts with planted cases")

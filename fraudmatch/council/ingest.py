@@ -18,7 +18,9 @@ from pathlib import Path
 
 import polars as pl
 
+from fraudmatch.council.date_order import decide
 from fraudmatch.spec.normalisers import normalise_column
+from fraudmatch.spec.normalisers.dates import normalise_date
 from fraudmatch.spec.specs import ColumnSpec, DatasetSpec
 
 ROW = "__row"
@@ -112,22 +114,50 @@ def _decode_csv(path: Path) -> tuple[bytes, str]:
         ) from None
 
 
-def read_extract(path: Path | str) -> tuple[pl.DataFrame, list[str]]:
+def _decode_declared(path: Path, encoding: str) -> bytes:
+    """The file as UTF-8 bytes, decoded as the partnership file says it is written.
+
+    A byte that is not valid in the declared encoding stops the file: read some other way,
+    names and addresses would silently change, and the partner should fix the export or
+    the declaration.
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise IngestError(
+            f"{path}: not {encoding} as the partnership file declares: byte {exc.start} "
+            f"(0x{data[exc.start]:02x}, line {line}) {exc.reason}; export the file as "
+            f"{encoding} or correct the partner's encoding in partnership.yaml"
+        ) from None
+
+
+def read_extract(
+    path: Path | str, *, encoding: str | None = None
+) -> tuple[pl.DataFrame, list[str]]:
     """Read an extract as all-text columns with snake_case headers and a source row number.
 
     ``__row`` is the row a person sees when opening the file: the header is row 1, so
-    the first record is row 2. Returns the frame and notes on how it was read.
+    the first record is row 2. A CSV is read in ``encoding`` where the partner declares
+    one, else in the one detected. Returns the frame and notes on how it was read.
     """
     path = Path(path)
     if not path.exists():
         raise IngestError(f"{path}: file not found")
     suffix = path.suffix.lower()
     notes: list[str] = []
+    if encoding is not None and suffix not in (".csv", ".txt"):
+        notes.append(f"declared encoding {encoding} not used: a {suffix} file carries its own")
     try:
         if suffix in (".csv", ".txt"):
-            data, encoding = _decode_csv(path)
-            if encoding != "utf-8":
-                notes.append(f"read as {encoding}")
+            if encoding is not None:
+                data = _decode_declared(path, encoding)
+                notes.append(f"read as {encoding} (declared)")
+            else:
+                data, found = _decode_csv(path)
+                if found != "utf-8":
+                    notes.append(f"read as {found}")
             frame = pl.read_csv(
                 io.BytesIO(data),
                 infer_schema=False,
@@ -175,7 +205,7 @@ def check_columns(frame: pl.DataFrame, dataset: DatasetSpec, source: str) -> lis
     return warnings
 
 
-def _column_fields(col: ColumnSpec) -> tuple[list[pl.Expr], list[pl.Expr]]:
+def _column_fields(col: ColumnSpec, date_order: str) -> tuple[list[pl.Expr], list[pl.Expr]]:
     """Two selections over a frame holding the raw column: the state, then the fields.
 
     Each normaliser's state struct is computed once, then split into raw text, value,
@@ -183,7 +213,10 @@ def _column_fields(col: ColumnSpec) -> tuple[list[pl.Expr], list[pl.Expr]]:
     comes along so the rejects need not strip a million cells again per check.
     """
     raw = pl.col(col.name)
-    norm = normalise_column(raw, col.normaliser, col.options_dict)
+    if col.normaliser == "date":
+        norm = normalise_date(raw, date_order)  # type: ignore[arg-type]
+    else:
+        norm = normalise_column(raw, col.normaliser, col.options_dict)
     states: list[pl.Expr] = [raw.alias(f"{col.name}__raw"), _blank(raw).alias(f"{col.name}__blank")]
     state = f"{col.name}__state"
     states.append(norm.state.alias(state))
@@ -199,7 +232,9 @@ def _column_fields(col: ColumnSpec) -> tuple[list[pl.Expr], list[pl.Expr]]:
     return states, [*fields, pl.col(f"{col.name}__blank")]
 
 
-def _normalised_frame(frame: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame:
+def _normalised_frame(
+    frame: pl.DataFrame, dataset: DatasetSpec, date_orders: dict[str, str]
+) -> pl.DataFrame:
     """Apply every column's normaliser; keep raw text next to value, error and extras.
 
     A normaliser is a function of the cell alone, so a column with many repeats (names,
@@ -216,7 +251,7 @@ def _normalised_frame(frame: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame
     ]
     plans = []
     for col, repeats in zip(dataset.columns, repeated, strict=True):
-        states, fields = _column_fields(col)
+        states, fields = _column_fields(col, date_orders.get(col.name, "dmy"))
         cells = pl.col(col.name).unique() if repeats else pl.col(col.name)
         plans.append(frame.lazy().select(cells).select(states).select(fields))
     tables = pl.collect_all(plans)
@@ -284,7 +319,11 @@ def _problems(normed: pl.DataFrame, dataset: DatasetSpec) -> pl.DataFrame:
             action = pl.lit(ROW_REJECTED)
             bad = err.is_not_null() | missing
         else:
-            reason, action, bad = err, pl.lit(VALUE_BLANKED), err.is_not_null()
+            # An empty date means "none" to the rules (no end date: still employed, a claim
+            # still open), so an unreadable optional date is never blanked: the row goes.
+            blanks = col.normaliser != "date"
+            action = pl.lit(VALUE_BLANKED if blanks else ROW_REJECTED)
+            reason, bad = err, err.is_not_null()
         partial = [f"{col.name}__{p}" for p in ("py", "pm", "pd") if f"{col.name}__{p}" in normed]
         if "date_parts" in col.pseudonymise and partial:
             kept = pl.any_horizontal(pl.col(p).is_not_null() for p in partial)
@@ -326,10 +365,41 @@ def _duplicates(normed: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def validate(frame: pl.DataFrame, dataset: DatasetSpec, *, source: str = "<extract>") -> Validation:
-    """Check an all-text extract against its spec: accepted rows normalised, plus rejects."""
+def _date_orders(
+    frame: pl.DataFrame, dataset: DatasetSpec, source: str, date_format: str | None
+) -> tuple[dict[str, str], list[str]]:
+    """Each date column's order (declared, else shown by its dates) and notes on it.
+
+    A column whose dates do not show their order is refused here, before anything is read
+    the wrong way round; the message says to declare ``date_format``.
+    """
+    columns = [c.name for c in dataset.columns if c.normaliser == "date" and c.name in frame]
+    decided = decide(columns, frame, date_format)
+    if decided.refusals:
+        raise IngestError(
+            f"{source}: cannot tell day from month: {'; '.join(decided.refusals)}. "
+            "Declare the order (date_format: dmy for 25/03/1990, mdy for 03/25/1990, or iso) "
+            "for this partner, or this dataset, in partnership.yaml"
+        )
+    return decided.orders, decided.notes
+
+
+def validate(
+    frame: pl.DataFrame,
+    dataset: DatasetSpec,
+    *,
+    source: str = "<extract>",
+    date_format: str | None = None,
+) -> Validation:
+    """Check an all-text extract against its spec: accepted rows normalised, plus rejects.
+
+    ``date_format`` (iso, dmy or mdy) is the partner's declared date order; without one
+    the order is taken from what the dates show, and a file that shows none is refused.
+    """
     warnings = check_columns(frame, dataset, source)
-    normed = _normalised_frame(frame, dataset)
+    date_orders, notes = _date_orders(frame, dataset, source, date_format)
+    warnings += notes
+    normed = _normalised_frame(frame, dataset, date_orders)
     rejects = pl.concat([_problems(normed, dataset), _duplicates(normed)]).cast(REJECTS_SCHEMA)
     rejects = rejects.sort("row", "column")
     rejected_rows = rejects.filter(pl.col("action") == ROW_REJECTED).select("row").unique()
@@ -348,9 +418,15 @@ def validate(frame: pl.DataFrame, dataset: DatasetSpec, *, source: str = "<extra
     )
 
 
-def ingest(path: Path | str, dataset: DatasetSpec) -> Validation:
-    """Read and validate one extract file."""
-    frame, notes = read_extract(path)
-    result = validate(frame, dataset, source=str(path))
+def ingest(
+    path: Path | str,
+    dataset: DatasetSpec,
+    *,
+    date_format: str | None = None,
+    encoding: str | None = None,
+) -> Validation:
+    """Read and validate one extract file, in the date order and encoding declared if any."""
+    frame, notes = read_extract(path, encoding=encoding)
+    result = validate(frame, dataset, source=str(path), date_format=date_format)
     result.warnings[:0] = notes
     return result

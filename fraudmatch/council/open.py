@@ -38,18 +38,25 @@ def find_extracts(folder: Path) -> dict[str, Path]:
     return found
 
 
-def reidentify(rows: pl.DataFrame, extracts: Mapping[str, Path]) -> pl.DataFrame:
+def reidentify(
+    rows: pl.DataFrame,
+    extracts: Mapping[str, Path],
+    encodings: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
     """Join each case row to the partner's own raw record by ``record_id``.
 
-    The raw columns are shown as the council's system holds them. A record no longer in
-    the extract is kept and flagged (``record_found`` false), never dropped.
+    The raw columns are shown as the council's system holds them, each extract read in the
+    encoding the partnership file declares for its dataset (else the one detected). A
+    record no longer in the extract is kept and flagged (``record_found`` false), never
+    dropped.
     """
+    encodings = encodings or {}
     parts = []
     for (name,), group in rows.group_by("dataset", maintain_order=True):
         group = group.with_columns(evidence_text(pl.col("evidence")).alias("evidence"))
         if name in extracts:
             # headers are already snake_case; duplicated ids were rejected, so never sent
-            raw, _ = read_extract(extracts[str(name)])
+            raw, _ = read_extract(extracts[str(name)], encoding=encodings.get(str(name)))
             raw = (
                 raw.drop(ROW)
                 .with_columns(pl.col("record_id").str.strip_chars(), record_found=pl.lit(True))
@@ -204,6 +211,7 @@ def open_bundle(
     senders: Senders,
     extracts: Mapping[str, Path],
     out_dir: Path,
+    encodings: Mapping[str, str] | None = None,
 ) -> CaseList:
     """Verify, decrypt and re-identify a bundle into a case list (CSV and XLSX).
 
@@ -222,7 +230,7 @@ def open_bundle(
     record = out_dir / f"{stem}.bundle.json"
     before = _opened(record) if csv.exists() else {}
     previous = before.get("bundle_version")
-    cases = reidentify(rows, extracts)
+    cases = reidentify(rows, extracts, encodings)
     # for the investigator to fill in and send back (fraudmatch outcomes return)
     cases = cases.with_columns(pl.lit(None, pl.String).alias(c) for c in RETURN_COLUMNS)
     summary = summarise(cases)

@@ -99,7 +99,9 @@ def prepare_extract(
             f"not {dataset!r}; nothing was sent"
         )
     ds = spec.dataset(dataset)
-    result = ingest(extract, ds)
+    # the partner's declared date order and encoding for this dataset; none: detected
+    declared = me.format_for(dataset)
+    result = ingest(extract, ds, date_format=declared.date_format, encoding=declared.encoding)
     rejects_path = rejects_path or extract.with_name(f"{extract.stem}.rejects.csv")
     rejects_path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(rejects_path) as tmp:

@@ -7,6 +7,7 @@ dataset that partner submits, and partners use it to check the hub's bundles.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from fraudmatch.sealing.keyring import Keyring, KeySchedule
 from fraudmatch.sealing.keys import PartyKeys, PublicIdentity, load_public
 from fraudmatch.shipped import SHIPPED, shipped_rules_dir
 from fraudmatch.spec.bloom import BloomParams
+from fraudmatch.spec.normalisers.dates import DATE_ORDERS
 
 _TOP_KEYS = {
     "name",
@@ -34,12 +36,35 @@ _TOP_KEYS = {
     "rules",
     "linkage_key",
 }
-_PARTY_KEYS = {"name", "public_key", "public_key_file", "keys", "datasets", "description"}
 _KEY_ENTRY_KEYS = {"public_key", "public_key_file", "from", "until"}
+_FORMAT_KEYS = {"date_format", "encoding"}
+_PARTY_KEYS = {
+    "name", "public_key", "public_key_file", "keys", "datasets", "description", *_FORMAT_KEYS
+}  # fmt: skip
+_DATASET_KEYS = {"name", *_FORMAT_KEYS}
 
 
 class PartnershipError(ValueError):
     """The partnership file is invalid; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class ExtractFormat:
+    """How a partner writes its extracts, where it says so; None: detected from the file.
+
+    A declaration beats detection: an export whose dates all read either way (every day
+    at most 12) cannot be told apart, and the partner's data officer knows the answer.
+    """
+
+    date_format: str | None = None  # iso | dmy | mdy
+    encoding: str | None = None  # a Python codec name, e.g. cp1252
+
+    def over(self, base: ExtractFormat) -> ExtractFormat:
+        """This declaration, falling back to ``base`` (the partner's) where it is silent."""
+        return ExtractFormat(
+            date_format=self.date_format or base.date_format,
+            encoding=self.encoding or base.encoding,
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,13 @@ class Party:
     keys: KeySchedule
     datasets: tuple[str, ...] = ()
     description: str = ""
+    # the partner's declared extract format, and per dataset where one differs
+    extract_format: ExtractFormat = ExtractFormat()
+    dataset_formats: Mapping[str, ExtractFormat] = field(default_factory=dict)
+
+    def format_for(self, dataset: str) -> ExtractFormat:
+        """The declared format of ``dataset``'s extract: the dataset's, else the partner's."""
+        return self.dataset_formats.get(dataset, ExtractFormat()).over(self.extract_format)
 
     @property
     def public(self) -> PublicIdentity:
@@ -123,6 +155,56 @@ class Partnership:
         return signer, self.hub.keys.current(period)
 
 
+def _extract_format(raw: Mapping[str, Any], path: str, source: str) -> ExtractFormat:
+    """``date_format`` and ``encoding`` of a partner or one of its datasets, checked."""
+    date_format, encoding = raw.get("date_format"), raw.get("encoding")
+    if date_format is not None and date_format not in DATE_ORDERS:
+        raise PartnershipError(
+            f"{source}: {path}.date_format: expected one of {', '.join(DATE_ORDERS)} "
+            f"(iso: 1990-03-25; dmy: 25/03/1990; mdy: 03/25/1990), not {date_format!r}"
+        )
+    if encoding is not None:
+        try:
+            codecs.lookup(str(encoding))
+        except LookupError:
+            raise PartnershipError(
+                f"{source}: {path}.encoding: {encoding!r} is not a known encoding "
+                "(e.g. utf-8, utf-8-sig, cp1252, latin-1)"
+            ) from None
+    return ExtractFormat(
+        date_format=date_format, encoding=None if encoding is None else str(encoding)
+    )
+
+
+def _datasets(raw: Any, path: str, source: str) -> tuple[tuple[str, ...], dict[str, ExtractFormat]]:
+    """``datasets: [payroll, {name: creditors, date_format: mdy}]``: names and their formats."""
+    if not isinstance(raw, list):
+        raise PartnershipError(f"{source}: {path}: expected a list of dataset names")
+    names: list[str] = []
+    formats: dict[str, ExtractFormat] = {}
+    for i, entry in enumerate(raw):
+        where = f"{path}[{i}]"
+        if isinstance(entry, dict):
+            unknown = set(entry) - _DATASET_KEYS
+            if unknown:
+                key = sorted(unknown)[0]
+                raise PartnershipError(
+                    f"{source}: {where}.{key}: unknown key{did_you_mean(key, _DATASET_KEYS)} "
+                    f"(a dataset takes {', '.join(sorted(_DATASET_KEYS))})"
+                )
+            if not isinstance(entry.get("name"), str):
+                raise PartnershipError(f"{source}: {where}.name: expected the dataset's name")
+            formats[entry["name"]] = _extract_format(entry, where, source)
+            entry = entry["name"]
+        elif not isinstance(entry, str):
+            raise PartnershipError(
+                f"{source}: {where}: expected a dataset name, or a mapping such as "
+                "{name: payroll, date_format: dmy, encoding: cp1252}"
+            )
+        names.append(entry)
+    return tuple(names), formats
+
+
 def _party(raw: Any, path: str, source: str, base: Path) -> Party:
     if not isinstance(raw, dict):
         raise PartnershipError(f"{source}: {path}: expected a mapping with name and public_key")
@@ -135,14 +217,14 @@ def _party(raw: Any, path: str, source: str, base: Path) -> Party:
     if "name" not in raw:
         raise PartnershipError(f"{source}: {path}.name: missing")
     keys = _party_keys(raw, path, source, base)
-    datasets = raw.get("datasets", [])
-    if not isinstance(datasets, list):
-        raise PartnershipError(f"{source}: {path}.datasets: expected a list of dataset names")
+    datasets, formats = _datasets(raw.get("datasets", []), f"{path}.datasets", source)
     return Party(
         name=raw["name"],
         keys=keys,
-        datasets=tuple(datasets),
+        datasets=datasets,
         description=str(raw.get("description", "")),
+        extract_format=_extract_format(raw, path, source),
+        dataset_formats=formats,
     )
 
 

@@ -69,7 +69,10 @@ def write_extracts(out: Path, spec: Spec | None = None) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         frame = pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.String))
         frame.write_csv(path)
-        files.append({"dataset": ds, "partner": partner, "path": f"{partner}/{ds}.csv"})
+        # numeric dates are written day-first (a column of 1 April dates cannot show it)
+        files.append(
+            {"dataset": ds, "partner": partner, "path": f"{partner}/{ds}.csv", "dates": "uk"}
+        )
     manifest = {"cycle_date": CYCLE.isoformat(), "files": files}
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return out

@@ -1,6 +1,9 @@
-"""Dates: ISO, UK day-first and day-month-name text into real dates, never a guess."""
+"""Dates: ISO, day-first or month-first and day-month-name text into real dates, never a guess."""
 
 from __future__ import annotations
+
+from functools import cache
+from typing import Literal, get_args
 
 import polars as pl
 
@@ -29,20 +32,46 @@ def _day_first(i: int, sep: str) -> str:
     return f"(?<d{i}>{_MD}){sep}(?<m{i}>{_MD}){sep}(?<y{i}>{_Y})"
 
 
-# Accepted layouts, each with its own numbered groups (the regex engine has no duplicate
-# names). A separator is used consistently within a date: 01/02-1990 is not a date.
-_DATE_LAYOUTS = (
-    _year_first(0, "-"),
-    _year_first(1, "/"),
-    _day_first(2, "/"),
-    _day_first(3, r"\."),
-    _day_first(4, "-"),
-    rf"(?<d5>{_MD})[ /.-]?(?<m5>[A-Z]{{3,9}})\.?[ /.,-]*(?<y5>{_Y})",
+def _month_first(i: int, sep: str) -> str:
+    return f"(?<m{i}>{_MD}){sep}(?<d{i}>{_MD}){sep}(?<y{i}>{_Y})"
+
+
+DateOrder = Literal["iso", "dmy", "mdy"]
+#: The orders a partner may declare (``date_format`` in the partnership file).
+DATE_ORDERS: tuple[str, ...] = get_args(DateOrder)
+_NUMERIC_ORDER = {"dmy": _day_first, "mdy": _month_first}
+_NUMERIC_SEPARATORS = ("/", r"\.", "-")
+
+
+@cache
+def _date_pattern(order: DateOrder) -> tuple[str, str]:
+    """The regex of the dates accepted in ``order`` and the template giving "year|month|day".
+
+    Each layout has its own numbered groups (the regex engine has no duplicate names). A
+    separator is used consistently within a date: 01/02-1990 is not a date. Year-first and
+    month-name dates cannot be misread, so every order accepts them; numeric day and month
+    dates only in the order declared or detected, and not at all in ``iso``.
+    """
+    layouts = [_year_first(0, "-"), _year_first(1, "/")]
+    numeric = _NUMERIC_ORDER.get(order)
+    if numeric is not None:
+        layouts += [numeric(i, sep) for i, sep in enumerate(_NUMERIC_SEPARATORS, len(layouts))]
+    i = len(layouts)
+    layouts.append(rf"(?<d{i}>{_MD})[ /.-]?(?<m{i}>[A-Z]{{3,9}})\.?[ /.,-]*(?<y{i}>{_Y})")
+    pattern = rf"^(?:{'|'.join(layouts)}){_TIME}$"
+    # Whichever layout matched, its groups fill "year|month|day"; the others are empty.
+    template = "|".join("".join(f"${{{part}{i}}}" for i in range(len(layouts))) for part in "ymd")
+    return pattern, template
+
+
+# A numeric date with day and month in either order: groups a (first), b (second), y.
+_NUMERIC_LAYOUTS = tuple(
+    f"(?<a{i}>{_MD}){sep}(?<b{i}>{_MD}){sep}(?<y{i}>{_Y})"
+    for i, sep in enumerate(_NUMERIC_SEPARATORS)
 )
-_DATE = rf"^(?:{'|'.join(_DATE_LAYOUTS)}){_TIME}$"
-# Whichever layout matched, its groups fill "year|month|day"; the others are empty.
-_DATE_TEMPLATE = "|".join(
-    "".join(f"${{{part}{i}}}" for i in range(len(_DATE_LAYOUTS))) for part in "ymd"
+_NUMERIC = rf"^(?:{'|'.join(_NUMERIC_LAYOUTS)}){_TIME}$"
+_NUMERIC_TEMPLATE = "|".join(
+    "".join(f"${{{part}{i}}}" for i in range(len(_NUMERIC_LAYOUTS))) for part in "aby"
 )
 _TWO_DIGIT_YEAR = (
     rf"^[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-][0-9]{{2}}{_TIME}$"
@@ -71,20 +100,24 @@ def _days_in_month(y: pl.Expr, m: pl.Expr) -> pl.Expr:
     )
 
 
-def normalise_date(raw: pl.Expr) -> Normalised:
-    """A real calendar date from ISO, UK day-first or day-month-name text; never a guess.
+def normalise_date(raw: pl.Expr, order: DateOrder = "dmy") -> Normalised:
+    """A real calendar date from ISO, numeric day and month or day-month-name text.
 
-    Day-first is the UK convention, so D/M/Y is read that way and never the US way. Two-digit
-    years and impossible dates are rejected rather than guessed or rolled over: a wrong date
-    of birth silently breaks matching.
+    ``order`` says how a numeric date such as 03/04/1990 is read: ``dmy`` (the UK
+    convention, the default), ``mdy``, or ``iso`` (not at all: a partner that declares ISO
+    has no such dates, so one is an error, not a guess). Two-digit years and impossible
+    dates are rejected rather than guessed or rolled over: a wrong date of birth silently
+    breaks matching.
     """
+    pattern, template = _date_pattern(order)
     state = bind(raw, s=F("raw").str.strip_chars().str.to_uppercase())
     s = F("s")
-    ymd = pl.when(s.str.contains(_DATE)).then(s.str.replace(_DATE, _DATE_TEMPLATE))
+    ymd = pl.when(s.str.contains(pattern)).then(s.str.replace(pattern, template))
     state = let(
         state,
         ymd=ymd.str.split_exact("|", 2),
         two_digit_year=s.str.contains(_TWO_DIGIT_YEAR),
+        not_iso=s.str.contains(_NUMERIC) if order == "iso" else pl.lit(False),
     )
     ymd = F("ymd")
     state = let(
@@ -105,6 +138,7 @@ def normalise_date(raw: pl.Expr) -> Normalised:
     real = m.is_between(1, 12) & d.is_between(1, _days_in_month(y, m))
     checks = [
         (F("two_digit_year"), "two-digit year is ambiguous"),
+        (F("not_iso"), "not YYYY-MM-DD, the declared date_format iso"),
         (~parsed, "unrecognised date format"),
         (~in_range, "year out of range"),
         (~real, "impossible date"),
@@ -129,3 +163,40 @@ def normalise_date(raw: pl.Expr) -> Normalised:
         extras={k: state.struct.field(f"_extra_{k}") for k in partial},
         state=state,
     )
+
+
+def date_reading(raw: pl.Expr) -> pl.Expr:
+    """How a numeric date can be read: "dmy" only, "mdy" only, "either", else null.
+
+    The evidence for a column's order: 25/03/1990 can only be day-first, 03/25/1990 only
+    month-first, 03/04/1990 either (two different dates). 04/04/1990 reads the same both
+    ways and is no evidence, nor is a date impossible both ways or not numeric at all.
+    Staged in a struct, as the normalisers are, so each step is evaluated once.
+    """
+    s = F("raw").str.strip_chars()
+    parts = pl.when(s.str.contains(_NUMERIC)).then(s.str.replace(_NUMERIC, _NUMERIC_TEMPLATE))
+    state = bind(raw, parts=parts.str.split_exact("|", 2))
+    state = let(
+        state,
+        **{
+            name: F("parts").struct.field(f"field_{i}").cast(pl.Int32, strict=False)
+            for i, name in enumerate("aby")
+        },
+    )
+    a, b, y = F("a"), F("b"), F("y")
+    state = let(
+        state,
+        day_first=(b.is_between(1, 12) & a.is_between(1, _days_in_month(y, b))).fill_null(False),
+        month_first=(a.is_between(1, 12) & b.is_between(1, _days_in_month(y, a))).fill_null(False),
+    )
+    day_first, month_first = F("day_first"), F("month_first")
+    state = let(
+        state,
+        kind=pl.when(day_first & month_first & (a != b))
+        .then(pl.lit("either"))
+        .when(day_first & ~month_first)
+        .then(pl.lit("dmy"))
+        .when(month_first & ~day_first)
+        .then(pl.lit("mdy")),
+    )
+    return state.struct.field("kind")
