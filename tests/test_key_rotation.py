@@ -42,7 +42,7 @@ from fraudmatch.spec.specs import load_spec
 
 SPEC = load_spec()
 PAYROLL = """record_id,surname,forenames,date_of_birth,ni_number,address,postcode
-P1,Abernethy,Gwendolyn,02/07/1961,,4 Tollbooth Wynd,EH1 1QS
+P1,Abernethy,Gwendolyn,22/07/1961,,4 Tollbooth Wynd,EH1 1QS
 P2,Nakamura,Haruki,1983-08-19,,3 Quay Street,BS1 4DJ
 """
 

@@ -358,9 +358,6 @@ def _collect_one(ctx: _Context, partner: str, path: Path) -> FileOutcome | None:
             return _archive_known(ctx, partner, path, header, known)
         stored = _store(ctx, partner, path, header)
     except Refusal as refusal:
-        if returns.looks_like_return(path.name, refusal.header):
-            returns.audit_refused(ctx.workspace.root, partner, path.name, refusal.header,
-                                  refusal.reason)  # fmt: skip
         return _quarantine(ctx, partner, path, refusal)
     except FileNotFoundError:
         if path.exists():
@@ -642,8 +639,8 @@ def _quarantine(ctx: _Context, partner: str, path: Path, refusal: Refusal) -> Fi
     in the inbox, to be refused again (into the same place) by the next run."""
     folder = ensure_private_dir(ctx.workspace.quarantine)
     target = free_name(folder, f"{partner or 'inbox'}__{path.name}")
-    header = refusal.header
-    now = datetime.now(UTC)
+    header, now = refusal.header, datetime.now(UTC)
+    returns.audit_refused(ctx.workspace.root, partner, path.name, header, refusal.reason)
     reason_file = target.with_name(f"{target.name}.reason.txt")
     atomic_write_bytes(reason_file, _reason_text(partner, path, refusal, now).encode())
     catalogue.record_quarantine(

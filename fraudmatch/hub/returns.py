@@ -85,7 +85,10 @@ def looks_like_return(name: str, header: Header | None) -> bool:
 
 def audit_refused(root: Path, partner: str, name: str, header: Header | None, reason: str) -> None:
     """Audit a refused return under :data:`COLLECTION`: the file, whose inbox it was in,
-    who it claims to come from (unproven) and why it was refused. Nothing was merged."""
+    who it claims to come from (unproven) and why it was refused. Nothing was merged.
+    Any other refused file is left to the quarantine's own report."""
+    if not looks_like_return(name, header):
+        return
     detail = {"file": name, "inbox": partner or "(top level)",
               "claimed_sender": header.sender if header else None, "reason": reason}  # fmt: skip
     log.warning("refused outcomes %s in %s's inbox: %s", name, partner, reason)
