@@ -24,18 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fraudmatch.common.fsutil import atomic_write_bytes, write_private_bytes
 from fraudmatch.sealing.keys import (
     KeyFileError,
     PartyKeys,
     PublicIdentity,
-    _new_secrets,
-    _party_from_secrets,
-    _private_text,
     key_period,
     load_private,
     public_identity_to_text,
-    validate_party_name,
+    write_new_pair,
 )
 
 __all__ = [
@@ -249,22 +245,8 @@ def load_keyring(path: str | os.PathLike[str]) -> Keyring:
 def rotate_party(name: str, out_dir: Path, start: str) -> tuple[Path, Path, PublicIdentity]:
     """A new key pair for ``name`` used from ``start``: ``<name>.<start>.private`` (0600) and
     ``.public`` in ``out_dir``; existing files are never overwritten."""
-    validate_party_name(name)
     start = _month(start, "--from")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    private_path = out_dir / f"{name}.{start}.private"
-    public_path = out_dir / f"{name}.{start}.public"
-    for target in (private_path, public_path):
-        if os.path.lexists(target):
-            raise FileExistsError(f"{target} already exists: refusing to overwrite keys")
-    enc_secret, sign_secret = _new_secrets()
-    identity = _party_from_secrets(name, enc_secret, sign_secret).public()
-    write_private_bytes(
-        private_path, _private_text(name, enc_secret, sign_secret).encode(), overwrite=False
-    )
-    atomic_write_bytes(public_path, public_identity_to_text(identity).encode(), overwrite=False)
-    return private_path, public_path, identity
+    return write_new_pair(name, Path(out_dir), f"{name}.{start}")
 
 
 def rotated(schedule: KeySchedule, new: PublicIdentity, start: str, overlap: int) -> KeySchedule:

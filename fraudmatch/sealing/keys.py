@@ -196,11 +196,17 @@ def generate_party(name: str) -> PartyKeys:
 
 def new_party(name: str, out_dir: Path) -> tuple[Path, Path]:
     """Create ``<name>.private`` (0600) and ``<name>.public`` in ``out_dir``; never overwrite."""
+    private_path, public_path, _ = write_new_pair(name, Path(out_dir), name)
+    return private_path, public_path
+
+
+def write_new_pair(name: str, out_dir: Path, stem: str) -> tuple[Path, Path, PublicIdentity]:
+    """A new key pair of ``name`` as ``<stem>.private`` (0600) and ``<stem>.public``; refuses
+    to overwrite either, since a replaced private key cannot open what was sealed to it."""
     validate_party_name(name)
-    out_dir = Path(out_dir)
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    private_path = out_dir / f"{name}.private"
-    public_path = out_dir / f"{name}.public"
+    private_path = out_dir / f"{stem}.private"
+    public_path = out_dir / f"{stem}.public"
     for path in (private_path, public_path):
         if os.path.lexists(path):
             raise FileExistsError(
@@ -208,13 +214,11 @@ def new_party(name: str, out_dir: Path) -> tuple[Path, Path]:
                 "(move it away first if you really mean to replace them)"
             )
     enc_secret, sign_secret = _new_secrets()
-    keys = _party_from_secrets(name, enc_secret, sign_secret)
+    identity = _party_from_secrets(name, enc_secret, sign_secret).public()
     private_text = _private_text(name, enc_secret, sign_secret)
     write_private_bytes(private_path, private_text.encode(), overwrite=False)
-    atomic_write_bytes(
-        public_path, public_identity_to_text(keys.public()).encode(), overwrite=False
-    )
-    return private_path, public_path
+    atomic_write_bytes(public_path, public_identity_to_text(identity).encode(), overwrite=False)
+    return private_path, public_path, identity
 
 
 def load_private(path: str | os.PathLike[str]) -> PartyKeys:
