@@ -39,14 +39,17 @@ RULES_HELP = "rules folder (default: the partnership's rules:, else the shipped 
 SPEC_HELP = "data specification (default: the partnership's spec:, else the shipped one)"
 
 
-def hub_options(p: argparse.ArgumentParser) -> None:
-    """The options every hub command takes: workspace, partnership, rules, specification."""
+def hub_options(p: argparse.ArgumentParser, spec: bool = True) -> None:
+    """The options every hub command takes: workspace, partnership, rules and, for those
+    that read extracts' data against it, the specification (an option a command would
+    ignore is not offered)."""
     p.add_argument(
         "--workspace", help="hub workspace (default ./workspace or $FRAUDMATCH_WORKSPACE)"
     )
     p.add_argument("--partnership", type=Path, required=True, help="partnership.yaml")
     p.add_argument("--rules", type=Path, help=RULES_HELP)
-    p.add_argument("--spec", type=Path, help=SPEC_HELP)
+    if spec:
+        p.add_argument("--spec", type=Path, help=SPEC_HELP)
 
 
 def hub_paths(args: argparse.Namespace) -> dict[str, str | None]:

@@ -162,13 +162,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(handler=cmd_rules_check)
     r = rules_sub.add_parser("explain", help="candidate pairs each blocking rule makes")
     r.add_argument("rule", help="rule name, e.g. payroll_to_payroll")
-    hub_options(r)
+    hub_options(r, spec=False)  # reads matched runs, not extracts
     r.set_defaults(handler=cmd_rules_explain)
     r = rules_sub.add_parser(
         "tune", help="precision/recall from recorded outcomes; propose re-estimated m"
     )
     r.add_argument("rule", help="rule name, e.g. payroll_to_housing_benefit")
-    hub_options(r)
+    hub_options(r, spec=False)  # reads matched runs, not extracts
     r.add_argument("--run", help="run id (default: the latest run that matched the rule)")
     r.add_argument(
         "--min-labels", type=int, help="refuse with fewer labelled matches (default: 20)"
