@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from fraudmatch.council.date_order import decide
 from fraudmatch.council.ingest import ROW, IngestError, ingest, validate
-from fraudmatch.spec.normalisers.dates import DATE_ORDERS, date_reading, normalise_date
+from fraudmatch.spec.date_formats import DATE_ORDERS
+from fraudmatch.spec.normalisers.dates import date_reading, normalise_date
 from fraudmatch.spec.partnership import ExtractFormat, PartnershipError, parse_partnership
 from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth.demo import make_parties

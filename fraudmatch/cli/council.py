@@ -14,9 +14,7 @@ from fraudmatch.cli.common import (
     parse_date,
 )
 from fraudmatch.common.errors import USER_ERRORS
-
-# spec.normalisers.dates.DATE_ORDERS, spelt out: importing the normalisers slows every command
-DATE_ORDERS = ("iso", "dmy", "mdy")
+from fraudmatch.spec.date_formats import DATE_ORDERS
 
 
 def _declared_format(args: argparse.Namespace) -> tuple[str | None, str | None]:

@@ -21,7 +21,7 @@ from fraudmatch.sealing.keyring import Keyring, KeySchedule
 from fraudmatch.sealing.keys import PartyKeys, PublicIdentity, load_public
 from fraudmatch.shipped import SHIPPED, shipped_rules_dir
 from fraudmatch.spec.bloom import BloomParams
-from fraudmatch.spec.normalisers.dates import DATE_ORDERS
+from fraudmatch.spec.date_formats import DATE_ORDERS
 
 _TOP_KEYS = {
     "name",

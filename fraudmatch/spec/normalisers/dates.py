@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Literal, get_args
 
 import polars as pl
 
+from fraudmatch.spec.date_formats import DateOrder
 from fraudmatch.spec.normalisers.core import (
     F,
     Normalised,
@@ -36,9 +36,6 @@ def _month_first(i: int, sep: str) -> str:
     return f"(?<m{i}>{_MD}){sep}(?<d{i}>{_MD}){sep}(?<y{i}>{_Y})"
 
 
-DateOrder = Literal["iso", "dmy", "mdy"]
-#: The orders a partner may declare (``date_format`` in the partnership file).
-DATE_ORDERS: tuple[str, ...] = get_args(DateOrder)
 _NUMERIC_ORDER = {"dmy": _day_first, "mdy": _month_first}
 _NUMERIC_SEPARATORS = ("/", r"\.", "-")
 
