@@ -134,6 +134,17 @@ def spd_cells(base: int) -> list[RecordCell]:
         add(LEGIT, "holder", f"own entry, {fld} {variant}", NEVER, h,
             _elector(i, surname or s, fore or "JAMES ROBERT"))  # fmt: skip
     i, s, h = nxt()
+    add(LEGIT, "holder", "own entry, a short surname with a typo and a short form the name list "
+        "lacks (RWOE NED for ROWE EDWARD)", NEVER, _holder(i, "ROWE", "EDWARD"),
+        _elector(i, "RWOE", "NED"),
+        why="the holder's own entry not found otherwise, a surname that sounds the same and is "
+        "spelt alike: most likely the holder")  # fmt: skip
+    i, s, h = nxt()
+    add(LEGIT, "holder", "own entry under another surname, only the initial (OKAFOR J)", NEVER,
+        h, _elector(i, "OKAFOR", "J"),
+        why="the holder's own entry not found otherwise, and nothing tells this one from the "
+        "holder under a married name: the evidence cannot decide")  # fmt: skip
+    i, s, h = nxt()
     add(LEGIT, "disregard", "student in force on the cycle date", NEVER, h,
         _elector(i, *lodger), [own(i, s), _disregard(i, *lodger)])  # fmt: skip
     i, s, h = nxt()
