@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fraudmatch.synth import RULES
-from fraudmatch.synth.wild import generate_wild, render
+from fraudmatch.synth.wild import _build, generate_wild, render
 from fraudmatch.synth.wild.people import NO_DAY
+from fraudmatch.synth.wild.truth import _adult_on
 
 PEOPLE, PARTNERS, SEED = 2000, 4, 3
 
@@ -167,3 +168,41 @@ def test_damaged_dates_are_impossible_or_swapped() -> None:
     text = render.dates(np.random.default_rng(1), days, "iso", 0.5).to_list()
     assert "1958-07-21" in text and "1958-07-71" in text and "1958-13-21" in text
     assert NO_DAY < 0
+
+
+def test_every_minor_on_the_register_shows_a_date_of_birth(wild: Path) -> None:
+    """The register shows a date of birth only for attainers, so one left out says "adult":
+    a 17-year-old's entry without it would contradict the truth that counts the minor out."""
+    manifest = json.loads((wild / "manifest.json").read_text())
+    cycle = (date.fromisoformat(manifest["cycle_date"]) - date(1970, 1, 1)).days
+    folk = _build(SEED, PARTNERS, PEOPLE, cycle).people.select("person_id", "dob")
+    who = pl.read_parquet(wild / "truth" / "records.parquet")
+    reg = pl.concat(
+        [
+            _read(wild, e).select(pl.lit(e["partner"]).alias("partner"), "record_id",
+                                  "date_of_birth")
+            for e in manifest["files"] if e["dataset"] == "electoral_register"
+        ]
+    )  # fmt: skip
+    entries = reg.join(
+        who.filter(pl.col("dataset") == "electoral_register"), on=["partner", "record_id"]
+    ).join(folk, on="person_id")
+    minors = entries.filter(~pl.Series(_adult_on(entries["dob"].to_numpy(), cycle)))
+    assert minors.height > 5
+    assert minors["date_of_birth"].null_count() == 0
+    # too few minors here to be sure one would be hit: no council may leave the date out
+    for seed in range(20):
+        rates = [style.missing[("electoral_register", "date_of_birth")] for style in
+                 render.styles(np.random.default_rng(seed), 8)]  # fmt: skip
+        assert rates == [0.0] * 8
+
+
+def test_adulthood_is_by_calendar_day() -> None:
+    """18 on the eighteenth birthday, also for a birthday after February in a leap year."""
+    cycle = (date(2026, 11, 1) - date(1970, 1, 1)).days
+    born = [date(2008, 11, 1), date(2008, 11, 2), date(2008, 10, 31), date(2008, 2, 29)]
+    days = np.array([(d - date(1970, 1, 1)).days for d in born])
+    assert _adult_on(days, cycle).tolist() == [True, False, True, True]
+    march = (date(2026, 3, 1) - date(1970, 1, 1)).days  # a 29 February birthday: 1 March
+    assert _adult_on(days[3:], march).tolist() == [True]
+    assert _adult_on(days[3:], march - 1).tolist() == [False]

@@ -78,6 +78,11 @@ def spd_cells(base: int) -> list[RecordCell]:
     add(CATCH, "uprn", "missing on both", MATCH, _holder(i, s, uprn=None),
         _elector(i, *lodger, uprn=None), [_elector(i, s, "JAMES ROBERT", uprn=None)])  # fmt: skip
     i, s, h = nxt()
+    add(CATCH, "address", "a house name, no house number, the same property reference", MATCH,
+        _holder(i, s, address="Rose Cottage, Beck Lane"),
+        _elector(i, *lodger, address="ROSE COTTAGE BECK LANE"),
+        [_elector(i, s, "JAMES ROBERT", address="ROSE COTTAGE BECK LANE")])  # fmt: skip
+    i, s, h = nxt()
     add(CATCH, "address", "written differently (Flat word, town, case), no property reference",
         MATCH, _holder(i, s, address=f"Flat 1, {20 + i} Beck Lane, Northmoor", uprn=None),
         _elector(i, *lodger, address=f"1 {20 + i} BECK LANE", uprn=None), [own(i, s)])  # fmt: skip
@@ -129,6 +134,17 @@ def spd_cells(base: int) -> list[RecordCell]:
         add(LEGIT, "holder", f"own entry, {fld} {variant}", NEVER, h,
             _elector(i, surname or s, fore or "JAMES ROBERT"))  # fmt: skip
     i, s, h = nxt()
+    add(LEGIT, "holder", "own entry, a short surname with a typo and a short form the name list "
+        "lacks (RWOE NED for ROWE EDWARD)", NEVER, _holder(i, "ROWE", "EDWARD"),
+        _elector(i, "RWOE", "NED"),
+        why="the holder's own entry not found otherwise, a surname that sounds the same and is "
+        "spelt alike: most likely the holder")  # fmt: skip
+    i, s, h = nxt()
+    add(LEGIT, "holder", "own entry under another surname, only the initial (OKAFOR J)", NEVER,
+        h, _elector(i, "OKAFOR", "J"),
+        why="the holder's own entry not found otherwise, and nothing tells this one from the "
+        "holder under a married name: the evidence cannot decide")  # fmt: skip
+    i, s, h = nxt()
     add(LEGIT, "disregard", "student in force on the cycle date", NEVER, h,
         _elector(i, *lodger), [own(i, s), _disregard(i, *lodger)])  # fmt: skip
     i, s, h = nxt()
@@ -153,6 +169,18 @@ def spd_cells(base: int) -> list[RecordCell]:
     i, s, h = nxt()
     add(LEGIT, "address", "same address line, another postcode", NEVER, _holder(i, s, uprn=None),
         _elector(i, *lodger, postcode=postcode(i + 1900), uprn=None))  # fmt: skip
+    i, s, h = nxt()
+    add(LEGIT, "address", "the street alone (no house number) and the postcode, no property "
+        "reference", NEVER, _holder(i, s, address="BECK LANE", uprn=None),
+        _elector(i, *lodger, address="Beck Lane", uprn=None),
+        why="a street and its postcode hold about fifteen homes, not one: the two may be "
+        "neighbours")  # fmt: skip
+    i, s, h = nxt()
+    add(LEGIT, "disregard", "on it under another surname and an initial (ADEYEMI G for "
+        "GRACE OKAFOR)", NEVER, h, _elector(i, *lodger),
+        [own(i, s), _disregard(i, "ADEYEMI", "G", uprn=None)],
+        why="an initial that is the elector's first forename's, at the same home, links the "
+        "disregard whatever the surnames: a missed link is a false lead about a student")  # fmt: skip
     i, s, h = nxt()
     add(LEGIT, "uprn", "two flats written alike (property references differ)", NEVER, h,
         _elector(i, *lodger, uprn=f"{10095000 + i}"), [own(i, s)])  # fmt: skip

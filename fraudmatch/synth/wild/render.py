@@ -38,6 +38,11 @@ MISSABLE = {
     "supplier_name",
     "payment_date",
 }
+#: Optional columns whose absence is itself a statement, never a gap: the register shows a date
+#: of birth only for an attainer (datasets.yaml), so an entry without one says "18 or over". A
+#: 17-year-old's entry with the date left out would be a register that says adult of a minor
+#: while the truth says minor: the data and its truth would disagree.
+NEVER_MISSING = {("electoral_register", "date_of_birth")}
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,8 @@ def styles(rng: np.random.Generator, n: int) -> list[Style]:
                 if col in spec.required or col not in MISSABLE:
                     continue
                 lo, hi = (0.2, 0.4) if col == "ni_number" and ds in NI_LISTS else (0.0, 0.3)
-                missing[(ds, col)] = float(rng.uniform(lo, hi))
+                rate = float(rng.uniform(lo, hi))  # drawn anyway: the other rates stay as drawn
+                missing[(ds, col)] = 0.0 if (ds, col) in NEVER_MISSING else rate
         out.append(
             Style(
                 file=FORMATS[c % len(FORMATS)],

@@ -12,7 +12,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from fraudmatch.synth.wild.people import NO_DAY, years_between
+from fraudmatch.synth.wild.people import NO_DAY
 from fraudmatch.synth.wild.plants import PERSON_RULES, PersonRule
 from fraudmatch.synth.wild.services import SPELLS
 
@@ -60,6 +60,26 @@ def _person_pairs(recs: dict[str, pl.DataFrame], rule: PersonRule, cycle: int) -
     )
 
 
+def _month_day(d: np.ndarray) -> np.ndarray:
+    """Month and day as one number (1 November: 1001), comparable whatever the year."""
+    month = d.astype("datetime64[M]")
+    return (month.astype(np.int64) % 12) * 100 + (d - month).astype(np.int64)
+
+
+def _adult_on(dob: np.ndarray, at: int) -> np.ndarray:
+    """18 or over on day `at`, by calendar year, month and day.
+
+    Why not `years_between`: it compares days since 1 January, so in a leap year of birth a
+    birthday after February counts one day late, and someone born 1 November 2008 was not yet
+    18 on 1 November 2026. The register shows that elector's date of birth, and by it the
+    elector is 18 on the cycle date: the truth must say so too.
+    """
+    d = np.asarray(dob, dtype="datetime64[D]")
+    a = np.datetime64(int(at), "D")
+    years = a.astype("datetime64[Y]").astype(np.int64) - d.astype("datetime64[Y]").astype(np.int64)
+    return years - (_month_day(np.array([a]))[0] < _month_day(d)) >= 18
+
+
 def _spd_pairs(recs: dict[str, pl.DataFrame], people: pl.DataFrame, cycle: int) -> pl.DataFrame:
     """Another adult registered at the discount's home, with no disregard in force."""
     spd = recs["council_tax_spd"].with_row_index("left_row")
@@ -74,7 +94,7 @@ def _spd_pairs(recs: dict[str, pl.DataFrame], people: pl.DataFrame, cycle: int) 
         .join(dob, left_on="person_id_r", right_on="person_id", how="left")
         .join(dis.select("person_id"), left_on="person_id_r", right_on="person_id", how="anti")
     )
-    adult = years_between(j["dob"].to_numpy(), cycle) >= 18
+    adult = _adult_on(j["dob"].to_numpy(), cycle)
     return j.filter(pl.Series(adult)).select(
         pl.lit("council_tax_spd_to_electoral_register").alias("rule"),
         pl.lit("council_tax_spd").alias("left_dataset"),
