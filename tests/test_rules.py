@@ -259,6 +259,25 @@ def test_check_warns_on_a_veto_that_fires_on_a_missing_value() -> None:
     assert _warnings(mutate("scoring.veto", [{"ni": "else"}])) == []
 
 
+def test_check_lets_a_common_name_stay_undecided_where_the_home_is_missing() -> None:
+    """An undecided that fires on a missing value warns, unless it rests on a common value."""
+    doc = mutate("scoring.undecided", [{"postcode": ["else", "null"]}])
+    assert any(
+        w.startswith("scoring.undecided[0].postcode: the undecided fires when postcode is missing")
+        for w in _warnings(doc)
+    )
+    doc["comparisons"].append(
+        {"name": "surname_frequency", "type": "frequency", "column": "surname__tok",
+         "levels": {"common": 0.01}, "m": {"common": 0.5, "else": 0.5},
+         "u": {"common": 0.5, "else": 0.5}}
+    )  # fmt: skip
+    doc["scoring"]["undecided"] = [{"surname_frequency": "common", "postcode": ["else", "null"]}]
+    assert _warnings(doc) == []
+    # a frequency level that a missing or rare value also meets is no common value
+    doc["scoring"]["undecided"] = [{"surname_frequency": "!= common", "postcode": "null"}]
+    assert any("the undecided fires when postcode is missing" in w for w in _warnings(doc))
+
+
 def test_check_warns_on_the_frauds_own_signature_used_against_it() -> None:
     doc = mutate("scope", "across_partners")
     doc["scoring"]["veto"] = [{"postcode": "!= exact", "dob": "exact"}]

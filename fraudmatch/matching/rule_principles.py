@@ -65,6 +65,22 @@ def _accepts_disagreement(sel: LevelSelector, comp: Comparison) -> bool:
     return any(0 <= g < comp.n_levels - 1 for g in sel.gammas)
 
 
+def _rests_on_a_common_value(rule: Rule, combo: Sequence[LevelSelector]) -> bool:
+    """Whether an ``undecided`` combination holds only where two records share a common value.
+
+    Such a combination withholds a common name whose other evidence is not there: a missing
+    home or NI number cannot supply the agreement a common name needs, so it may leave it
+    undecided where the field is missing (blanking a field never flags a namesake). It never
+    makes a field required of a pair whose own names decide.
+    """
+    return any(
+        rule.comparison(sel.comparison).type == "frequency"
+        and not _accepts_null(sel)
+        and 0 not in sel.gammas
+        for sel in combo
+    )
+
+
 def _veto_problems(
     rule: Rule, fields: dict[str, set[str]], missing: dict[str, bool]
 ) -> list[Problem]:
@@ -73,10 +89,11 @@ def _veto_problems(
     combos = [("veto", i, c) for i, c in enumerate(rule.scoring.veto)]
     combos += [("undecided", i, c) for i, c in enumerate(rule.scoring.undecided)]
     for key, i, combo in combos:
+        common = key == "undecided" and _rests_on_a_common_value(rule, combo)
         for sel in combo:
             comp = rule.comparison(sel.comparison)
             path = f"scoring.{key}[{i}].{sel.comparison}"
-            if _accepts_null(sel) and missing[comp.name]:
+            if _accepts_null(sel) and missing[comp.name] and not common:
                 out.append(
                     Problem(
                         rule.source,

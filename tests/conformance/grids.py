@@ -40,6 +40,9 @@ class RuleGrid:
     positive: tuple[dict[str, str], dict[str, str]]
     moved: tuple[dict[str, str], dict[str, str]]
     moved_label: str = "periods do not overlap (moved on)"
+    #: namesakes whose forename is written short (an initial, a middle name used as the
+    #: first) and, for a one-home rule, homes shown by the address alone
+    short_namesakes: bool = False
 
 
 _CLAIM = {"claim_start_date": "2024-01-01"}
@@ -59,24 +62,26 @@ _PASS_EXPIRED = {"issue_date": "2022-01-01", "expiry_date": "2025-12-31"}
 GRIDS: tuple[RuleGrid, ...] = (
     RuleGrid(
         "housing_benefit_to_housing_benefit", "housing_benefit", "housing_benefit", "two", True,
-        (_CLAIM, _CLAIM), (_CLAIM_OLD, _CLAIM),
+        (_CLAIM, _CLAIM), (_CLAIM_OLD, _CLAIM), short_namesakes=True,
     ),
     RuleGrid(
         "housing_tenants_to_housing_tenants", "housing_tenants", "housing_tenants", "two", True,
-        (_TENANCY, _TENANCY), (_TENANCY_OLD, _TENANCY_NEW),
+        (_TENANCY, _TENANCY), (_TENANCY_OLD, _TENANCY_NEW), short_namesakes=True,
     ),
     RuleGrid(
         "payroll_to_payroll", "payroll", "payroll", "two", True,
         (_JOB, _JOB), (_JOB_OLD, _JOB_NEW), "one job ended before the other began",
+        short_namesakes=True,
     ),
     RuleGrid(
         "payroll_to_housing_benefit", "payroll", "housing_benefit", "one", True,
         (_JOB, _CLAIM), (_JOB_OLD, _CLAIM), "the job ended before the claim began",
+        short_namesakes=True,
     ),
     RuleGrid(
         "council_tax_reduction_to_payroll", "council_tax_reduction", "payroll", "one", True,
         (_CLAIM, _JOB), (_CLAIM, {"start_date": "2010-01-01", "end_date": "2019-12-31"}),
-        "the job ended before the claim began",
+        "the job ended before the claim began", short_namesakes=True,
     ),
     RuleGrid(
         "housing_tenants_to_deceased", "housing_tenants", "deceased", "one", True,
@@ -86,7 +91,7 @@ GRIDS: tuple[RuleGrid, ...] = (
         "housing_waiting_list_to_housing_tenants", "housing_waiting_list", "housing_tenants",
         "one", True, ({"application_date": "2025-01-01"}, _TENANCY),
         ({"application_date": "2025-01-01"}, _TENANCY_OLD),
-        "the tenancy ended before the application",
+        "the tenancy ended before the application", short_namesakes=True,
     ),
     RuleGrid(
         "blue_badge_to_deceased", "blue_badge", "deceased", "one", False,
@@ -334,7 +339,54 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
         left, right = pair()
         add(neg, "doubles", "same names, birth date and home, two different NI numbers", NEVER,
             left, left.copy(ni_number=ni_for(n[0] + 800)))  # fmt: skip
+    if grid.short_namesakes:
+        _short_namesakes(grid, pair, add, no_ni, n)
     return out
+
+
+def _short_namesakes(grid: RuleGrid, pair, add, no_ni, n: list[int]) -> None:
+    """Namesakes with a forename written short, and one-home namesakes with no postcode.
+
+    A forename written short (an initial, a middle name used as the first) is weaker
+    agreement than the forename itself, so a common surname with it decides no more than
+    the common name does. Where a record leaves the postcode empty, its address still shows
+    the home: two addresses that differ are two homes, the same address one home.
+    """
+    name, surname = COMMON_FORENAME, COMMON_SURNAME
+    short = "a common surname with a common forename written short decides no more than the "
+    for variant, forenames, why in (
+        (f"{name[0]} {surname} and {name} {surname}", name[0], "initial"),
+        (f"{name} {surname} and DAVID {name} {surname}", f"DAVID {name}", "middle name"),
+    ):
+        left, _ = pair(name)
+        left = left.copy(surname=surname)
+        other = left.copy(forenames=forenames, address=address_for(n[0] + 700),
+                          postcode=postcode_for(1, n[0] + 700))  # fmt: skip
+        add("hard negative", "namesakes", f"{variant}, same birth date, another council and "
+            "home, nothing else in common", NEVER, left, no_ni(other),
+            short + f"common name itself: an {why} is shared by more people than the name")  # fmt: skip
+    if grid.homes != "one":
+        return
+    for side in ("left", "right"):
+        left, _ = pair(name)
+        left = left.copy(surname=surname)
+        other = left.copy(address=address_for(n[0] + 700), postcode=postcode_for(1, n[0] + 700))
+        if side == "left":
+            left = left.copy(postcode=None)
+        else:
+            other = other.copy(postcode=None)
+        add("hard negative", "namesakes", f"{name} {surname}, same birth date, another council,"
+            f" postcode missing {side} and another address", NEVER, left, no_ni(other),
+            "the addresses show two homes: with no postcode, the address is the home's evidence")  # fmt: skip
+    for side, other_side in (("left", "right"), ("right", "left")):
+        left, right = pair(name)
+        left, right = left.copy(surname=surname), right.copy(surname=surname)
+        blank = {"left": left, "right": right}
+        blank[side] = blank[side].copy(postcode=None)
+        blank[other_side] = blank[other_side].copy(ni_number=None)
+        add("same person", "postcode", f"missing {side}, NI missing {other_side}, "
+            f"{name} {surname} at the same address", MATCH, blank["left"], blank["right"],
+            "the same address shows the same home: a common name there is not left undecided")  # fmt: skip
 
 
 def _possible(cell: Cell, grid: RuleGrid, spec: Spec) -> bool:
