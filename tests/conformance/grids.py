@@ -413,6 +413,14 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
     add(neg, "namesakes", f"{COMMON_FORENAME} {COMMON_SURNAME}, middle name on one record only, "
         "same birth date, another council and home", NEVER, left, no_ni(other),
         "a death record at another home is someone else's")  # fmt: skip
+    left, right = pair(f"{COMMON_FORENAME} {_RARE_MIDDLE[1]}")
+    left = left.copy(surname=COMMON_SURNAME)
+    number, street = left.address.split(" ", 1)
+    other = right.copy(surname=COMMON_SURNAME, forenames=COMMON_FORENAME, postcode=None,
+                       address=f"{int(number) + 80} {street}")  # fmt: skip
+    add(neg, "namesakes", f"{COMMON_FORENAME} {COMMON_SURNAME}, same birth date, the death record "
+        "shows no postcode and another number in the same street", NEVER, left, no_ni(other),
+        "the address alone says the home: another house number is another home")  # fmt: skip
     left, right = pair("SUSAN")
     add(neg, "twins", "same surname, birth date and home, forenames SUSAN and SANDRA KAREN "
         "(similar, the same initial)", NEVER, left, no_ni(right.copy(forenames="SANDRA KAREN")),
