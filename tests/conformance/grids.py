@@ -425,6 +425,10 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
     add(neg, "twins", "same surname, birth date and home, forenames SUSAN and SANDRA KAREN "
         "(similar, the same initial)", NEVER, left, no_ni(right.copy(forenames="SANDRA KAREN")),
         "the same initial is not a short form: the names sound different")  # fmt: skip
+    left, right = pair("MICHAEL")
+    add(neg, "twins", "same surname, birth date and home, forenames MICHAEL and MITCHELL "
+        "(close, the same initial)", NEVER, left, no_ni(right.copy(forenames="MITCHELL")),
+        "the same initial is not a short form: the names sound different")  # fmt: skip
     return out
 
 
