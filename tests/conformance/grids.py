@@ -341,6 +341,101 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
             left, left.copy(ni_number=ni_for(n[0] + 800)))  # fmt: skip
     if grid.short_namesakes:
         _short_namesakes(grid, pair, add, no_ni, n)
+    if grid.right == "deceased":
+        out += _deceased_cells(grid, pair, no_ni)
+    return out
+
+
+#: Rare forenames (none in the background), a different one per cell of a rule: where the
+#: home cannot be compared, a name that is a common value on the death records' side (five
+#: or more of them) never decides, so no rare name may recur in more cells than the rules.
+_RARE_FIRST = ("PEREGRINE", "CORNELIUS", "BARNABY", "HORATIO", "LEOPOLD", "EZEKIEL", "OSBERT",
+               "ALOYSIUS", "CRISPIN", "FLORIAN", "GODFREY", "LAZARUS", "PHINEAS", "THADDEUS")  # fmt: skip
+_RARE_MIDDLE = ("AMBROSE", "OSWALD", "DUNSTAN", "CEDRIC", "ALARIC", "FULBERT", "ROLAND",
+                "WENDELL", "TOBIAS", "SILAS", "EVERARD", "LEANDER", "MAGNUS", "OTTOKAR")  # fmt: skip
+#: Long forenames for the typo cells: a typo changes three bigrams, so only names of 16 or
+#: more bigrams stay nearly the same (Dice at least 0.8)
+_LONG = ("BARTHOLOMEW FREDERICK", "MAXIMILIAN ALEXANDER")
+
+
+def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
+    """Principle 4 for a death record: the home must agree; where it cannot be compared (the
+    death record shows none, or one record only the postcode and the other only the
+    address) only a rare name whose forenames no twin shares decides. ``no_ni``: the death
+    record shows no NI number, so names, birth date and home decide."""
+    out: list[Cell] = []
+    le, re_ = grid.positive
+    names = iter(zip(_RARE_FIRST, _RARE_MIDDLE, strict=True))
+
+    def add(group, fld, variant, expect, left, right, why=""):
+        out.append(Cell(group, fld, variant, expect, left, right, dict(le), dict(re_), 1, why))
+
+    def unplaced(first: str, middle: str, right_forenames: str, halves: bool,
+                 surname: str | None = None) -> tuple[Person, Person]:  # fmt: skip
+        """A pair whose home cannot be compared; the death record shows ``right_forenames``."""
+        left, right = pair(f"{first} {middle}")
+        if surname:
+            left, right = left.copy(surname=surname), right.copy(surname=surname)
+        right = no_ni(right.copy(forenames=right_forenames))
+        if halves:
+            return left.copy(address=None), right.copy(postcode=None)
+        return left, right.copy(address=None, postcode=None)
+
+    same, neg = "same person", "hard negative"
+    rare = "a rare name: no namesake likely, and no twin shares these forenames"
+    for halves, where in ((False, "no home on the death record"),
+                          (True, "postcode on one record, address on the other")):  # fmt: skip
+        tag = f"home not comparable ({where})"
+        first, middle = next(names)
+        add(same, "forenames", f"equal, rare name, {tag}", MATCH,
+            *unplaced(first, middle, f"{first} {middle}", halves), rare)  # fmt: skip
+        first, middle = next(names)
+        add(same, "forenames", f"middle name dropped, rare name, {tag}", MATCH,
+            *unplaced(first, middle, first, halves), rare)  # fmt: skip
+        first, middle = next(names)
+        add(same, "forenames", f"middle name used as first, rare name, {tag}", MATCH,
+            *unplaced(first, middle, middle, halves), rare)  # fmt: skip
+        first, middle = _LONG[halves].split()
+        add(same, "forenames", f"typo in a long rare name, {tag}", MATCH,
+            *unplaced(first, middle, f"{first} {_typo(middle)}", halves),
+            "forenames nearly the same (Dice at least 0.8): no twin has them")  # fmt: skip
+        first, middle = next(names)
+        add(neg, "twins", f"the twin's forename written as an initial the other's shares, {tag}",
+            NEVER, *unplaced(first, middle, first[0], halves),
+            "an initial is shared by many twins' names")  # fmt: skip
+        first, middle = next(names)
+        other = next(names)[1]
+        add(neg, "namesakes", f"the same first forename, two different middle names, {tag}",
+            NEVER, *unplaced(first, middle, f"{first} {other}", halves),
+            "two middle names that differ are two people")  # fmt: skip
+        middle = next(names)[1]
+        add(neg, "namesakes", f"{COMMON_FORENAME} {COMMON_SURNAME}, middle name on one record "
+            f"only, same birth date, {tag}", NEVER,
+            *unplaced(COMMON_FORENAME, middle, COMMON_FORENAME, halves, COMMON_SURNAME),
+            "a common name: the evidence cannot decide")  # fmt: skip
+    left, right = pair(f"{COMMON_FORENAME} {_RARE_MIDDLE[0]}")
+    left = left.copy(surname=COMMON_SURNAME)
+    other = right.copy(surname=COMMON_SURNAME, forenames=COMMON_FORENAME,
+                       address=address_for(1700 + len(out)), postcode=postcode_for(1, 1700 + len(out)))  # fmt: skip
+    add(neg, "namesakes", f"{COMMON_FORENAME} {COMMON_SURNAME}, middle name on one record only, "
+        "same birth date, another council and home", NEVER, left, no_ni(other),
+        "a death record at another home is someone else's")  # fmt: skip
+    left, right = pair(f"{COMMON_FORENAME} {_RARE_MIDDLE[1]}")
+    left = left.copy(surname=COMMON_SURNAME)
+    number, street = left.address.split(" ", 1)
+    other = right.copy(surname=COMMON_SURNAME, forenames=COMMON_FORENAME, postcode=None,
+                       address=f"{int(number) + 80} {street}")  # fmt: skip
+    add(neg, "namesakes", f"{COMMON_FORENAME} {COMMON_SURNAME}, same birth date, the death record "
+        "shows no postcode and another number in the same street", NEVER, left, no_ni(other),
+        "the address alone says the home: another house number is another home")  # fmt: skip
+    left, right = pair("SUSAN")
+    add(neg, "twins", "same surname, birth date and home, forenames SUSAN and SANDRA KAREN "
+        "(similar, the same initial)", NEVER, left, no_ni(right.copy(forenames="SANDRA KAREN")),
+        "the same initial is not a short form: the names sound different")  # fmt: skip
+    left, right = pair("MICHAEL")
+    add(neg, "twins", "same surname, birth date and home, forenames MICHAEL and MITCHELL "
+        "(close, the same initial)", NEVER, left, no_ni(right.copy(forenames="MITCHELL")),
+        "the same initial is not a short form: the names sound different")  # fmt: skip
     return out
 
 
