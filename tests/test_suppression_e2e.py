@@ -35,8 +35,9 @@ CYCLE2 = date(2026, 12, 1)
 STABLE = {"exact", "else", "null", "left_initial", "right_initial", "formal", "sector",
           "district", "account", "sort_code", "left_middle", "right_middle",
           "within_ten", "common", "postcode", "address"}  # fmt: skip
-"""Levels that come from token equality (``common``: how many records share a token), so a new linkage key cannot move them (a Bloom
-Dice level near its threshold could move a little with another key's bigram hashing)."""
+"""Levels that come from token equality (``common``: how many records share a token), so a
+new linkage key cannot move them (a Bloom Dice level near its threshold could move a little
+with another key's bigram hashing)."""
 _KINDS = ("fraud", "error", "no_issue", "under_investigation")
 PAIR = ["rule", "left_partner", "left_record_id", "right_partner", "right_record_id"]
 
