@@ -15,9 +15,10 @@ what a Splink or recordlinkage user writes before linking (their normal use: cle
   (``benchmarks/scale_rule.yaml``, ``benchmarks/febrl/febrl4.yaml``), key for key, as
   ``(name, [(left column, right column), ...])``.
 
-The formal-name table is fraudmatch's (``fraudmatch.spec.normalisers.NICKNAMES``, 60-odd common
-English short forms): a public list any user could paste in, given to the peers so that the
-comparison of F1 is about the method, not about who knew SUE is SUSAN.
+The formal-name table is fraudmatch's (``fraudmatch.spec.normalisers.short_forms()``: its own
+common English short forms and the unambiguous ones of the public ``nicknames`` package), a
+public list any user could paste in, given to the peers so that the comparison of F1 is about
+the method, not about who knew SUE is SUSAN.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def _dob(col: str, formats: tuple[str, ...]) -> pl.Expr:
 
 def clean_synthetic(raw: pl.DataFrame) -> pl.DataFrame:
     """A payroll or housing-benefit extract (``scale.generate``'s text) as the peers link it."""
-    from fraudmatch.spec.normalisers import NICKNAMES
+    from fraudmatch.spec.normalisers import short_forms
 
     df = raw.select(
         "record_id",
@@ -123,7 +124,7 @@ def clean_synthetic(raw: pl.DataFrame) -> pl.DataFrame:
         .then(pl.date(d.dt.year(), d.dt.day(), d.dt.month()).dt.to_string("%Y-%m-%d"))
         .alias("dob_swap"),
     )
-    df = df.with_columns(pl.col("forename_first").replace(NICKNAMES).alias("forename_formal"))
+    df = df.with_columns(pl.col("forename_first").replace(short_forms()).alias("forename_formal"))
     return df.drop("__pc", "__dob").with_columns(
         _phonetic(df.get_column("surname"), jellyfish.metaphone).alias("surname_mp"),
         _phonetic(df.get_column("surname"), jellyfish.soundex).alias("surname_sx"),

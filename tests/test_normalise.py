@@ -136,6 +136,10 @@ GOLDEN: list[G] = [
     ("name", "Lee Jimmy", "LEE JIMMY", None, {"formal": "LEE"}),
     ("name", "Sam", "SAM", None, {"formal": "SAM"}),
     ("name", "Jack", "JACK", None, {"formal": "JACK"}),
+    # from the nicknames package: one formal name only, never a name in its own right
+    ("name", "Tori Ann", "TORI ANN", None, {"formal": "VICTORIA"}),
+    ("name", "Sally", "SALLY", None, {"formal": "SALLY"}),
+    ("name", "Mark", "MARK", None, {"formal": "MARK"}),
     ("name", "Smith, John", "SMITH JOHN", None, None),
     ("name", "van der Berg", "VAN DER BERG", None, {"first": "VAN", "last": "BERG"}),
     ("name", "3M UK plc", "3M UK PLC", None, None),

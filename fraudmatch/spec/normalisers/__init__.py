@@ -30,8 +30,9 @@ from fraudmatch.spec.normalisers.identifiers import (
     normalise_uprn,
 )
 from fraudmatch.spec.normalisers.international import phone_normaliser, postal_code_normaliser
-from fraudmatch.spec.normalisers.names import NICKNAMES, formal_name, normalise_name
+from fraudmatch.spec.normalisers.names import formal_name, normalise_name
 from fraudmatch.spec.normalisers.postcodes import normalise_postcode
+from fraudmatch.spec.normalisers.short_forms import NICKNAMES, short_forms
 
 __all__ = [
     "DECLARED",
@@ -44,6 +45,7 @@ __all__ = [
     "address_number",
     "formal_name",
     "normalise_column",
+    "short_forms",
 ]
 
 NORMALISERS: dict[str, Normaliser] = {
