@@ -92,3 +92,28 @@ def wait_for(
         time.sleep(interval)
     tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
     raise AssertionError(f"{what} did not happen within {timeout:.0f} s\n{tail}")
+
+
+@contextmanager
+def serve_app(app: object, timeout: float = 20.0) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free local port in a thread; yield its base URL.
+
+    For browser tests: a real server a real browser can reach, stopped on exit.
+    """
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not srv.started:
+        assert time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from test_review_support import review_world
 
 from fraudmatch.review.analysts import add_analyst
+from tests.servers import serve_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -49,34 +47,16 @@ if not Path(CHROMIUM).exists():
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from fraudmatch.review.web import create_app
 
     world = review_world(tmp_path_factory, "browser")
     for name, password in PASSWORDS.items():
         add_analyst(world.workspace, name, password)
     app = create_app(world.workspace, world.rules, users=None)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the review app did not start"
-        time.sleep(0.05)
-    yield world, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(app) as base:
+        yield world, base
 
 
 @pytest.fixture(scope="module")

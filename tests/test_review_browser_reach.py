@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 from urllib.parse import urlencode
 
 import polars as pl
 import pytest
-from test_review_browser import ARGS, CHROMIUM, _free_port
+from test_review_browser import ARGS, CHROMIUM
 
 from fraudmatch.review.analysts import add_analyst
 from fraudmatch.review.casework import Review
 from fraudmatch.review.synthetic_run import write_run
 from fraudmatch.shipped import shipped_rules_dir
+from tests.servers import serve_app
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -43,25 +42,14 @@ CASE_LINK = re.compile(r'<a class="case-link" href="[^"]+">([^<]+)</a>')
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from fraudmatch.review.web import create_app
 
     root = tmp_path_factory.mktemp("browser-reach")
     write_run(root, RUN, CASES, SHIPPED, PARTNERS, seed=5)
     add_analyst(root, "erin", PASSWORD)
     app = create_app(root, RULES, users=None)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the review app did not start"
-        time.sleep(0.05)
-    yield root, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(app) as base:
+        yield root, base
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,11 @@ written), the review app and the report's savings count it.
 
 from __future__ import annotations
 
-import threading
-import time
 from contextlib import contextmanager
 
 import polars as pl
 import pytest
-from test_review_browser import ARGS, CHROMIUM, _free_port
+from test_review_browser import ARGS, CHROMIUM
 from test_review_support import review_world
 
 from fraudmatch.cli import main as cli
@@ -29,6 +27,7 @@ from fraudmatch.review.returns import KEY_COLUMNS, ReturnError, read_case_list, 
 from fraudmatch.sealing.keys import generate_party, load_private
 from fraudmatch.sealing.seal import read_header
 from fraudmatch.spec.partnership import load_partnership
+from tests.servers import serve_app
 
 
 @pytest.fixture(scope="module")
@@ -40,24 +39,11 @@ def world(tmp_path_factory):
 
 @contextmanager
 def served(world):
-    import uvicorn
-
     from fraudmatch.review.web import create_app
 
     app = create_app(world.workspace, world.rules, users=None)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the review app did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with serve_app(app) as base:
+        yield base
 
 
 @contextmanager
