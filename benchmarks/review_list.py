@@ -24,19 +24,12 @@ from fastapi.testclient import TestClient
 
 from fraudmatch.review.analysts import add_analyst
 from fraudmatch.review.casework import Review
-from fraudmatch.review.synthetic_run import write_run
+from fraudmatch.review.synthetic_run import EXAMPLE_PARTNERS, EXAMPLE_RULES, write_run
 from fraudmatch.review.web import create_app
 from fraudmatch.shipped import shipped_rules_dir
 
 RULES = shipped_rules_dir()
 RUN = "run-20261101"
-SHIPPED = [
-    ("payroll_to_payroll", "payroll", "payroll"),
-    ("payroll_to_housing_benefit", "payroll", "housing_benefit"),
-    ("blue_badge_to_deceased", "blue_badge", "deceased"),
-    ("payroll_to_creditors", "payroll", "creditors"),
-]
-PARTNERS = ["eastvale", "northmoor", "southwold_bay", "westfield", "oakham", "riverside"]
 TARGET_MS = 300
 
 
@@ -48,7 +41,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         started = time.perf_counter()
-        matches = write_run(root, RUN, args.cases, SHIPPED, PARTNERS, seed=1)
+        matches = write_run(root, RUN, args.cases, EXAMPLE_RULES, EXAMPLE_PARTNERS, seed=1)
         print(f"synthetic run: {args.cases:,} cases, {matches:,} matches "
               f"({time.perf_counter() - started:.1f} s)")  # fmt: skip
         review = Review(root, RULES)

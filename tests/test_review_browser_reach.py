@@ -19,7 +19,7 @@ from test_review_browser import ARGS, CHROMIUM
 
 from fraudmatch.review.analysts import add_analyst
 from fraudmatch.review.casework import Review
-from fraudmatch.review.synthetic_run import write_run
+from fraudmatch.review.synthetic_run import EXAMPLE_PARTNERS, EXAMPLE_RULES, write_run
 from fraudmatch.shipped import shipped_rules_dir
 from tests.servers import serve_app
 
@@ -29,13 +29,6 @@ RULES = shipped_rules_dir()
 RUN = "run-20261201"
 CASES = int(os.environ.get("FRAUDMATCH_REACH_CASES", "1500"))
 """1,500 in the suite; set FRAUDMATCH_REACH_CASES=7500 for the larger check by hand."""
-SHIPPED = [
-    ("payroll_to_payroll", "payroll", "payroll"),
-    ("payroll_to_housing_benefit", "payroll", "housing_benefit"),
-    ("blue_badge_to_deceased", "blue_badge", "deceased"),
-    ("payroll_to_creditors", "payroll", "creditors"),
-]
-PARTNERS = ["eastvale", "northmoor", "southwold_bay", "westfield", "oakham", "riverside"]
 PASSWORD = "erin-password-1"
 CASE_LINK = re.compile(r'<a class="case-link" href="[^"]+">([^<]+)</a>')
 
@@ -45,7 +38,7 @@ def server(tmp_path_factory):
     from fraudmatch.review.web import create_app
 
     root = tmp_path_factory.mktemp("browser-reach")
-    write_run(root, RUN, CASES, SHIPPED, PARTNERS, seed=5)
+    write_run(root, RUN, CASES, EXAMPLE_RULES, EXAMPLE_PARTNERS, seed=5)
     add_analyst(root, "erin", PASSWORD)
     app = create_app(root, RULES, users=None)
     with serve_app(app) as base:

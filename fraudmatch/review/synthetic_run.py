@@ -17,6 +17,15 @@ import polars as pl
 from fraudmatch.common.fsutil import atomic_path
 
 COMPARISONS = ("surname", "forenames", "dob", "postcode")
+#: Shipped rules (name, left dataset, right dataset) and partners a synthetic run spreads
+#: its cases over, for the volume benchmark and the browser reach test alike.
+EXAMPLE_RULES: tuple[tuple[str, str, str], ...] = (
+    ("payroll_to_payroll", "payroll", "payroll"),
+    ("payroll_to_housing_benefit", "payroll", "housing_benefit"),
+    ("blue_badge_to_deceased", "blue_badge", "deceased"),
+    ("payroll_to_creditors", "payroll", "creditors"),
+)
+EXAMPLE_PARTNERS = ("eastvale", "northmoor", "southwold_bay", "westfield", "oakham", "riverside")
 LEVELS = ("exact", "similar", "else")
 
 
