@@ -46,6 +46,15 @@ def served(world):
         yield base
 
 
+def _sign_in(page, base: str) -> None:
+    """Sign in as the fraud unit's analyst alice and land on the case list."""
+    page.goto(f"{base}/login")
+    page.fill("#name", "alice")
+    page.fill("#password", "alice-password-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/cases**")
+
+
 @contextmanager
 def browser_page():
     from playwright import sync_api
@@ -161,11 +170,7 @@ def test_partner_outcomes_come_back_and_merge(world, tmp_path) -> None:
     # and an analyst sees the partner's outcome on the case page, in a real browser
     first_case = filled.row(first[0], named=True)["case_id"]
     with served(world) as base, browser_page() as page:
-        page.goto(f"{base}/login")
-        page.fill("#name", "alice")
-        page.fill("#password", "alice-password-1")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/cases**")
+        _sign_in(page, base)
         page.goto(f"{base}/cases/{world.run_id}/{first_case}")
         current = " ".join(page.locator("p.current").all_text_contents())
         assert f"{partner} (partner): jsmith" in current and "£1200.50" in current
@@ -256,11 +261,7 @@ def test_forged_unsigned_or_altered_returns_are_refused(world, tmp_path) -> None
     # in the audit trail in words
     case_id = row["case_id"][0]
     with served(world) as base, browser_page() as page:
-        page.goto(f"{base}/login")
-        page.fill("#name", "alice")
-        page.fill("#password", "alice-password-1")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/cases**")
+        _sign_in(page, base)
         page.goto(f"{base}/cases/{world.run_id}/{case_id}")
         current = " ".join(page.locator("p.current").all_text_contents())
         assert "No outcome recorded yet" in current and "(partner)" not in current
