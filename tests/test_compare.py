@@ -356,3 +356,57 @@ def test_term_frequency_leaves_out_the_record_itself_within_one_dataset() -> Non
     pairs = pl.DataFrame({"li": [0], "ri": [1]}, schema={"li": pl.UInt32, "ri": pl.UInt32})
     out = Comparer([comp], frame, frame).gammas(pairs)
     assert out["tf_c"].to_list() == pytest.approx([1 / 3])
+
+
+def test_spread_levels_say_in_how_many_places_the_shared_value_is_found() -> None:
+    """A line found in two districts (on either side) is "several"; found in one, or two
+    different lines, is else; a missing line is null. Records without a district are not
+    places: they say nothing of where the line is."""
+    lines = ["12 ELM", "3 OAK", "12 ELM", "9 ASH", None]
+    left = pl.DataFrame(
+        {"line": [tok(v) for v in lines], "district": [tok(d) for d in ["A", "A", "A", "B", "C"]]},
+        schema={"line": pl.UInt64, "district": pl.UInt64},
+    )
+    right = pl.DataFrame(
+        {
+            "line": [tok(v) for v in ["12 ELM", "3 OAK", "3 OAK", "9 ASH", "9 ASH"]],
+            "district": [tok(d) for d in ["B", None, None, None, "B"]],
+        },
+        schema={"line": pl.UInt64, "district": pl.UInt64},
+    )
+    comp = comparison({"type": "spread", "column": "line", "by": "district",
+                       "levels": {"several": 2}})  # fmt: skip
+    # 12 ELM: A (left) and B (right); 3 OAK: A only; 12 ELM vs 3 OAK differ; 9 ASH: B only
+    assert run(comp, left, right) == [
+        (1, "several"),
+        (0, "else"),
+        (0, "else"),
+        (0, "else"),
+        (-1, "null"),
+    ]
+
+
+def test_spread_counts_places_in_the_datasets_it_is_given() -> None:
+    """The engine passes places found across more datasets (a rule's ``across``): a line
+    that both sides show in one district is "several" once another dataset has it in a
+    second."""
+    from fraudmatch.matching.compare import spread_table
+
+    comp = comparison({"type": "spread", "column": "line", "by": "district",
+                       "levels": {"several": 2}})  # fmt: skip
+    side = pl.DataFrame(
+        {"line": [tok("12 ELM")], "district": [tok("A")]},
+        schema={"line": pl.UInt64, "district": pl.UInt64},
+    )
+    register = pl.DataFrame(
+        {"line": [tok("12 ELM"), tok("12 ELM")], "district": [tok("B"), None]},
+        schema={"line": pl.UInt64, "district": pl.UInt64},
+    ).lazy()
+    assert run(comp, side.clone(), side.clone()) == [(0, "else")]
+    table = spread_table(comp, [(side, "line", "district"), (register, "line", "district")])
+    left, right = side.clone(), side.clone()
+    for frame in (left, right):
+        frame.insert_column(0, pl.Series("__row", [0], dtype=pl.UInt32))
+    pairs = pl.DataFrame({"li": [0], "ri": [0]}, schema={"li": pl.UInt32, "ri": pl.UInt32})
+    out = Comparer([comp], left, right, spread={"c": table}).gammas(pairs)
+    assert out["gamma_c"].to_list() == [1]

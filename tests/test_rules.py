@@ -211,6 +211,36 @@ def lint_one(doc: dict) -> list[str]:
             ),
             "column 'job_title' of payroll is not a date",
         ),
+        (
+            mutate(
+                "comparisons.5",
+                {
+                    "name": "places",
+                    "type": "spread",
+                    "column": "address__line__tok",
+                    "by": "postcode__district__tok",
+                    "across": ["electoral_registr"],
+                    "levels": {"several": 2},
+                },  # fmt: skip
+            ),
+            "comparisons[5].across[0]: unknown dataset 'electoral_registr'; did you mean "
+            "'electoral_register'?",
+        ),
+        (
+            mutate(
+                "comparisons.5",
+                {
+                    "name": "places",
+                    "type": "spread",
+                    "column": "address__line__tok",
+                    "by": "postcode__district__tok",
+                    "across": ["creditor_payments"],
+                    "levels": {"several": 2},
+                },  # fmt: skip
+            ),
+            "comparisons[5].across[0]: unknown column 'address__line__tok' in the pseudonymised"
+            " creditor_payments",
+        ),
     ],
 )
 def test_lint_names_unknown_columns(doc: dict, expected: str) -> None:
@@ -297,3 +327,18 @@ def test_check_warns_when_every_combination_needs_a_field_that_may_be_missing() 
         "scoring.match_when: every combination needs invoice_number, which a record may leave "
         "empty: a record without it can never match; add a combination for it missing"
     ]
+
+
+def test_datasets_a_spread_looks_in_are_inputs_but_not_required() -> None:
+    """payroll_to_creditors counts where a street line is found over the register and the
+    other address datasets: a new register submission makes it match again (an input), but
+    a partnership without a register still runs it (not required)."""
+    from fraudmatch.hub.runs import rule_datasets
+    from fraudmatch.shipped import shipped_rules_dir
+
+    rules = {r.name: r for r in load_rules(shipped_rules_dir())}
+    rule = rules["payroll_to_creditors"]
+    assert rule_datasets(rule, rules) == ["payroll", "creditors"]
+    looked_up = rule_datasets(rule, rules, looked_up=True)
+    assert looked_up[:2] == ["payroll", "creditors"]
+    assert {"electoral_register", "housing_tenants", "deceased"} <= set(looked_up)

@@ -92,12 +92,17 @@ def run_id_for(cycle_date: date) -> str:
     return f"run-{cycle_date:%Y%m%d}"
 
 
-def rule_datasets(rule: Rule, rules_by_name: Mapping[str, Rule]) -> list[str]:
-    """Every dataset a rule reads, including those of the rules it excludes by."""
+def rule_datasets(
+    rule: Rule, rules_by_name: Mapping[str, Rule], *, looked_up: bool = False
+) -> list[str]:
+    """Every dataset a rule needs, including those of the rules it excludes by; with
+    ``looked_up``, also the datasets a ``spread`` comparison reads when they are there."""
     found = [rule.left, rule.right]
+    if looked_up:
+        found += [d for c in rule.comparisons for d in c.across]
     for ex in rule.exclude:
         if ex.rule in rules_by_name:
-            found += rule_datasets(rules_by_name[ex.rule], rules_by_name)
+            found += rule_datasets(rules_by_name[ex.rule], rules_by_name, looked_up=looked_up)
     return list(dict.fromkeys(d for d in found if d))
 
 
@@ -117,7 +122,7 @@ def rule_inputs(
     workspace: Workspace, rule: Rule, rules_by_name: Mapping[str, Rule]
 ) -> frozenset[catalogue.Input]:
     """(partner, dataset, sha256) of every current submission the rule reads."""
-    datasets = rule_datasets(rule, rules_by_name)
+    datasets = rule_datasets(rule, rules_by_name, looked_up=True)
     current = catalogue.current_submissions(workspace).filter(pl.col("dataset").is_in(datasets))
     return frozenset(current.select("partner", "dataset", "sha256").iter_rows())
 

@@ -11,7 +11,7 @@ repeat the same name pairs many times over (every SMITH against every SMYTH in a
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -29,7 +29,14 @@ from fraudmatch.matching.similarity import (
     unique_pair_gamma,
 )
 
-__all__ = ["Comparer", "comparison_columns", "gamma_name", "label_expr", "side_columns"]
+__all__ = [
+    "Comparer",
+    "comparison_columns",
+    "gamma_name",
+    "label_expr",
+    "side_columns",
+    "spread_table",
+]
 
 # What a date_parts comparison reads (see fraudmatch.council.pseudonymise): the whole date,
 # the three pairs of parts, the day-month swap and the clear year.
@@ -90,6 +97,9 @@ def side_columns(
         for ref in comparison_columns(comp):
             left.append(ref.left)
             right.append(ref.right)
+        if comp.type == "spread" and comp.by is not None:  # read per side, not per pair
+            left.append(comp.by.left)
+            right.append(comp.by.right)
         if comp.type == "bloom" and bloom_words:  # the flag shadows the function here
             lw, rw, ln, rn = _bloom_word_columns(comp, n_words)
             left += [*lw, ln]
@@ -162,6 +172,32 @@ def _with_forms(comp: Comparison, wide: pl.DataFrame, gamma: pl.Series) -> pl.Se
     return frame.with_columns(gamma.alias("__g")).select(expr.alias(gamma.name)).to_series()
 
 
+Frame = pl.DataFrame | pl.LazyFrame
+
+
+def spread_table(comp: Comparison, sources: Sequence[tuple[Frame, str, str]]) -> pl.DataFrame:
+    """In how many places each value is found: distinct ``by`` values per ``column`` value.
+
+    ``sources``: (frame, value column, by column) per dataset read (a rule's two sides and
+    its ``across`` datasets). A record without the value or without a place says nothing
+    of where the value is, so it is not counted.
+    """
+    parts = [
+        f.lazy().select(pl.col(col).alias("__v"), pl.col(by).alias("__by"))
+        for f, col, by in sources
+    ]
+    assert comp.column is not None
+    return (
+        pl.concat(parts, how="vertical_relaxed")
+        .drop_nulls()
+        .unique()
+        .group_by("__v")
+        .agg(pl.len().alias("__places"))
+        .rename({"__v": R(comp.column.right)})
+        .collect()
+    )
+
+
 def label_expr(comp: Comparison) -> pl.Expr:
     """``level_<name>``: the label an analyst reads, from the gamma."""
     g = pl.col(gamma_name(comp))
@@ -187,11 +223,14 @@ class Comparer:
         n_words: int = 16,
         workers: int = 1,
         words: tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame | pl.LazyFrame] | None = None,
+        spread: Mapping[str, pl.DataFrame] | None = None,
     ) -> None:
         """``left``/``right``: the rows pairs index into, with the columns comparisons read.
 
         ``words``: where the Bloom words are (the same rows, eager or lazy), when ``left``
         and ``right`` were selected without them (``side_columns(..., bloom_words=False)``).
+        ``spread``: per ``spread`` comparison, its :func:`spread_table` over more datasets
+        than the two sides (the engine's, from the rule's ``across``); else the two sides'.
         """
         self.comparisons = tuple(comparisons)
         self.left, self.right = left, right
@@ -209,7 +248,13 @@ class Comparer:
         self._words: dict[str, tuple[Words, Words]] = {}
         self._tf: dict[str, pl.DataFrame] = {}
         self._freq: dict[str, pl.DataFrame] = {}
+        self._spread: dict[str, pl.DataFrame] = dict(spread or {})
         for comp in self.comparisons:
+            if comp.type == "spread" and comp.name not in self._spread:
+                assert comp.column is not None and comp.by is not None
+                sides = [(left, comp.column.left, comp.by.left)]
+                sides += [(right, comp.column.right, comp.by.right)] if right is not left else []
+                self._spread[comp.name] = spread_table(comp, sides)
             if comp.tf_column is not None:
                 self._tf[comp.name] = self._tf_table(comp.tf_column.right)
             if comp.type == "frequency":
@@ -274,6 +319,7 @@ class Comparer:
         )
         out._word_src, out._rows_cache = (out.left, out.right), {}
         out._words, out._tf, out._freq = dict(self._words), dict(self._tf), dict(self._freq)
+        out._spread = dict(self._spread)
         return out
 
     def _row_columns(self, side: int, cols: list[str]) -> pl.DataFrame:
@@ -338,6 +384,8 @@ class Comparer:
                 wide = wide.with_columns(self._string_gamma(comp, wide).alias(gamma_name(comp)))
             elif comp.type == "frequency":
                 wide = wide.with_columns(self._frequency_gamma(comp, wide).alias(gamma_name(comp)))
+            elif comp.type == "spread":
+                wide = wide.with_columns(self._spread_gamma(comp, wide).alias(gamma_name(comp)))
         return wide
 
     def _frequency_gamma(self, comp: Comparison, wide: pl.DataFrame) -> pl.Series:
@@ -353,6 +401,19 @@ class Comparer:
         conds = [same & (pl.col("__tf") >= t - EPS) for t in comp.thresholds]
         null = pl.col(lc).is_null() | pl.col(rc).is_null()
         return freq.select(levels_expr(conds, null, comp.n_levels)).to_series()
+
+    def _spread_gamma(self, comp: Comparison, wide: pl.DataFrame) -> pl.Series:
+        """In how many places the value both records share is found: the first level whose
+        minimum number of places it reaches; ``else`` where it is found in fewer or the
+        values differ, null where one is missing."""
+        assert comp.column is not None
+        lc, rc = L(comp.column.left), R(comp.column.right)
+        table = self._spread[comp.name]
+        found = wide.select(lc, rc).join(table, on=rc, how="left", maintain_order="left")
+        same = pl.col(lc) == pl.col(rc)
+        conds = [same & (pl.col("__places") >= t - EPS) for t in comp.thresholds]
+        null = pl.col(lc).is_null() | pl.col(rc).is_null()
+        return found.select(levels_expr(conds, null, comp.n_levels)).to_series()
 
     def _with_term_frequencies(self, wide: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         """``tf_<name>``: the right-side frequency of the top-level token, where TF is on."""

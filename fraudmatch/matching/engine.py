@@ -43,6 +43,7 @@ from fraudmatch.matching.compare import (
     gamma_name,
     label_expr,
     side_columns,
+    spread_table,
 )
 from fraudmatch.matching.conditions import apply_conditions, apply_exclusions, condition_columns
 from fraudmatch.matching.distributed import Executor, default_executor
@@ -188,7 +189,12 @@ def _compare(
     plan = plan_blocking(rule, left, right)
     lap("blocking_plan")
     comparer = Comparer(
-        rule.comparisons, plan.data_left, plan.data_right, n_words=n_words, words=(lframe, rframe)
+        rule.comparisons,
+        plan.data_left,
+        plan.data_right,
+        n_words=n_words,
+        words=(lframe, rframe),
+        spread=_spread_tables(rule, frames, say),
     )
     # per partition, in partition order wherever they run: the only step spread over machines
     parts = executor.map_partitions(comparer, plan.partitions())
@@ -287,6 +293,27 @@ def _exclude_and_group(
         "left_partner", "left_record_id", "right_partner", "right_record_id"
     )
     return matches, excluded
+
+
+def _spread_tables(
+    rule: Rule, frames: Mapping[str, Frame], say: Progress
+) -> dict[str, pl.DataFrame]:
+    """Per ``spread`` comparison, where its values are found: the rule's two datasets and
+    those of its ``across`` datasets that are loaded (read under the right side's names)."""
+    tables = {}
+    for comp in rule.comparisons:
+        if comp.type != "spread":
+            continue
+        assert comp.column is not None and comp.by is not None
+        sources = [(frames[rule.left], comp.column.left, comp.by.left)]
+        sources.append((frames[rule.right], comp.column.right, comp.by.right))
+        extra = [d for d in dict.fromkeys(comp.across) if d in frames]
+        extra = [d for d in extra if d not in (rule.left, rule.right)]
+        sources += [(frames[d], comp.column.right, comp.by.right) for d in extra]
+        tables[comp.name] = spread_table(comp, sources)
+        read = ", ".join([rule.left, rule.right, *extra])
+        say(f"{rule.name}: {comp.name} counts places over {read}")
+    return tables
 
 
 def run_rule(

@@ -69,6 +69,38 @@ def _comparison_columns(rule: Rule, add: Callable[..., None]) -> None:
         elif c.type in ("date_diff", "numeric", "string", "frequency"):
             assert c.column is not None
             add(f"{path}.column", c.column, c.type)
+        elif c.type == "spread":
+            assert c.column is not None and c.by is not None
+            add(f"{path}.column", c.column)
+            add(f"{path}.by", c.by)
+
+
+def _across_problems(rule: Rule, spec: Spec, bloom_params: BloomParams) -> list[Problem]:
+    """A ``spread`` comparison's ``across`` datasets must exist and hold its two columns
+    (under the right side's names)."""
+    problems = []
+    for i, c in enumerate(rule.comparisons):
+        if c.type != "spread" or c.column is None or c.by is None:
+            continue
+        for j, ds in enumerate(c.across):
+            path = f"comparisons[{i}].across[{j}]"
+            if ds not in spec.datasets:
+                problems.append(
+                    Problem(rule.source, path, f"unknown dataset {ds!r}{hint(ds, spec.datasets)}")
+                )
+                continue
+            schema = dataset_columns(spec.datasets[ds], bloom_params)
+            for col in (c.column.right, c.by.right):
+                if col not in schema:
+                    problems.append(
+                        Problem(
+                            rule.source,
+                            path,
+                            f"unknown column {col!r} in the pseudonymised {ds}"
+                            + hint(col, list(schema)),
+                        )
+                    )
+    return problems
 
 
 def _dtype_ok(kind: str, dtype: pl.DataType) -> str | None:
@@ -155,6 +187,7 @@ def lint_rules(
                             f"{hint(col, schema)}",
                         )
                     )
+        problems += _across_problems(rule, spec, bloom_params)
         for i, ex in enumerate(rule.exclude):
             if ex.rule not in names:
                 problems.append(

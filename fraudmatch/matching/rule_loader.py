@@ -96,6 +96,7 @@ _COMPARISON_KEYS: dict[str, tuple[list[str], list[str]]] = {
     "numeric": (["column", "levels"], []),
     "string": (["column", "levels"], ["metric"]),
     "frequency": (["column", "levels"], []),
+    "spread": (["column", "by", "levels"], ["across"]),
 }
 _COMMON_COMPARISON_KEYS = ["name", "type", "tf_adjust", "m", "u", "description"]
 
@@ -174,6 +175,18 @@ def _frequency_fields(node: Node) -> dict[str, Any]:
     return {"column": column_ref(node.child("column")), "levels": labels, "thresholds": values}
 
 
+def _spread_fields(node: Node) -> dict[str, Any]:
+    labels, values = _thresholds(node.child("levels"), increasing=False, minimum=2.0, maximum=None)
+    across = node.opt("across")
+    return {
+        "column": column_ref(node.child("column")),
+        "by": column_ref(node.child("by")),
+        "across": tuple(n.name() for n in across.items()) if across is not None else (),
+        "levels": labels,
+        "thresholds": values,
+    }
+
+
 _TYPE_FIELDS: dict[str, Callable[[Node], dict[str, Any]]] = {
     "exact": _exact_fields,
     "hierarchy": _hierarchy_fields,
@@ -183,6 +196,7 @@ _TYPE_FIELDS: dict[str, Callable[[Node], dict[str, Any]]] = {
     "numeric": _difference_fields,
     "string": _string_fields,
     "frequency": _frequency_fields,
+    "spread": _spread_fields,
 }
 
 

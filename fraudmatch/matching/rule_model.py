@@ -23,6 +23,7 @@ COMPARISON_TYPES = (
     "numeric",
     "string",
     "frequency",
+    "spread",
 )
 #: a value held by fewer other records than this is never "common" (``frequency``): in a
 #: small extract one other holder is already a large share, and says nothing of a population
@@ -91,6 +92,10 @@ class Comparison:
       right side of the value both records share: how common the agreeing value is).
     - ``string``: ``column``, ``metric``, ``thresholds`` (max distance or min ratio;
       ``damerau`` counts two neighbouring characters swapped as one edit).
+    - ``spread``: ``column`` (a token), ``by`` (a token), ``across`` (more datasets),
+      ``thresholds`` (min number of distinct ``by`` values): in how many places the value
+      both records share is found, over both sides and the ``across`` datasets loaded. A
+      street line known in two postcode districts does not say which home is meant.
     """
 
     name: str
@@ -107,6 +112,10 @@ class Comparison:
     forms: tuple[tuple[ColumnRef, ...], ...] = ()
     fixed_m: Mapping[str, float] | None = None
     fixed_u: Mapping[str, float] | None = None
+    #: spread only: the token counted per value, and the datasets (besides the rule's own
+    #: two) where values are also looked up, when loaded
+    by: ColumnRef | None = None
+    across: tuple[str, ...] = ()
 
     @property
     def labels(self) -> tuple[str, ...]:

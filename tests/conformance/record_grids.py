@@ -106,8 +106,8 @@ def payroll_to_creditors_cells(base: int) -> list[RecordCell]:
         n[0] += 1
         return n[0]
 
-    def add(group, fld, variant, expect, left, right, why=""):
-        out.append(RecordCell(group, fld, variant, expect, left, right, why=why))
+    def add(group, fld, variant, expect, left, right, why="", others=()):
+        out.append(RecordCell(group, fld, variant, expect, left, right, tuple(others), why))
 
     def bank(i: int, **kw) -> Rec:  # the supplier is paid into the employee's account
         return _supplier(i, **{"sort_code": sort_code(i), "account_number": account(i), **kw})
@@ -154,6 +154,12 @@ def payroll_to_creditors_cells(base: int) -> list[RecordCell]:
     add(CATCH, "address", "premises and street equal, postcode missing on the supplier",
         MATCH, _employee(i), home(i, postcode=None),
         "a missing postcode is no evidence either way; another postcode would be")  # fmt: skip
+    i = nxt()
+    add(CATCH, "address", "postcode missing on the supplier, the street a home elsewhere "
+        "in the same district", MATCH, _employee(i), home(i, postcode=None),
+        "another home in the employee's own postcode district does not make the line "
+        "ambiguous: it still names one place",
+        [_elector(i, postcode=_other_sector(postcode(i)))])  # fmt: skip
 
     i = nxt()
     add(LEGIT, "bank account", "same account number under another sort code", NEVER,
@@ -174,10 +180,28 @@ def payroll_to_creditors_cells(base: int) -> list[RecordCell]:
     add(LEGIT, "address", "same house number and street in another town", NEVER,
         _employee(i), home(i, postcode=postcode(i + 700)))  # fmt: skip
     i = nxt()
+    add(LEGIT, "address", "premises and street equal, postcode missing on the supplier, "
+        "the same line a home in another postcode district", NEVER, _employee(i),
+        home(i, postcode=None),
+        "12 STATION ROAD is a home in many towns: without its postcode the supplier's line "
+        "does not say which (cannot decide)", [_elector(i, postcode=postcode(i + 1))])  # fmt: skip
+    i = nxt()
     add(LEGIT, "namesakes", "sole trader named like the employee, nothing else in common",
         NEVER, _employee(i), _supplier(i, supplier_name=f"ALAN {_employee(i).values['surname']}"),
         "a name is not a bank account or a home")  # fmt: skip
     return out
+
+
+def _elector(i: int, **kw: str | None) -> Rec:
+    """A registered elector (another household) at the employee's premises and street."""
+    values = {"surname": "ELSEWHERE", "forenames": "ROBIN", "address": f"{10 + i} ORCHARD ROAD",
+              "postcode": postcode(i), "date_of_birth": "02/02/1960"}  # fmt: skip
+    return Rec("electoral_register", {**values, **kw})
+
+
+def _other_sector(code: str) -> str:
+    """Another postcode of the same district (the next sector)."""
+    return f"{code[:-3]}{(int(code[-3]) + 1) % 10}{code[-2:]}"
 
 
 def creditors_background(count: int = 90) -> list[Rec]:
