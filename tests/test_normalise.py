@@ -398,11 +398,11 @@ def test_golden_covers_every_normaliser_and_reason() -> None:
 EXPECTED_EXTRAS = {
     "name": {"first", "last", "initial", "formal"},
     "postcode": {"sector", "district"},
-    "address": {"line", "number"},
+    "address": {"line", "number", "street"},
     "date": {"py", "pm", "pd"},
 }
-#: Extras that may be null for a valid value (an address without a house number).
-OPTIONAL_EXTRAS = {"number"}
+#: Extras that may be null for a valid value (an address without a house number or street).
+OPTIONAL_EXTRAS = {"number", "street"}
 #: Extras only an invalid value has: the possible parts of an impossible date.
 PARTIAL_EXTRAS = {"py", "pm", "pd"}
 DTYPES = {"date": pl.Date, "amount": pl.Float64}

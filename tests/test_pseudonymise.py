@@ -259,6 +259,8 @@ def test_address_line_and_number_extras() -> None:
     line, number = out["address__line__tok"], out["address__number__tok"]
     assert line[0] == line[1] != line[2] and line[3] not in (line[0], line[2])
     assert number[0] == number[1] == number[3] != number[2]
+    street = out["address__street__tok"]  # ELM ROAD, whatever the number
+    assert street[0] == street[1] == street[2] == street[3] is not None
     assert out["address__tok"][0] != out["address__tok"][1]
     assert line[3] == reference_token(field_key(KEY, "address__line"), "12 ELM ROAD")
     # normalised extras given by the partner win over the derived ones (and equal them here)
@@ -495,6 +497,7 @@ def test_output_columns_for_payroll() -> None:
         "address__tok",
         "address__line__tok",
         "address__number__tok",
+        "address__street__tok",
         "address__bf0",
         "address__bf1",
         "address__bfn",

@@ -54,7 +54,7 @@ CLEAR_PART_METHODS = frozenset({"date_parts"})
 NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
     "name": ("first", "last", "initial", "formal"),
     "postcode": ("sector", "district"),
-    "address": ("line", "number"),
+    "address": ("line", "number", "street"),
 }
 # Which pseudonymisation methods make sense for which normalised type.
 _METHODS_FOR_TYPE = {

@@ -115,6 +115,18 @@ def payroll_to_creditors_cells(base: int) -> list[RecordCell]:
     def home(i: int, **kw) -> Rec:  # the supplier is at the employee's home
         return _supplier(i, **{"address": f"{10 + i} ORCHARD ROAD", "postcode": postcode(i), **kw})
 
+    def own_street(i: int) -> str:  # a street of the cell's own (every ORCHARD ROAD is one)
+        return f"{_employee(i).values['surname']} ROAD"
+
+    def unposted(i: int, elector_postcode: str | None = None) -> tuple[Rec, Rec, list[Rec]]:
+        """The employee at a street of its own, the supplier there without a postcode, and
+        (given its postcode) an elector at another number of that street."""
+        street = own_street(i)
+        others = [] if elector_postcode is None else [
+            _elector(i, address=f"{200 + i} {street}", postcode=elector_postcode)]  # fmt: skip
+        employee = _employee(i, address=f"{10 + i} {street}")
+        return employee, home(i, address=f"{10 + i} {street}", postcode=None), others
+
     i = nxt()
     add(CATCH, "bank account", "equal, supplier based elsewhere", MATCH, _employee(i), bank(i))
     i = nxt()
@@ -152,14 +164,14 @@ def payroll_to_creditors_cells(base: int) -> list[RecordCell]:
         home(i, sort_code=None, account_number=None))  # fmt: skip
     i = nxt()
     add(CATCH, "address", "premises and street equal, postcode missing on the supplier",
-        MATCH, _employee(i), home(i, postcode=None),
+        MATCH, *unposted(i)[:2],
         "a missing postcode is no evidence either way; another postcode would be")  # fmt: skip
     i = nxt()
-    add(CATCH, "address", "postcode missing on the supplier, the street a home elsewhere "
-        "in the same district", MATCH, _employee(i), home(i, postcode=None),
-        "another home in the employee's own postcode district does not make the line "
-        "ambiguous: it still names one place",
-        [_elector(i, postcode=_other_sector(postcode(i)))])  # fmt: skip
+    employee, supplier, others = unposted(i, _other_sector(postcode(i)))
+    add(CATCH, "address", "postcode missing on the supplier, the street's other homes all "
+        "in the employee's postcode district", MATCH, employee, supplier,
+        "a street found in one district names one street: its number names one home",
+        others)  # fmt: skip
 
     i = nxt()
     add(LEGIT, "bank account", "same account number under another sort code", NEVER,
@@ -180,11 +192,11 @@ def payroll_to_creditors_cells(base: int) -> list[RecordCell]:
     add(LEGIT, "address", "same house number and street in another town", NEVER,
         _employee(i), home(i, postcode=postcode(i + 700)))  # fmt: skip
     i = nxt()
+    employee, supplier, others = unposted(i, postcode(i + 1))
     add(LEGIT, "address", "premises and street equal, postcode missing on the supplier, "
-        "the same line a home in another postcode district", NEVER, _employee(i),
-        home(i, postcode=None),
-        "12 STATION ROAD is a home in many towns: without its postcode the supplier's line "
-        "does not say which (cannot decide)", [_elector(i, postcode=postcode(i + 1))])  # fmt: skip
+        "a street of that name in another postcode district", NEVER, employee, supplier,
+        "a STATION ROAD runs through many towns: without its postcode the supplier's "
+        "number 12 may be in either (cannot decide)", others)  # fmt: skip
     i = nxt()
     add(LEGIT, "namesakes", "sole trader named like the employee, nothing else in common",
         NEVER, _employee(i), _supplier(i, supplier_name=f"ALAN {_employee(i).values['surname']}"),
@@ -193,7 +205,8 @@ def payroll_to_creditors_cells(base: int) -> list[RecordCell]:
 
 
 def _elector(i: int, **kw: str | None) -> Rec:
-    """A registered elector (another household) at the employee's premises and street."""
+    """A registered elector of another household (by default, at the employee's premises
+    and street)."""
     values = {"surname": "ELSEWHERE", "forenames": "ROBIN", "address": f"{10 + i} ORCHARD ROAD",
               "postcode": postcode(i), "date_of_birth": "02/02/1960"}  # fmt: skip
     return Rec("electoral_register", {**values, **kw})

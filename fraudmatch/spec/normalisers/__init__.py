@@ -15,7 +15,12 @@ from typing import Any
 
 import polars as pl
 
-from fraudmatch.spec.normalisers.addresses import address_line, address_number, normalise_address
+from fraudmatch.spec.normalisers.addresses import (
+    address_line,
+    address_number,
+    address_street,
+    normalise_address,
+)
 from fraudmatch.spec.normalisers.amounts import normalise_amount
 from fraudmatch.spec.normalisers.core import Normalised, Normaliser
 from fraudmatch.spec.normalisers.dates import normalise_date
@@ -43,6 +48,7 @@ __all__ = [
     "build_normaliser",
     "address_line",
     "address_number",
+    "address_street",
     "formal_name",
     "normalise_column",
     "short_forms",

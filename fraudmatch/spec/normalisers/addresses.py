@@ -80,8 +80,8 @@ _SUBPREMISES_WORDS = ("FLAT", "UNIT")
 _TYPES = "|".join(STREET_TYPES)
 # The premises-and-street part: anything up to the LAST house-number word (so a building name
 # with its own number before it stays), then the street name up to its run of street-type
-# words. Groups: 1 = the line, 2 = the house number.
-_ADDRESS_LINE = rf"^((?:.* )?(\d[^ ]*)(?: [^ ]+)+? (?:{_TYPES})(?: (?:{_TYPES}))*)(?: .*)?$"
+# words. Groups: 1 = the line, 2 = the house number, 3 = the street.
+_ADDRESS_LINE = rf"^((?:.* )?(\d[^ ]*) ((?:[^ ]+ )+?(?:{_TYPES})(?: (?:{_TYPES}))*))(?: .*)?$"
 
 
 def address_line(address: pl.Expr) -> pl.Expr:
@@ -103,6 +103,16 @@ def address_number(address: pl.Expr) -> pl.Expr:
     return _premises_words(address).str.extract(_ADDRESS_LINE, 2)
 
 
+def address_street(address: pl.Expr) -> pl.Expr:
+    """The street of a normalised address (the words after the house number), or null.
+
+    "FLAT 3 12 ELM ROAD NORTHMOOR" -> "ELM ROAD": where the postcode is missing, how many
+    postcode districts a street is found in says whether a house number on it names one
+    home.
+    """
+    return _premises_words(address).str.extract(_ADDRESS_LINE, 3)
+
+
 # A flat written after the street ("12 ELM ROAD FLAT 3") is the same home as "FLAT 3 12 ELM
 # ROAD": the sub-premises goes first, so it is part of the line and not read as a locality.
 _TRAILING_SUBPREMISES = rf"^(.+) (?:{'|'.join(_SUBPREMISES_WORDS)}) ([^ ]+)$"
@@ -118,9 +128,10 @@ def _premises_words(address: pl.Expr) -> pl.Expr:
 def normalise_address(raw: pl.Expr) -> Normalised:
     """Address as upper-case words with common abbreviations written out and no postcode.
 
-    Extras: ``line`` (premises and street, see :func:`address_line`) and ``number`` (the
+    Extras: ``line`` (premises and street, see :func:`address_line`), ``number`` (the
     house number, see :func:`address_number`), so that the same home written with or without
-    "Flat" or a trailing town still meets, and a next-door number never does.
+    "Flat" or a trailing town still meets, and a next-door number never does; and ``street``
+    (see :func:`address_street`).
     """
     state = bind(raw, address=_clean_address(F("raw")))
     address = F("address")
@@ -129,6 +140,7 @@ def normalise_address(raw: pl.Expr) -> Normalised:
     extras = {
         "line": F("_parts").struct.field("1").fill_null(F("_words")),
         "number": F("_parts").struct.field("2"),
+        "street": F("_parts").struct.field("3"),
     }
     return finish(state, address, [(address == "", _NO_ADDRESS)], extras)
 
