@@ -356,6 +356,9 @@ _RARE_MIDDLE = ("AMBROSE", "OSWALD", "DUNSTAN", "CEDRIC", "ALARIC", "FULBERT", "
 #: Long forenames for the typo cells: a typo changes three bigrams, so only names of 16 or
 #: more bigrams stay nearly the same (Dice at least 0.8)
 _LONG = ("BARTHOLOMEW FREDERICK", "MAXIMILIAN ALEXANDER")
+#: Rare middle names for the cells that pair them with the common forename
+_RARE_WITH_COMMON = ("PERCIVAL", "LANCELOT", "TRISTRAM", "BALTHAZAR", "MORDECAI", "GALAHAD",
+                     "ZEBEDEE", "OBADIAH")  # fmt: skip
 
 
 def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
@@ -408,6 +411,31 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
         add(neg, "namesakes", f"the same first forename, two different middle names, {tag}",
             NEVER, *unplaced(first, middle, f"{first} {other}", halves),
             "two middle names that differ are two people")  # fmt: skip
+        # the surname and the exact date of birth tell the person from a namesake; how common
+        # the forename both records share is does not enter
+        middle = _RARE_WITH_COMMON[0 + 4 * halves]
+        add(same, "forenames", f"middle name dropped, a rare surname with the common forename "
+            f"{COMMON_FORENAME}, {tag}", MATCH,
+            *unplaced(COMMON_FORENAME, middle, COMMON_FORENAME, halves),
+            "a rare surname and the same birth date tell the person from a namesake; a "
+            "forename written short is no other person, however common it is")  # fmt: skip
+        middle = _RARE_WITH_COMMON[1 + 4 * halves]
+        add(same, "forenames", f"the common forename {COMMON_FORENAME} used as the first where "
+            f"it is the other's middle name, a rare surname, {tag}", MATCH,
+            *unplaced(middle, COMMON_FORENAME, COMMON_FORENAME, halves),
+            "a rare surname and the same birth date tell the person from a namesake")  # fmt: skip
+        middle = _RARE_WITH_COMMON[2 + 4 * halves]
+        left, right = unplaced(COMMON_FORENAME, middle, COMMON_FORENAME, halves)
+        born = right.date_of_birth
+        add(neg, "relatives", f"a rare surname and the common forename {COMMON_FORENAME}, the "
+            f"middle name on one record only, born 28 years apart on the same day, {tag}",
+            NEVER, left, right.copy(date_of_birth=born.replace(year=born.year - 28)),
+            "a generation apart: the parent and the child named after them")  # fmt: skip
+        middle = _RARE_WITH_COMMON[3 + 4 * halves]
+        add(neg, "twins", f"a rare surname, the same middle name, first forenames "
+            f"{COMMON_FORENAME} and DAVID, {tag}", NEVER,
+            *unplaced(COMMON_FORENAME, middle, f"DAVID {middle}", halves),
+            "twins share a middle name, never a first forename")  # fmt: skip
         middle = next(names)[1]
         add(neg, "namesakes", f"{COMMON_FORENAME} {COMMON_SURNAME}, middle name on one record "
             f"only, same birth date, {tag}", NEVER,
