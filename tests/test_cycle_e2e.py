@@ -24,9 +24,6 @@ from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import generate
 from fraudmatch.synth.demo import make_parties
 
-# one worker runs the whole module (--dist loadgroup): its module fixtures are made once
-pytestmark = pytest.mark.xdist_group("cycle_e2e")
-
 CYCLE = date(2026, 11, 1)
 
 

@@ -32,10 +32,6 @@ from fraudmatch.spec.specs import DatasetSpec, load_spec
 from fraudmatch.synth import generate
 from fraudmatch.synth.demo import make_parties
 
-# a long module: as a group (--dist loadgroup) it is dispatched before the single tests, so
-# it starts early instead of finishing alone at the end
-pytestmark = pytest.mark.xdist_group("leak")
-
 CYCLE = date(2026, 11, 1)
 SPEC = load_spec()
 # Shorter values (an initial, a two-digit house number) say nothing about a person alone.
