@@ -56,6 +56,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: rank.get(_module(item.nodeid), len(rank)))
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown with -p no:xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN201 - xdist's type
     """One work unit per long module, one per test elsewhere, dealt in collection order."""
     if config.getoption("dist") != "load":
