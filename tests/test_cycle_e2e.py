@@ -47,6 +47,17 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     return root, synth, parties, inbox
 
 
+@pytest.fixture(scope="module")
+def full_cycle(world, harness) -> Path:
+    """The uninterrupted cycle of every partner's delivery: one run serves the whole-cycle
+    test and is the clean reference of the killed-and-resumed one (both only read it)."""
+    root, synth, parties, inbox = world
+    workspace = root / "ws-full"
+    deliver(inbox, workspace, synth.partners)
+    assert cycle_cli(root, parties, workspace) == 0
+    return workspace
+
+
 def cycle_cli(root: Path, parties, workspace: Path) -> int:
     return cycle(parties, workspace, CYCLE)
 
@@ -62,11 +73,9 @@ def run_summary(workspace: Path) -> dict:
 
 # No capsys here: Prefect's console log handler keeps the stream it first saw, and a
 # per-test capture closes it. The run's summary.json holds what the CLI printed.
-def test_whole_cycle_through_the_cli(world, harness) -> None:
+def test_whole_cycle_through_the_cli(world, full_cycle) -> None:
     root, synth, parties, inbox = world
-    workspace = root / "ws-full"
-    deliver(inbox, workspace, synth.partners)
-    assert cycle_cli(root, parties, workspace) == 0
+    workspace = full_cycle
     summary = run_summary(workspace)
     assert summary["collected"]["counts"]["stored"] == 3 * len(load_spec().datasets)
     assert {r["rule"] for r in summary["rules"]} == {r.name for r in reportable(load_rules(RULES))}
@@ -121,13 +130,10 @@ def test_missing_partner_is_reported_and_cycle_runs(world, harness) -> None:
     assert absent.height == 0  # an empty bundle, not silence
 
 
-def test_cycle_killed_between_match_and_distribute_resumes(world, harness) -> None:
+def test_cycle_killed_between_match_and_distribute_resumes(world, harness, full_cycle) -> None:
     root, synth, parties, inbox = world
     partnership = load_partnership(parties.partnership_path)
-    # a clean run for reference
-    clean = root / "ws-clean"
-    deliver(inbox, clean, synth.partners)
-    assert cycle_cli(root, parties, clean) == 0
+    clean = full_cycle  # a clean run for reference
 
     # the same cycle dies after matching, before distributing
     crashed = root / "ws-crash"
