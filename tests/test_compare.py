@@ -410,3 +410,61 @@ def test_spread_counts_places_in_the_datasets_it_is_given() -> None:
     pairs = pl.DataFrame({"li": [0], "ri": [0]}, schema={"li": pl.UInt32, "ri": pl.UInt32})
     out = Comparer([comp], left, right, spread={"c": table}).gammas(pairs)
     assert out["gamma_c"].to_list() == [1]
+
+
+def _home_area_frames(rows: list[tuple]) -> pl.DataFrame:
+    """(partner, street, district) rows as the hub holds them (tokens)."""
+    return pl.DataFrame(
+        {
+            "partner": [r[0] for r in rows],
+            "street": [tok(r[1]) for r in rows],
+            "district": [tok(r[2]) for r in rows],
+        },
+        schema={"partner": pl.String, "street": pl.UInt64, "district": pl.UInt64},
+    )
+
+
+def test_spread_within_home_area_reads_a_missing_place_as_the_councils_own() -> None:
+    """A record without a district is read as of a place in its own council's area: the
+    street counts as one place when the other record's district is in that area and the
+    street is found in no other district of it, wherever else it is found; the other
+    record's district outside the area is "several" (the missing place would have said
+    which); both or neither record showing a district is null."""
+    from fraudmatch.matching.compare import spread_table
+
+    comp = comparison({"type": "spread", "column": "street", "by": "district",
+                       "within": "home_area", "levels": {"several": 2}})  # fmt: skip
+    # council A lives in district A1 (and a little in A2), council B in B1; ELM ROAD runs
+    # through A1 and B1, OAK ROAD through A1 and A2 (both in A's area)
+    register = _home_area_frames(
+        [("a", f"S{i}", "A1") for i in range(60)]
+        + [("a", f"T{i}", "A2") for i in range(30)]
+        + [("a", "X", "B1")]  # one record of A's outside its area
+        + [("b", f"U{i}", "B1") for i in range(60)]
+        + [("a", "ELM ROAD", "A1"), ("b", "ELM ROAD", "B1")]
+        + [("a", "OAK ROAD", "A1"), ("a", "OAK ROAD", "A2")]
+    )
+    left = _home_area_frames(
+        [("b", "ELM ROAD", "A1"), ("a", "ELM ROAD", "B1"), ("a", "OAK ROAD", "A1"),
+         ("a", "ELM ROAD", "A1"), ("a", "ELM ROAD", "A1"), ("a", "ELM ROAD", None)]
+    )  # fmt: skip
+    right = _home_area_frames(
+        [("a", "ELM ROAD", None), ("a", "ELM ROAD", None), ("a", "OAK ROAD", None),
+         ("a", "ELM ROAD", "A1"), ("b", "ELM ROAD", None), ("b", "ELM ROAD", None)]
+    )  # fmt: skip
+    table = spread_table(comp, [(register, "street", "district")])
+    n = left.height
+    for frame in (left, right):
+        frame.insert_column(0, pl.Series("__row", range(n), dtype=pl.UInt32))
+    pairs = pl.DataFrame(
+        {"li": range(n), "ri": range(n)}, schema={"li": pl.UInt32, "ri": pl.UInt32}
+    )
+    out = Comparer([comp], left, right, spread={"c": table}).gammas(pairs)
+    assert out.with_columns(label_expr(comp))["level_c"].to_list() == [
+        "else",  # A's record has no district; ELM ROAD is at A1 only in A's area: one place
+        "several",  # the other's district B1 is outside A's area
+        "several",  # OAK ROAD runs through two districts of A's area
+        "null",  # both show a district: nothing to read an area for
+        "several",  # B's record has none; the other's A1 is outside B's area
+        "null",  # neither shows one
+    ]

@@ -105,6 +105,21 @@ def error_of(doc: dict, tmp_path: Path) -> str:
         (mutate("comparisons.0.tf_adjust", "yes"), "tf_adjust: expected true or false"),
         (mutate("scoring.threshold", {"match_probability": 2}), "expected a number <= 1.0"),
         (mutate("internal", "no"), "internal: expected true or false, got a string ('no')"),
+        (
+            mutate(
+                "comparisons.1",
+                {
+                    "name": "places",
+                    "type": "spread",
+                    "column": "address__street__tok",
+                    "by": "postcode__district__tok",
+                    "within": "home",
+                    "levels": {"several": 2},
+                },
+            ),
+            "comparisons[1].within: expected one of home_area, got 'home'; did you mean "
+            "'home_area'?",
+        ),
         # missing keys
         (mutate("scoring", None, delete=True), "scoring: missing"),
         (mutate("right", None, delete=True), "right: missing (give left and right datasets"),

@@ -71,6 +71,10 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
     elif comp.type == "date_parts":
         assert comp.column is not None
         refs = [_sfx(comp.column, s) for s in DATE_PART_SUFFIXES]
+    elif comp.type == "spread" and comp.within is not None:
+        # per pair: which record lacks the place, and whose area the other's place is in
+        assert comp.column is not None and comp.by is not None
+        refs = [comp.column, comp.by, ColumnRef("partner", "partner")]
     else:
         assert comp.column is not None
         refs = [comp.column]
@@ -175,25 +179,55 @@ def _with_forms(comp: Comparison, wide: pl.DataFrame, gamma: pl.Series) -> pl.Se
 Frame = pl.DataFrame | pl.LazyFrame
 
 
+#: a council's home area: the fewest places (postcode districts) that together hold this
+#: share of its records with a place. Its residents' records lie there by definition; the
+#: few elsewhere are people who moved out, suppliers and staff living further away.
+HOME_AREA_SHARE = 0.95
+
+
 def spread_table(comp: Comparison, sources: Sequence[tuple[Frame, str, str]]) -> pl.DataFrame:
     """In how many places each value is found: distinct ``by`` values per ``column`` value.
 
     ``sources``: (frame, value column, by column) per dataset read (a rule's two sides and
     its ``across`` datasets). A record without the value or without a place says nothing
     of where the value is, so it is not counted.
+
+    With ``within: home_area`` the frames also carry ``partner`` and the table is per
+    council, value and place in that council's home area (:data:`HOME_AREA_SHARE`): how
+    many places of the area the value is found in. A value found only outside a council's
+    area has no row for it.
     """
+    assert comp.column is not None
+    cols = ["partner"] if comp.within is not None else []
     parts = [
-        f.lazy().select(pl.col(col).alias("__v"), pl.col(by).alias("__by"))
+        f.lazy().select(*cols, pl.col(col).alias("__v"), pl.col(by).alias("__by"))
         for f, col, by in sources
     ]
-    assert comp.column is not None
+    found = pl.concat(parts, how="vertical_relaxed").drop_nulls()
+    value = R(comp.column.right)
+    if comp.within is None:
+        return (
+            found.select("__v", "__by")
+            .unique()
+            .group_by("__v")
+            .agg(pl.len().alias("__places"))
+            .rename({"__v": value})
+            .collect()
+        )
+    share = pl.col("__n") / pl.col("__n").sum().over("partner")
+    area = (
+        found.group_by("partner", "__by")
+        .agg(pl.len().alias("__n"))
+        .sort("partner", "__n", "__by", descending=[False, True, False])
+        # a place is in the area while the places before it hold less than the share
+        .with_columns(__before=(share.cum_sum().over("partner") - share))
+        .filter(pl.col("__before") < HOME_AREA_SHARE - EPS)
+        .select("partner", "__by")
+    )
+    places = found.select("__v", "__by").unique().join(area, on="__by")
     return (
-        pl.concat(parts, how="vertical_relaxed")
-        .drop_nulls()
-        .unique()
-        .group_by("__v")
-        .agg(pl.len().alias("__places"))
-        .rename({"__v": R(comp.column.right)})
+        places.with_columns(__places=pl.len().over("partner", "__v"))
+        .rename({"__v": value, "__by": R(comp.by.right) if comp.by else "__by"})
         .collect()
     )
 
@@ -409,11 +443,40 @@ class Comparer:
         assert comp.column is not None
         lc, rc = L(comp.column.left), R(comp.column.right)
         table = self._spread[comp.name]
-        found = wide.select(lc, rc).join(table, on=rc, how="left", maintain_order="left")
-        same = pl.col(lc) == pl.col(rc)
-        conds = [same & (pl.col("__places") >= t - EPS) for t in comp.thresholds]
         null = pl.col(lc).is_null() | pl.col(rc).is_null()
+        same = pl.col(lc) == pl.col(rc)
+        if comp.within is not None:
+            return self._home_area_gamma(comp, wide, table, null, same)
+        found = wide.select(lc, rc).join(table, on=rc, how="left", maintain_order="left")
+        conds = [same & (pl.col("__places") >= t - EPS) for t in comp.thresholds]
         return found.select(levels_expr(conds, null, comp.n_levels)).to_series()
+
+    @staticmethod
+    def _home_area_gamma(
+        comp: Comparison, wide: pl.DataFrame, table: pl.DataFrame, null: pl.Expr, same: pl.Expr
+    ) -> pl.Series:
+        """``within: home_area``: for a pair where exactly one record has no place, the
+        places of the home area of that record's council where the shared value is found,
+        provided the other record's place is one of them (else "several": the value names
+        a place outside the area, and the missing place would have said which). Null where
+        both or neither record show a place: there is nothing to read the area for."""
+        assert comp.column is not None and comp.by is not None
+        lc, rc = L(comp.column.left), R(comp.column.right)
+        lb, rb = L(comp.by.left), R(comp.by.right)
+        lack_left = pl.col(lb).is_null()
+        keys = wide.select(
+            lc,
+            rc,
+            (lack_left != pl.col(rb).is_null()).alias("__one_missing"),
+            pl.when(lack_left).then(pl.col(L("partner"))).otherwise(pl.col(R("partner")))
+            .alias("partner"),
+            pl.coalesce(lb, rb).alias(rb),
+        )  # fmt: skip
+        found = keys.join(table, on=["partner", rc, rb], how="left", maintain_order="left")
+        places = pl.col("__places").fill_null(np.iinfo(np.int32).max)
+        conds = [same & (places >= t - EPS) for t in comp.thresholds]
+        missing = null | ~pl.col("__one_missing")
+        return found.select(levels_expr(conds, missing, comp.n_levels)).to_series()
 
     def _with_term_frequencies(self, wide: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         """``tf_<name>``: the right-side frequency of the top-level token, where TF is on."""

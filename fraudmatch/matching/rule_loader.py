@@ -23,6 +23,7 @@ from fraudmatch.matching.rule_model import (
     RESERVED_LABELS,
     RISKS,
     SCOPES,
+    SPREAD_WITHIN,
     STRING_METRICS,
     Blocking,
     BlockingRule,
@@ -96,7 +97,7 @@ _COMPARISON_KEYS: dict[str, tuple[list[str], list[str]]] = {
     "numeric": (["column", "levels"], []),
     "string": (["column", "levels"], ["metric"]),
     "frequency": (["column", "levels"], []),
-    "spread": (["column", "by", "levels"], ["across"]),
+    "spread": (["column", "by", "levels"], ["across", "within"]),
 }
 _COMMON_COMPARISON_KEYS = ["name", "type", "tf_adjust", "m", "u", "description"]
 
@@ -178,7 +179,9 @@ def _frequency_fields(node: Node) -> dict[str, Any]:
 def _spread_fields(node: Node) -> dict[str, Any]:
     labels, values = _thresholds(node.child("levels"), increasing=False, minimum=2.0, maximum=None)
     across = node.opt("across")
+    within = node.opt("within")
     return {
+        "within": within.str(SPREAD_WITHIN) if within is not None else None,
         "column": column_ref(node.child("column")),
         "by": column_ref(node.child("by")),
         "across": tuple(n.name() for n in across.items()) if across is not None else (),

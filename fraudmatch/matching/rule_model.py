@@ -25,6 +25,8 @@ COMPARISON_TYPES = (
     "frequency",
     "spread",
 )
+#: where a ``spread`` comparison may count places besides everywhere (see Comparison)
+SPREAD_WITHIN = ("home_area",)
 #: a value held by fewer other records than this is never "common" (``frequency``): in a
 #: small extract one other holder is already a large share, and says nothing of a population
 MIN_COMMON_RECORDS = 5
@@ -95,7 +97,11 @@ class Comparison:
     - ``spread``: ``column`` (a token), ``by`` (a token), ``across`` (more datasets),
       ``thresholds`` (min number of distinct ``by`` values): in how many places the value
       both records share is found, over both sides and the ``across`` datasets loaded. A
-      street line known in two postcode districts does not say which home is meant.
+      street line known in two postcode districts does not say which home is meant. With
+      ``within: home_area`` the places are counted for a pair where one record has no ``by``
+      only inside the home area of the council holding that record (the ``by`` values that
+      hold :data:`~fraudmatch.matching.compare.HOME_AREA_SHARE` of its records), and a pair
+      whose other record is outside that area is counted as found in several places.
     """
 
     name: str
@@ -116,6 +122,9 @@ class Comparison:
     #: two) where values are also looked up, when loaded
     by: ColumnRef | None = None
     across: tuple[str, ...] = ()
+    #: spread only: ``"home_area"`` counts places inside the home area of the council whose
+    #: record lacks ``by`` (see :func:`fraudmatch.matching.compare.spread_table`)
+    within: str | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from tests.conformance.grids import MATCH, NEVER
+from tests.conformance.grids import MATCH, NEVER, postcode_for
 
 CATCH, LEGIT = "fraud", "hard negative"
 
@@ -201,6 +201,28 @@ def payroll_to_creditors_cells(base: int) -> list[RecordCell]:
     add(LEGIT, "namesakes", "sole trader named like the employee, nothing else in common",
         NEVER, _employee(i), _supplier(i, supplier_name=f"ALAN {_employee(i).values['surname']}"),
         "a name is not a bank account or a home")  # fmt: skip
+    # a council's record without a postcode, read as of a place in the council's own area
+    # (home area: the districts holding 95% of its records; the grids' councils hold records
+    # all over LS, YO and HG, so "another council's area" is a ZE district none of them has)
+    i = nxt()
+    street = own_street(i)
+    add(CATCH, "address", "postcode missing on the supplier, the street also in another "
+        "council's area, the employee's home in the supplier's council's", MATCH,
+        _employee(i, address=f"{10 + i} {street}", postcode=postcode_for(0, i)),
+        home(i, address=f"{10 + i} {street}", postcode=None),
+        "a council's record without a postcode is of its own area, where the street is "
+        "one street", [Rec("electoral_register", _elector(i, address=f"{200 + i} {street}",
+                                                          postcode=f"ZE{1 + i % 9} 1AB").values, 1)],
+    )  # fmt: skip
+    i = nxt()
+    street = own_street(i)
+    add(LEGIT, "address", "postcode missing on the supplier, the employee's home in another "
+        "council's area, the street also in the supplier's council's", NEVER,
+        _employee(i, address=f"{10 + i} {street}", postcode=f"ZE{1 + i % 9} 2AB"),
+        home(i, address=f"{10 + i} {street}", postcode=None),
+        "read as of its own council's area, the supplier's number is a home on that "
+        "council's street (cannot decide)",
+        [_elector(i, address=f"{200 + i} {street}", postcode=postcode_for(0, i))])  # fmt: skip
     return out
 
 
