@@ -370,8 +370,10 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
     le, re_ = grid.positive
     names = iter(zip(_RARE_FIRST, _RARE_MIDDLE, strict=True))
 
-    def add(group, fld, variant, expect, left, right, why=""):
-        out.append(Cell(group, fld, variant, expect, left, right, dict(le), dict(re_), 1, why))
+    def add(group, fld, variant, expect, left, right, why="", partner=1):
+        out.append(
+            Cell(group, fld, variant, expect, left, right, dict(le), dict(re_), partner, why)
+        )
 
     def unplaced(first: str, middle: str, right_forenames: str, halves: bool,
                  surname: str | None = None) -> tuple[Person, Person]:  # fmt: skip
@@ -464,6 +466,19 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
     add(neg, "twins", "same surname, birth date and home, forenames MICHAEL and MITCHELL "
         "(close, the same initial)", NEVER, left, no_ni(right.copy(forenames="MITCHELL")),
         "the same initial is not a short form: the names sound different")  # fmt: skip
+    # a common name with its whole forename and the exact birth date, no home on the death
+    # record: the council holding both records is what tells the person from a namesake
+    name = f"{COMMON_FORENAME} {_RARE_MIDDLE[2]}"
+    add(same, "forenames", f"equal, {COMMON_FORENAME} {COMMON_SURNAME} with a middle name, the "
+        "death registered by the same council, no home on the death record", MATCH,
+        *unplaced(*name.split(), name, False, COMMON_SURNAME),
+        "the whole name and birth date at one council leave no namesake to speak of",
+        partner=0)  # fmt: skip
+    name = f"{COMMON_FORENAME} {_RARE_MIDDLE[3]}"
+    add(neg, "namesakes", f"equal, {COMMON_FORENAME} {COMMON_SURNAME} with a middle name, the "
+        "death registered by another council, no home on the death record", NEVER,
+        *unplaced(*name.split(), name, False, COMMON_SURNAME),
+        "a common name at another council: the evidence cannot decide")  # fmt: skip
     return out
 
 
