@@ -89,6 +89,10 @@ BRITISH_GIVEN_NAMES: frozenset[str] = frozenset(
         "SOPHIA", "SOPHIE", "STACEY", "STELLA", "STEPHANIE", "SUSAN", "SUZANNE", "SYLVIA",
         "TANYA", "TERESA", "THERESA", "TRACEY", "TRACY", "VALERIE", "VANESSA", "VERA",
         "VICTORIA", "VIOLET", "WENDY", "YVONNE", "ZARA", "ZOE",
+        # spellings of a name that are given names in their own right (parents choose them)
+        "ALLEN", "ALLISON", "ANDREA", "CAROLYN", "GRAEME", "HAILEY", "JAYNE", "KATRINA",
+        "KERRIE", "LESLIE", "LINDSAY", "LINDSEY", "LYNDA", "MATHEW", "MAXINE",
+        "NEALE", "SHAWN", "STEWART", "SUSANNE", "VIVIEN", "VIVIENNE",
     }
 )  # fmt: skip
 
