@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from fraudmatch.spec import normalisers
 from fraudmatch.spec.normalisers import NORMALISERS, Normalised, normalise_column
+from fraudmatch.spec.normalisers.given_names import BRITISH_GIVEN_NAMES, given_names
 
 # Every reason a normaliser may give. Reasons are grouped in the rejects summary, so they
 # must be a small fixed set that never embeds the value.
@@ -140,6 +141,18 @@ GOLDEN: list[G] = [
     ("name", "Tori Ann", "TORI ANN", None, {"formal": "VICTORIA"}),
     ("name", "Sally", "SALLY", None, {"formal": "SALLY"}),
     ("name", "Mark", "MARK", None, {"formal": "MARK"}),
+    # given: the known given name the first word is, a short form written out; null for an
+    # unknown word, a typo, an initial or a short form of several names
+    ("name", "Laura Jane", "LAURA JANE", None, {"given": "LAURA"}),
+    ("name", "Lauren", "LAUREN", None, {"given": "LAUREN"}),
+    ("name", "Leanne", "LEANNE", None, {"given": "LEANNE"}),
+    ("name", "Tori", "TORI", None, {"given": "VICTORIA"}),
+    ("name", "Jimmy", "JIMMY", None, {"given": "JAMES"}),
+    ("name", "Jamie", "JAMIE", None, {"given": "JAMIE"}),
+    ("name", "Luara", "LUARA", None, {"given": None}),
+    ("name", "S", "S", None, {"given": None}),
+    ("name", "Sam Lee", "SAM LEE", None, {"given": None}),
+    ("name", "Chris", "CHRIS", None, {"given": None}),
     ("name", "Smith, John", "SMITH JOHN", None, None),
     ("name", "van der Berg", "VAN DER BERG", None, {"first": "VAN", "last": "BERG"}),
     ("name", "3M UK plc", "3M UK PLC", None, None),
@@ -396,13 +409,14 @@ def test_golden_covers_every_normaliser_and_reason() -> None:
 # --------------------------------------------------------------------------------------------
 
 EXPECTED_EXTRAS = {
-    "name": {"first", "last", "initial", "formal"},
+    "name": {"first", "last", "initial", "formal", "given"},
     "postcode": {"sector", "district"},
     "address": {"line", "number", "street"},
     "date": {"py", "pm", "pd"},
 }
-#: Extras that may be null for a valid value (an address without a house number or street).
-OPTIONAL_EXTRAS = {"number", "street"}
+#: Extras that may be null for a valid value (an address without a house number or street,
+#: a name whose first word is no known given name).
+OPTIONAL_EXTRAS = {"number", "street", "given"}
 #: Extras only an invalid value has: the possible parts of an impossible date.
 PARTIAL_EXTRAS = {"py", "pm", "pd"}
 DTYPES = {"date": pl.Date, "amount": pl.Float64}
@@ -574,3 +588,28 @@ def test_normalises_200k_rows_in_one_query() -> None:
     small = frame.head(len(sample)).select(exprs)
     assert out.slice(len(sample) * 1000, len(sample)).equals(small)
     assert out["postcode__v"][sample.index("sw1a1aa")] == "SW1A 1AA"
+
+
+# --------------------------------------------------------------------------------------------
+# The given name extra
+# --------------------------------------------------------------------------------------------
+
+
+@PROPERTY_SETTINGS
+@given(cells=_cells("name"))
+def test_given_is_the_known_name_of_the_first_word_or_null(cells: list[str | None]) -> None:
+    """``given`` is the dictionary's name for the first word (a short form written out, as
+    ``formal`` does), null for every word the dictionary does not know: never a guess."""
+    known = given_names()
+    out = _run("name", cells)
+    for row in out.filter(pl.col("value").is_not_null()).iter_rows(named=True):
+        assert row["given"] == known.get(row["first"]), row
+        if row["given"] is not None:
+            assert row["given"] == row["formal"], row  # a known word is written out alike
+
+
+def test_every_british_given_name_is_its_own_given_name() -> None:
+    """Our own list holds names, never short forms the ``formal`` extra writes out."""
+    names = sorted(BRITISH_GIVEN_NAMES)
+    out = _run("name", names)
+    assert out["given"].to_list() == names

@@ -23,6 +23,7 @@ from fraudmatch.council.pseudonymise import (
     token_series,
 )
 from fraudmatch.spec.bloom import BloomParams
+from fraudmatch.spec.normalisers.given_names import given_names
 from fraudmatch.spec.outputs import output_columns
 from fraudmatch.spec.specs import DatasetSpec, load_spec, parse_spec
 
@@ -248,6 +249,39 @@ def test_formal_name_meets_the_name_a_nickname_stands_for() -> None:
     formal, first = out["forenames__formal__tok"], out["forenames__first__tok"]
     assert formal[0] == formal[1] == first[1] != first[0]
     assert formal[2] == first[2] != formal[1]  # a name of its own is never rewritten
+
+
+def test_given_name_is_the_known_name_and_shares_the_name_domain() -> None:
+    """LAURA and LAUREN are two known names; TORI is VICTORIA's; a typo, an initial and a
+    short form of several names are no known name (null, no evidence): never a token."""
+    forenames = ("LAURA JANE", "LAUREN", "LUARA", "TORI", "VICTORIA", "S", "SAM")
+    people = [(PEOPLE[0][0], f, *PEOPLE[0][2:]) for f in forenames]
+    out = pseudonymise(payroll_frame(people), PAYROLL, KEY)
+    given, first = out["forenames__given__tok"], out["forenames__first__tok"]
+    assert given[0] == reference_token(field_key(KEY, "forenames"), "LAURA") == first[0]
+    assert given[1] == first[1] != given[0]
+    assert given[3] == given[4] == first[4] != first[3]
+    assert [given[i] for i in (2, 5, 6)] == [None, None, None]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    forenames=st.lists(
+        st.sampled_from(["LAURA", "LAUREN", "LUARA", "JIMMY", "JAMES", "J", "SAM", "ANNE LEE"]),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_given_tokens_are_the_tokens_of_the_known_name(forenames: list[str]) -> None:
+    """Whatever the mix of rows, a given token is the forenames token of the known name the
+    first word is, and null exactly where the word is no known name."""
+    people = [(PEOPLE[0][0], f, *PEOPLE[0][2:]) for f in forenames]
+    out = pseudonymise(payroll_frame(people), PAYROLL, KEY)
+    key = field_key(KEY, "forenames")
+    names = given_names()
+    expected = [names.get(f.split()[0]) for f in forenames]
+    want = [None if n is None else reference_token(key, n) for n in expected]
+    assert out["forenames__given__tok"].to_list() == want
 
 
 def test_address_line_and_number_extras() -> None:
@@ -479,13 +513,14 @@ def test_adult_month_follows_the_period_not_the_day_it_runs() -> None:
 
 def test_output_columns_for_payroll() -> None:
     cols = output_columns(PAYROLL, SMALL)
-    assert list(cols)[:12] == [
+    assert list(cols)[:13] == [
         "record_id",
         "surname__tok",
         "surname__first__tok",
         "surname__last__tok",
         "surname__initial__tok",
         "surname__formal__tok",
+        "surname__given__tok",
         "surname__bf0",
         "surname__bf1",
         "surname__bfn",
@@ -558,7 +593,12 @@ def test_null_in_null_out() -> None:
         pl.lit(None, pl.String).alias(c) for c in ("postcode__sector", "postcode__district")
     )
     out = pseudonymise(frame, PAYROLL, KEY, SMALL)
-    nulls = [c for c in out.columns if out.get_column(c).null_count() == out.height]
+    # a name whose first word is no known given name (random text) has no given token
+    nulls = [
+        c
+        for c in out.columns
+        if out.get_column(c).null_count() == out.height and not c.endswith("__given__tok")
+    ]
     produced_by_optional = [
         c for c in out.columns if any(c == o or c.startswith(f"{o}__") for o in optional)
     ]

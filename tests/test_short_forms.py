@@ -8,6 +8,7 @@ import nicknames
 import polars as pl
 
 from fraudmatch.spec.normalisers import formal_name
+from fraudmatch.spec.normalisers.given_names import given_names, known_given_names
 from fraudmatch.spec.normalisers.short_forms import (
     NICKNAMES,
     NOT_SHORT_FORMS,
@@ -103,3 +104,36 @@ def test_formal_name_writes_out_known_short_forms_in_one_expression() -> None:
     out = pl.DataFrame({"w": words}).select(formal_name(pl.col("w"))).to_series().to_list()
     expected = ["VICTORIA", "RICHARD", "JEREMY", "SEBASTIAN", "KEVIN", "FELICITY", "WILLIAM"]
     assert out == [*expected, "SAM", None]
+
+
+# --------------------------------------------------------------------------------------------
+# Known given names (the ``given`` extra)
+# --------------------------------------------------------------------------------------------
+
+
+def test_known_given_names_drop_the_package_names_that_are_short_forms_of_several() -> None:
+    toy = [
+        ("samuel", "has_nickname", "sam"),
+        ("samantha", "has_nickname", "sam"),
+        ("sam", "has_nickname", "sammy"),  # SAM has nicknames of its own: a "formal" name
+        ("harry", "has_nickname", "hal"),
+        ("henry", "has_nickname", "harry"),
+        ("harold", "has_nickname", "harry"),  # HARRY: a short form of two names
+        ("victoria", "has_nickname", "tori"),
+    ]
+    known = known_given_names(toy, {"TORI": "VICTORIA"}, {"LAURA"})
+    # SAM and HARRY stand for several names; the package's other formal names, the formal
+    # names our short forms stand for and our own list stay
+    assert known == {"SAMUEL", "SAMANTHA", "HENRY", "HAROLD", "VICTORIA", "LAURA"}
+    assert "HARRY" in known_given_names(toy, {}, {"HARRY"})  # our list says it is a name
+
+
+def test_given_names_write_short_forms_out_and_know_no_ambiguous_one() -> None:
+    names = given_names()
+    assert names is given_names()  # built once
+    assert {k: names[k] for k in short_forms()} == short_forms()
+    assert names["LAURA"] == "LAURA" and names["LAUREN"] == "LAUREN"
+    assert names["ANNE"] == "ANNE" and names["LEANNE"] == "LEANNE"
+    for word in ("SAM", "CHRIS", "ALEX", "JO", "STEVE", "LUARA", "S"):
+        assert word not in names
+    assert all(v in names and names[v] == v for v in names.values())  # final, like formal

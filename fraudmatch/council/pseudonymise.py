@@ -17,8 +17,8 @@ output                                        domain
 ``{col}__tok``                                ``{col}``
 ``{col}__first__tok``, ``{col}__last__tok``,  ``{col}`` for names, so "SMITH" as the last
 ``{col}__initial__tok``,                      part of "OBRIEN SMITH" meets "SMITH" as a
-``{col}__formal__tok``                        first word or a whole surname elsewhere, the
-                                              initial S of SOPHIE meets a first word S, and
+``{col}__formal__tok``,                       first word or a whole surname elsewhere, the
+``{col}__given__tok``                         initial S of SOPHIE meets a first word S, and
                                               JIMMY's formal name meets a first word JAMES
 other extras, ``{col}__{x}__tok``             ``{col}__{x}`` (postcode sector, district;
                                               address line, number)
@@ -56,6 +56,7 @@ from fraudmatch.spec.normalisers import (
     address_number,
     address_street,
     formal_name,
+    given_name,
 )
 from fraudmatch.spec.outputs import (
     CLEAR_TYPES,
@@ -82,8 +83,9 @@ KEY_BYTES = 32
 _PURPOSES = ("token", "bloom")
 # Extras that share the whole value's key domain: first and last word of a name are names.
 # The initial and the formal first name too: a record showing only "S" (first word S) meets
-# SOPHIE's initial S, and JIMMY's formal name JAMES meets a first word JAMES.
-_SHARED_DOMAIN_EXTRAS = {"name": frozenset({"first", "last", "initial", "formal"})}
+# SOPHIE's initial S, and JIMMY's formal name JAMES meets a first word JAMES. The given name
+# (the known name the first word is) is a name too.
+_SHARED_DOMAIN_EXTRAS = {"name": frozenset({"first", "last", "initial", "formal", "given"})}
 ADULT_AGE = 18
 # Methods worked on the rows themselves rather than on a table of distinct values.
 _PER_ROW_METHODS = frozenset({"clear", "withheld", "date_parts", "adult_month"})
@@ -220,8 +222,9 @@ def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
         return words.list.last()
     if suffix == "initial":
         return value.str.slice(0, 1)
-    if suffix == "formal":
-        return words.list.first().to_frame(_VALUE).select(formal_name(pl.col(_VALUE))).to_series()
+    if suffix in ("formal", "given"):
+        derive = {"formal": formal_name, "given": given_name}[suffix]
+        return words.list.first().to_frame(_VALUE).select(derive(pl.col(_VALUE))).to_series()
     if suffix == "district":
         return words.list.first()
     if suffix == "sector":

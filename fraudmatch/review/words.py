@@ -18,6 +18,9 @@ THINGS = {
     "surname": "surname",
     "forenames": "forenames",
     "forename_form": "first forename",
+    "given_name": "given name (first forename, as a known name)",
+    "forename_sound": "sound of the first forename",
+    "forename_initial": "initial of the first forename",
     "dob": "date of birth",
     "date_of_birth": "date of birth",
     "birth_year": "year of birth",
@@ -58,6 +61,8 @@ LEVELS = {
     "short_form": "one is a short form of the other (or the middle name used as the first)",
     "initial": "only an initial on one record",
     "common": "a common value (held by many other records)",
+    "soundex": "the same soundex code only",
+    "metaphone": "the same metaphone code only",
 }
 WEIGHTS_EXPLAINED = (
     "Each comparison adds its weight: how many times likelier its result is for two "

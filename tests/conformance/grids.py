@@ -343,7 +343,47 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
         _short_namesakes(grid, pair, add, no_ni, n)
     if grid.right == "deceased":
         out += _deceased_cells(grid, pair, no_ni)
+    # appended last, so that the identities of the cells above stay as they were
+    _given_name_cells(grid, pair, add, no_ni, contexts)
     return out
+
+
+def _given_name_cells(grid: RuleGrid, pair, add, no_ni, contexts) -> None:
+    """Twins whose forenames are alike as strings but two known given names, the typo that
+    is no name, and an initial that is not the other's.
+
+    ANNE and LEANNE, LAURA and LAUREN are close as strings, and no twins veto that asks the
+    forenames to be dissimilar tells them apart; the known given names do (``__given``). A
+    typo (LUARA) is no known name, so it is no evidence of another person.
+    """
+    neg = "hard negative"
+    for first, other in (("LAURA", "LAUREN"), ("ANNE", "LEANNE")):
+        left, _ = pair(first)
+        add(neg, "twins", f"same surname, birth date and home, forenames {first} and {other} "
+            "(alike as strings)", NEVER, left, no_ni(left.copy(forenames=other)),
+            "two known given names that sound different: two people, however alike the "
+            "letters")  # fmt: skip
+    left, _ = pair("ELLA")
+    add(neg, "twins", "same surname, birth date and home, forenames ELLA and ELLIE (the same "
+        "sound)", NEVER, left, no_ni(left.copy(forenames="ELLIE")),
+        "two known given names no more than similar: two people, though they sound alike")  # fmt: skip
+    for ctx, mode in contexts:
+        tag = f" ({ctx})" if ctx else ""
+        left, right = pair("LAURA")
+        if mode == "one":
+            right = right.copy(ni_number=None)
+        add("same person", "forenames", "typo in a single known forename, LAURA and LUARA" + tag,
+            MATCH, left, right.copy(forenames="LUARA"),
+            "LUARA is no known given name: a typo, no evidence of another person")  # fmt: skip
+    left, _ = pair("GEORGE")
+    d = left.date_of_birth
+    pos_l, pos_r = grid.positive
+    damaged = {**pos_r, "date_of_birth": f"{d.day:02d}/13/{d.year}"}  # no month 13
+    add(neg, "twins", "same surname and home, forenames GEORGE and only the initial S, the "
+        "birth date damaged on the second record and agreeing as far as it is known", NEVER,
+        left, no_ni(left.copy(forenames="S")),
+        "an initial that is not the first letter of the other's forename is another forename",
+        extra=(pos_l, damaged))  # fmt: skip
 
 
 #: Rare forenames (none in the background), a different one per cell of a rule: where the

@@ -1,4 +1,5 @@
-"""Person and supplier names: titles dropped, accents folded, first/last/initial/formal extras."""
+"""Person and supplier names: titles dropped, accents folded, first/last/initial/formal/given
+extras."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from fraudmatch.spec.normalisers.core import (
     fold,
     let,
 )
+from fraudmatch.spec.normalisers.given_names import given_names
 from fraudmatch.spec.normalisers.short_forms import short_forms
 
 # --------------------------------------------------------------------------------------------
@@ -51,7 +53,10 @@ def normalise_name(raw: pl.Expr) -> Normalised:
     first letter) lets "S" meet SOPHIE: a record that shows only an initial has a first word
     equal to the other record's initial. ``formal`` is the first word with a common short form
     written out (:func:`~fraudmatch.spec.normalisers.short_forms.short_forms`: JIMMY -> JAMES,
-    TORI -> VICTORIA), so a nickname meets its name.
+    TORI -> VICTORIA), so a nickname meets its name. ``given`` is the given name the first
+    word is (:func:`given_name`): the formal name where the word is a known given name or
+    short form, else null (an unknown word, an initial, a typo), so that two known names
+    that differ (LAURA, LAUREN) tell twins apart while a typo (LUARA) is no evidence.
     """
     state = bind(raw, name=_clean_name(F("raw")))
     state = let(state, first=F("name").str.extract(r"^([^ ]+)"))
@@ -65,6 +70,7 @@ def normalise_name(raw: pl.Expr) -> Normalised:
             "last": name.str.extract(r"([^ ]+)$"),
             "initial": name.str.slice(0, 1),
             "formal": formal_name(F("first")),
+            "given": given_name(F("first")),
         },
     )
 
@@ -75,3 +81,12 @@ def formal_name(first_word: pl.Expr) -> pl.Expr:
     One vectorised replace over the mapping built once per process (no per-row Python).
     """
     return first_word.replace(short_forms())
+
+
+def given_name(first_word: pl.Expr) -> pl.Expr:
+    """The known given name a name's first word is, a short form written out; else null.
+
+    LAURA -> LAURA, TORI -> VICTORIA, LUARA (a typo), S (an initial) and SAM (SAMUEL or
+    SAMANTHA) -> null: see :mod:`~fraudmatch.spec.normalisers.given_names`.
+    """
+    return first_word.replace_strict(given_names(), default=None, return_dtype=pl.String)
