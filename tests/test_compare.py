@@ -468,3 +468,26 @@ def test_spread_within_home_area_reads_a_missing_place_as_the_councils_own() -> 
         "several",  # B's record has none; the other's A1 is outside B's area
         "null",  # neither shows one
     ]
+
+
+def test_home_area_takes_places_holding_as_many_records_together() -> None:
+    """Two places holding as many of a council's records are both in its home area or both
+    out, whatever their tokens (the key) sort them: A1 holds 94% of council A's records, A2
+    and A3 3% each, so both are in (the places before them hold less than 95%)."""
+    from fraudmatch.matching.compare import spread_table
+
+    comp = comparison({"type": "spread", "column": "street", "by": "district",
+                       "within": "home_area", "levels": {"several": 2}})  # fmt: skip
+    register = _home_area_frames(
+        [("a", f"S{i}", "A1") for i in range(94)]
+        + [("a", "ELM ROAD", "A2"), ("a", "T1", "A2"), ("a", "T2", "A2")]
+        + [("a", "OAK ROAD", "A3"), ("a", "U1", "A3"), ("a", "U2", "A3")]
+    )
+    left = _home_area_frames([("a", "ELM ROAD", "A2"), ("a", "OAK ROAD", "A3")])
+    right = _home_area_frames([("a", "ELM ROAD", None), ("a", "OAK ROAD", None)])
+    table = spread_table(comp, [(register, "street", "district")])
+    for frame in (left, right):
+        frame.insert_column(0, pl.Series("__row", range(2), dtype=pl.UInt32))
+    pairs = pl.DataFrame({"li": [0, 1], "ri": [0, 1]}, schema={"li": pl.UInt32, "ri": pl.UInt32})
+    out = Comparer([comp], left, right, spread={"c": table}).gammas(pairs)
+    assert out.with_columns(label_expr(comp))["level_c"].to_list() == ["else", "else"]

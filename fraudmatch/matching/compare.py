@@ -214,20 +214,24 @@ def spread_table(comp: Comparison, sources: Sequence[tuple[Frame, str, str]]) ->
             .rename({"__v": value})
             .collect()
         )
-    share = pl.col("__n") / pl.col("__n").sum().over("partner")
-    area = (
-        found.group_by("partner", "__by")
-        .agg(pl.len().alias("__n"))
-        .sort("partner", "__n", "__by", descending=[False, True, False])
-        # a place is in the area while the places before it hold less than the share
-        .with_columns(__before=(share.cum_sum().over("partner") - share))
+    assert comp.by is not None
+    counts = found.group_by("partner", "__by").agg(pl.len().alias("__n"))
+    # a place is in the area while the places holding more records than it hold less than
+    # the share; places holding as many records are in or out together, so which of them
+    # is in never depends on the order of their tokens (that is, on the key)
+    tiers = (
+        counts.group_by("partner", "__n")
+        .agg(pl.col("__n").sum().alias("__held"))
+        .sort("partner", "__n", descending=[False, True])
+        .with_columns(__share=pl.col("__held") / pl.col("__held").sum().over("partner"))
+        .with_columns(__before=pl.col("__share").cum_sum().over("partner") - pl.col("__share"))
         .filter(pl.col("__before") < HOME_AREA_SHARE - EPS)
-        .select("partner", "__by")
     )
+    area = counts.join(tiers, on=["partner", "__n"], how="semi").select("partner", "__by")
     places = found.select("__v", "__by").unique().join(area, on="__by")
     return (
         places.with_columns(__places=pl.len().over("partner", "__v"))
-        .rename({"__v": value, "__by": R(comp.by.right) if comp.by else "__by"})
+        .rename({"__v": value, "__by": R(comp.by.right)})
         .collect()
     )
 
