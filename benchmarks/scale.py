@@ -9,8 +9,10 @@ side in under 5 minutes without running out of memory). For each size this:
    households sharing a surname and a postcode, twins, and two extracts that share ~70% of
    their people, each record observed with its own noise: typos and transpositions,
    nicknames, middle names shown or not, a married surname, day-month swaps and other date
-   slips, missing or mistyped NI numbers, moves to another postcode, untidy case and
-   spacing. Excluded from every timing;
+   slips, missing or mistyped NI numbers, moves to another home (postcode and premises
+   line), a payroll address sometimes missing, untidy case and spacing, and an open
+   employment or claim (so the shipped rule's overlap condition holds). Excluded from
+   every timing;
 2. on the "partner" side, validates each extract against the shipped ``datasets.yaml`` (only the
    columns the rule reads leave: the minimum-data principle) and pseudonymises it with a
    random key, a million rows at a time, each chunk streamed to its own Parquet part;
@@ -28,6 +30,12 @@ and reuses them (10M a side takes ~6 minutes to generate).
     python benchmarks/scale.py                                  # 100k, 1M and 10M a side
     python benchmarks/scale.py --sizes 100000 --seed 2          # one size, another population
     python benchmarks/scale.py --keep /tmp/scale                # keep/reuse the extracts
+    python benchmarks/scale.py --sizes 1000000 \
+        --rule fraudmatch/shipped/rules/payroll_to_housing_benefit.yaml   # the shipped rule
+
+A rule's speed before and after a change is a ratio of runs beside each other: run the
+two versions alternately, several rounds, on extracts kept with ``--keep`` (one folder
+per version: the prepared columns follow the rule).
 
 Timings on a shared machine drift 2-3x with other load: the load average is printed.
 """
@@ -76,6 +84,8 @@ P_NI_MISSING = {"payroll": 0.05, "housing_benefit": 0.25}
 P_NI_TYPO = 0.003  # one digit wrong (still a valid NI number)
 P_MOVED = 0.05  # housing benefit only: the claim shows another home
 P_POSTCODE_MISSING = {"payroll": 0.02, "housing_benefit": 0.0}  # required for HB
+P_ADDRESS_MISSING = {"payroll": 0.05, "housing_benefit": 0.0}  # required for HB
+STREET_TYPES = ("ROAD", "STREET", "LANE", "CLOSE", "AVENUE", "DRIVE", "GROVE", "WAY")
 P_TWIN = 0.005  # of households with two or more people: the second is the first's twin
 P_SHARE_SURNAME = 0.8  # household members share the first member's surname
 HOUSEHOLD_SIZES, HOUSEHOLD_P = np.array([1, 2, 3, 4]), np.array([0.35, 0.35, 0.15, 0.15])
@@ -109,6 +119,7 @@ def vocabulary(rng: np.random.Generator) -> dict:
     rare = {h + SUFFIXES[i] for h, i in zip(heads, tails, strict=True)} - set(names)
     rare = sorted(rare)[:RARE_SURNAMES]
     p = np.concatenate([(1 - RARE_SHARE) * w / w.sum(), np.full(len(rare), RARE_SHARE / len(rare))])
+    streets = [r[0].upper() for r in _lines("streets.txt")]
     fore = _lines("forenames.txt")
     table = pl.DataFrame(
         {
@@ -118,7 +129,12 @@ def vocabulary(rng: np.random.Generator) -> dict:
             "nick": [[x.upper() for x in r[3].split(",") if x] if len(r) > 3 else [] for r in fore],
         }
     ).unique("name", keep="first", maintain_order=True)
-    return {"surnames": np.array(names + rare), "surname_p": p / p.sum(), "forenames": table}
+    return {
+        "surnames": np.array(names + rare),
+        "surname_p": p / p.sum(),
+        "forenames": table,
+        "streets": np.array([f"{s} {t}" for s in streets for t in STREET_TYPES]),
+    }
 
 
 # ------------------------------------------------------------------------------ population
@@ -166,7 +182,8 @@ def population(n: int, seed: int, overlap: float = OVERLAP) -> tuple[pl.DataFram
     rank = np.arange(size) - np.maximum.accumulate(np.where(first_in_hh, np.arange(size), 0))
     n_hh = int(household[-1]) + 1
     # homes: one per household, in postcode units of ~15 homes, in random order
-    home_unit = rng.permutation(n_hh) // HOMES_PER_UNIT
+    home = rng.permutation(n_hh)
+    home_unit = home // HOMES_PER_UNIT
     postcodes = _postcodes(int(home_unit.max()) + 1)
     # surnames: the household's, kept by most members
     hh_surname = rng.choice(len(vocab["surnames"]), n_hh, p=vocab["surname_p"])
@@ -196,6 +213,12 @@ def population(n: int, seed: int, overlap: float = OVERLAP) -> tuple[pl.DataFram
     # which extract(s): a random, household-independent assignment
     side = np.repeat(np.array([0, 1, 2], dtype=np.int8), [both, n - both, n - both])
     side = side[rng.permutation(size)]
+    # premises line: the home's number in its street, one street per postcode unit (drawn
+    # last, so the people above are those of earlier versions of this benchmark)
+    unit_street = rng.integers(0, len(vocab["streets"]), int(home_unit.max()) + 1)
+    number = home % HOMES_PER_UNIT + 1
+    street = vocab["streets"][unit_street[home_unit]]
+    address = np.char.add(np.char.add(number.astype(str), " "), street)
     return pl.DataFrame(
         {
             "person": np.arange(size, dtype=np.int64),
@@ -209,6 +232,7 @@ def population(n: int, seed: int, overlap: float = OVERLAP) -> tuple[pl.DataFram
             "dob": pl.Series(dob, dtype=pl.Int32).cast(pl.Date),
             "ni": _ni_numbers(rng, size),
             "postcode": postcodes[home_unit[household]],
+            "address": address[household],
         }
     ), vocab
 
@@ -250,21 +274,26 @@ def _untidy(col: pl.Expr, u: pl.Expr) -> pl.Expr:
 def observe(people: pl.DataFrame, dataset: str, vocab: dict, rng: np.random.Generator):
     """One extract's records of these people, each with its own noise, as all-text columns."""
     n = people.height
-    draws = "mid nick ft fk fp st sk sp mar dob dk ni nt mv pc case1 case2".split()
+    draws = "mid nick ft fk fp st sk sp mar dob dk ni nt mv pc case1 case2 ad".split()
     u = {k: _u(rng, n) for k in draws}
     letters = {k: _letter(rng, n) for k in ("f", "s")}
     married = vocab["surnames"][rng.choice(len(vocab["surnames"]), n, p=vocab["surname_p"])]
-    moved_to = people.get_column("postcode").sample(
+    moved_to = people.select("postcode", "address").sample(
         n, with_replacement=True, seed=int(rng.integers(1 << 31))
     )
     digit = pl.Series(rng.integers(0, 10, n).astype(str))
     day_draw = pl.Series(rng.integers(1, 29, n), dtype=pl.Int32)
     month_draw = pl.Series(rng.integers(1, 13, n), dtype=pl.Int32)
     year_shift = pl.Series(rng.choice([-10, -1, 1, 10], n), dtype=pl.Int32)
+    # the employment or claim began before the cycle and is still open (the shipped rules'
+    # overlap condition holds; the frozen benchmark rule does not read it)
+    first_day = (date(1995 if dataset == "payroll" else 2012, 1, 1) - date(1970, 1, 1)).days
+    began = pl.Series(rng.integers(first_day, (CYCLE - date(1970, 1, 1)).days, n), dtype=pl.Int32)
     w = people.with_columns(
         **{f"__{k}": v for k, v in u.items()},
         __lf=letters["f"], __ls=letters["s"], __married=pl.Series(married),
-        __moved=moved_to, __digit=digit, __nd=day_draw, __nm=month_draw, __ys=year_shift,
+        __moved=moved_to["postcode"], __moved_address=moved_to["address"], __digit=digit,
+        __began=began.cast(pl.Date), __nd=day_draw, __nm=month_draw, __ys=year_shift,
     )  # fmt: skip
     c = pl.col
     # forenames: nickname, typo, middle name shown or not
@@ -316,9 +345,13 @@ def observe(people: pl.DataFrame, dataset: str, vocab: dict, rng: np.random.Gene
                            ni.str.slice(6, 2), ni.str.slice(8), separator=" ")  # fmt: skip
     ni = pl.when(c("__case2") < 0.3).then(spaced).otherwise(ni)
     # postcode: moved (housing benefit), missing (payroll), no space / lower case sometimes
-    pc = c("postcode")
+    pc, address = c("postcode"), c("address")
     if dataset == "housing_benefit":
         pc = pl.when(c("__mv") < P_MOVED).then(c("__moved")).otherwise(pc)
+        address = pl.when(c("__mv") < P_MOVED).then(c("__moved_address")).otherwise(address)
+    # address: missing where optional (independently of the postcode), case as the names
+    address = pl.when(c("__ad") < P_ADDRESS_MISSING[dataset]).then(None).otherwise(address)
+    address = _untidy(address, c("__case2"))
     pc = pl.when(c("__pc") < P_POSTCODE_MISSING[dataset]).then(None).otherwise(pc)
     pc = pl.when(c("__case1") < 0.1).then(pc.str.replace(" ", "").str.to_lowercase()).otherwise(pc)
     prefix = "P" if dataset == "payroll" else "H"
@@ -329,6 +362,8 @@ def observe(people: pl.DataFrame, dataset: str, vocab: dict, rng: np.random.Gene
         dob.dt.strftime(fmt).alias("date_of_birth"),
         ni.alias("ni_number"),
         pc.alias("postcode"),
+        address.alias("address"),
+        c("__began").dt.strftime(fmt).alias("start_date" if prefix == "P" else "claim_start_date"),
     )
     out = out.sample(fraction=1.0, shuffle=True, seed=int(rng.integers(1 << 31)))
     ids = pl.int_range(0, pl.len()).cast(pl.String).str.zfill(7)
