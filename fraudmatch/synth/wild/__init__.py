@@ -57,6 +57,9 @@ def generate_wild(
     return _write(out_dir, world, ids, truth, seed, cycle_date)
 
 
+MAX_CASES = 150  # planted cases per rule; homes run out beyond ~200 at 300,000 people
+
+
 def _build(seed: int, partners: int, n_people: int, cycle: int) -> World:
     names = Names.load()
     folk, addr = population(stream(seed, "people"), n_people, partners, cycle, names)
@@ -73,7 +76,10 @@ def _build(seed: int, partners: int, n_people: int, cycle: int) -> World:
     ]
     # creditors sit at the last empty premises; plants take homes from the front
     world = World(stream(seed, "plants"), names, cycle, partners, folk, addr, recs, free)
-    n_cases, n_neg = max(5, n_people // 1000), max(3, n_people // 2500)
+    # one case per 1,000 people and one hard negative per 2,500, up to 150 and 60 a rule:
+    # every plant takes empty homes, and a council keeps about one home in ten empty
+    n_cases = max(5, min(n_people // 1000, MAX_CASES))
+    n_neg = max(3, min(n_people // 2500, MAX_CASES * 2 // 5))
     for rule in PERSON_RULES:
         if rule.scope == "other" and partners < 2:
             continue
