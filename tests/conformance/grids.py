@@ -345,6 +345,7 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
         out += _deceased_cells(grid, pair, no_ni)
     # appended last, so that the identities of the cells above stay as they were
     _given_name_cells(grid, pair, add, no_ni, contexts)
+    _twin_shape_cells(pair, add, no_ni, n)
     return out
 
 
@@ -384,6 +385,41 @@ def _given_name_cells(grid: RuleGrid, pair, add, no_ni, contexts) -> None:
         left, no_ni(left.copy(forenames="S")),
         "an initial that is not the first letter of the other's forename is another forename",
         extra=(pos_l, damaged))  # fmt: skip
+
+
+def _twin_shape_cells(pair, add, no_ni, n: list[int]) -> None:
+    """Twins whose first forenames are two names however much else is alike, and a namesake
+    whose common forename carries a typo.
+
+    A shared middle name (COLIN ANTHONY and ALEX ANTHONY) or a name inside the other (EMMA
+    and JEMMA) keeps the forenames close as strings, and a surname typo that keeps its
+    sound (MSAON) keeps the family; the first forename still says two people. A typo in a
+    common forename (JHON) leaves a common name, which decides nothing at another council.
+    """
+    neg = "hard negative"
+    left, _ = pair("COLIN ANTHONY")
+    add(neg, "twins", "same surname, birth date and home, forenames COLIN ANTHONY and ALEX "
+        "ANTHONY (the same middle name)", NEVER, left, no_ni(left.copy(forenames="ALEX ANTHONY")),
+        "first forenames with other first letters and other sounds are two names")  # fmt: skip
+    left, _ = pair("EMMA")
+    add(neg, "twins", "same surname, birth date and home, forenames EMMA and JEMMA (one inside "
+        "the other)", NEVER, left, no_ni(left.copy(forenames="JEMMA")),
+        "first forenames with other first letters and other sounds are two names")  # fmt: skip
+    left, _ = pair("ANNE")
+    left = left.copy(surname="MASON")
+    add(neg, "twins", "same birth date and home, ANNE MASON and JANET MSAON (a surname typo "
+        "that keeps its sound)", NEVER, left,
+        no_ni(left.copy(surname="MSAON", forenames="JANET")),
+        "a surname typo that keeps the sound still names the family; the forenames say two "
+        "people")  # fmt: skip
+    left, _ = pair(COMMON_FORENAME)
+    left = left.copy(surname=COMMON_SURNAME)
+    other = left.copy(forenames=_typo(COMMON_FORENAME), address=address_for(n[0] + 720),
+                      postcode=postcode_for(1, n[0] + 720))  # fmt: skip
+    add(neg, "namesakes", f"{COMMON_FORENAME} {COMMON_SURNAME} and {_typo(COMMON_FORENAME)} "
+        f"{COMMON_SURNAME} (a typo that keeps the sound), same birth date, another council "
+        "and home, nothing else in common", NEVER, left, no_ni(other),
+        "a common name written wrong is still a common name", partner=1)  # fmt: skip
 
 
 #: Rare forenames (none in the background), a different one per cell of a rule: where the
