@@ -409,14 +409,14 @@ def test_golden_covers_every_normaliser_and_reason() -> None:
 # --------------------------------------------------------------------------------------------
 
 EXPECTED_EXTRAS = {
-    "name": {"first", "last", "initial", "formal", "given"},
+    "name": {"first", "last", "initial", "formal", "given", "initials"},
     "postcode": {"sector", "district"},
     "address": {"line", "number", "street"},
     "date": {"py", "pm", "pd"},
 }
 #: Extras that may be null for a valid value (an address without a house number or street,
 #: a name whose first word is no known given name).
-OPTIONAL_EXTRAS = {"number", "street", "given"}
+OPTIONAL_EXTRAS = {"number", "street", "given", "initials"}
 #: Extras only an invalid value has: the possible parts of an impossible date.
 PARTIAL_EXTRAS = {"py", "pm", "pd"}
 DTYPES = {"date": pl.Date, "amount": pl.Float64}
@@ -606,6 +606,26 @@ def test_given_is_the_known_name_of_the_first_word_or_null(cells: list[str | Non
         assert row["given"] == known.get(row["first"]), row
         if row["given"] is not None:
             assert row["given"] == row["formal"], row  # a known word is written out alike
+
+
+@PROPERTY_SETTINGS
+@given(cells=_cells("name"))
+def test_initials_are_every_words_first_letter_from_two_words(cells: list[str | None]) -> None:
+    """``initials``: the words' first letters, space-separated, where the name has two words
+    or more (so "C E" as written meets CHRISTINE EMMA's); null for one word."""
+    out = _run("name", cells)
+    for row in out.filter(pl.col("value").is_not_null()).iter_rows(named=True):
+        words = row["value"].split(" ")
+        expected = " ".join(w[0] for w in words) if len(words) >= 2 else None
+        assert row["initials"] == expected, row
+        if expected is not None:
+            assert row["initials"].split(" ")[0] == row["initial"], row
+
+
+def test_initials_written_as_initials_equal_the_whole_name() -> None:
+    out = _run("name", ["Christine Emma", "C. E.", "C E", "Christine", "mary-jane o'brien"])
+    assert out["initials"].to_list() == ["C E", "C E", "C E", None, "M J O"]
+    assert out["value"][1] == out["initials"][0]
 
 
 def test_every_british_given_name_is_its_own_given_name() -> None:

@@ -18,8 +18,9 @@ output                                        domain
 ``{col}__first__tok``, ``{col}__last__tok``,  ``{col}`` for names, so "SMITH" as the last
 ``{col}__initial__tok``,                      part of "OBRIEN SMITH" meets "SMITH" as a
 ``{col}__formal__tok``,                       first word or a whole surname elsewhere, the
-``{col}__given__tok``                         initial S of SOPHIE meets a first word S, and
-                                              JIMMY's formal name meets a first word JAMES
+``{col}__given__tok``,                        initial S of SOPHIE meets a first word S,
+``{col}__initials__tok``                      JIMMY's formal name meets a first word JAMES,
+                                              and the initials "C E" meet a whole name "C E"
 other extras, ``{col}__{x}__tok``             ``{col}__{x}`` (postcode sector, district;
                                               address line, number)
 ``{col}__bf*``                                ``{col}``, purpose ``bloom`` (its own key)
@@ -57,6 +58,7 @@ from fraudmatch.spec.normalisers import (
     address_street,
     formal_name,
     given_name,
+    initials,
 )
 from fraudmatch.spec.outputs import (
     CLEAR_TYPES,
@@ -84,8 +86,11 @@ _PURPOSES = ("token", "bloom")
 # Extras that share the whole value's key domain: first and last word of a name are names.
 # The initial and the formal first name too: a record showing only "S" (first word S) meets
 # SOPHIE's initial S, and JIMMY's formal name JAMES meets a first word JAMES. The given name
-# (the known name the first word is) is a name too.
-_SHARED_DOMAIN_EXTRAS = {"name": frozenset({"first", "last", "initial", "formal", "given"})}
+# (the known name the first word is) is a name too, and so are the initials ("C E" of
+# CHRISTINE EMMA meets a whole name "C E").
+_SHARED_DOMAIN_EXTRAS = {
+    "name": frozenset({"first", "last", "initial", "formal", "given", "initials"})
+}
 ADULT_AGE = 18
 # Methods worked on the rows themselves rather than on a table of distinct values.
 _PER_ROW_METHODS = frozenset({"clear", "withheld", "date_parts", "adult_month"})
@@ -222,6 +227,8 @@ def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
         return words.list.last()
     if suffix == "initial":
         return value.str.slice(0, 1)
+    if suffix == "initials":
+        return value.to_frame(_VALUE).select(initials(pl.col(_VALUE))).to_series()
     if suffix in ("formal", "given"):
         derive = {"formal": formal_name, "given": given_name}[suffix]
         return words.list.first().to_frame(_VALUE).select(derive(pl.col(_VALUE))).to_series()

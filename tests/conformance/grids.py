@@ -346,6 +346,7 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     # appended last, so that the identities of the cells above stay as they were
     _given_name_cells(grid, pair, add, no_ni, contexts)
     _twin_shape_cells(pair, add, no_ni, n)
+    _initials_cells(grid, pair, add, contexts)
     return out
 
 
@@ -420,6 +421,30 @@ def _twin_shape_cells(pair, add, no_ni, n: list[int]) -> None:
         f"{COMMON_SURNAME} (a typo that keeps the sound), same birth date, another council "
         "and home, nothing else in common", NEVER, left, no_ni(other),
         "a common name written wrong is still a common name", partner=1)  # fmt: skip
+
+
+def _initials_cells(grid: RuleGrid, pair, add, contexts) -> None:
+    """Forenames written as their initials ("J R" for JAMES ROBERT): two initials that agree
+    are more than one. Where the home is evidence they carry the pair with a damaged birth
+    date that agrees only as far as it is known; at two homes, with the whole date."""
+    pos_l, pos_r = grid.positive
+    for ctx, mode in contexts:
+        tag = f" ({ctx})" if ctx else ""
+        left, right = pair()
+        if mode == "one":
+            right = right.copy(ni_number=None)
+        d = left.date_of_birth
+        if grid.homes == "one":
+            damaged = {**pos_r, "date_of_birth": f"{d.day:02d}/13/{d.year}"}  # no month 13
+            add("same person", "forenames", "both initials (J R for JAMES ROBERT), the birth "
+                "date damaged on the second record and agreeing as far as it is known" + tag,
+                MATCH, left, right.copy(forenames="J R"),
+                "every initial agrees, the home, and the date as far as it is known",
+                extra=(pos_l, damaged))  # fmt: skip
+        else:
+            add("same person", "forenames", "both initials (J R for JAMES ROBERT)" + tag, MATCH,
+                left, right.copy(forenames="J R"),
+                "every initial agrees, and the birth date")  # fmt: skip
 
 
 #: Rare forenames (none in the background), a different one per cell of a rule: where the

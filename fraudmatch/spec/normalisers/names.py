@@ -57,6 +57,7 @@ def normalise_name(raw: pl.Expr) -> Normalised:
     word is (:func:`given_name`): the formal name where the word is a known given name or
     short form, else null (an unknown word, an initial, a typo), so that two known names
     that differ (LAURA, LAUREN) tell twins apart while a typo (LUARA) is no evidence.
+    ``initials`` (:func:`initials`) lets "C E" meet CHRISTINE EMMA on both initials.
     """
     state = bind(raw, name=_clean_name(F("raw")))
     state = let(state, first=F("name").str.extract(r"^([^ ]+)"))
@@ -71,8 +72,21 @@ def normalise_name(raw: pl.Expr) -> Normalised:
             "initial": name.str.slice(0, 1),
             "formal": formal_name(F("first")),
             "given": given_name(F("first")),
+            "initials": initials(name),
         },
     )
+
+
+def initials(name: pl.Expr) -> pl.Expr:
+    """The first letter of every word, space-separated, where a name has two words or more.
+
+    CHRISTINE EMMA -> "C E", which equals the whole name of a record that shows only the
+    initials ("C E"): two initials that agree say more than one. Null for a single word, whose
+    initial is the ``initial`` extra already.
+    """
+    words = name.str.split(" ")
+    letters = words.list.eval(pl.element().str.slice(0, 1)).list.join(" ")
+    return pl.when(words.list.len() >= 2).then(letters).otherwise(None)
 
 
 def formal_name(first_word: pl.Expr) -> pl.Expr:
