@@ -580,6 +580,18 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
         "death registered by another council, no home on the death record", NEVER,
         *unplaced(*name.split(), name, False, COMMON_SURNAME),
         "a common name at another council: the evidence cannot decide")  # fmt: skip
+    # appended last, so that the identities of the cells above stay as they were
+    name = f"{COMMON_FORENAME} {_RARE_MIDDLE[4]}"
+    add(same, "forenames", f"middle name dropped, {COMMON_FORENAME} {COMMON_SURNAME}, the death "
+        "registered by the same council, no home on the death record", MATCH,
+        *unplaced(*name.split(), COMMON_FORENAME, False, COMMON_SURNAME),
+        "the first name and birth date at one council leave no namesake to speak of",
+        partner=0)  # fmt: skip
+    name = f"{COMMON_FORENAME} {_RARE_MIDDLE[5]}"
+    add(neg, "namesakes", f"middle name dropped, {COMMON_FORENAME} {COMMON_SURNAME}, the death "
+        "registered by another council, no home on the death record", NEVER,
+        *unplaced(*name.split(), COMMON_FORENAME, False, COMMON_SURNAME),
+        "a common name at another council: the evidence cannot decide")  # fmt: skip
     return out
 
 
