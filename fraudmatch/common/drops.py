@@ -373,12 +373,16 @@ def list_ready(
             continue
         item = Entry(name, entry["name"], int(entry.get("size") or 0))
         mtime = _mtime(entry)
-        if settle and (mtime is None or now - mtime < settle):
+        # SFTP gives whole seconds: a file written 0.9 s ago may show 1.9 s, so a whole-second
+        # time counts as up to a second younger than it says
+        grain = 1.0 if mtime is not None and mtime == int(mtime) else 0.0
+        if settle and (mtime is None or now - mtime < settle + grain):
             fresh[name] = (item, mtime)
         else:
             listing.ready.append(item)
     if fresh:  # changed just now: ready only if size and time hold still for settle seconds
-        newest = max((m or now) for _, m in fresh.values())
+        newest = max((m + 1.0 if m is not None and m == int(m) else m or now)
+                     for _, m in fresh.values())  # fmt: skip
         time.sleep(max(0.0, min(settle, newest + settle - time.time())))
         for name, (item, mtime) in fresh.items():
             try:
