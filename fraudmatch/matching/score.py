@@ -512,6 +512,11 @@ def _weight_expr(comp: ComparisonModel, columns: Collection[str]) -> pl.Expr:
     return weight.alias(f"{WEIGHT_PREFIX}{comp.name}")
 
 
+def _weightless(comp: ComparisonModel) -> bool:
+    """Weight 0 at every level and no term-frequency weight: m = u throughout."""
+    return comp.tf_adjust_level is None and all(w == 0.0 for w in comp.weights)
+
+
 def weight_columns(model: FSModel, columns: Collection[str]) -> list[pl.Expr]:
     """``weight_<name>`` per comparison: the evidence an analyst reads for a pair."""
     return [_weight_expr(c, columns) for c in model.comparisons]
@@ -528,6 +533,8 @@ def score_lazy(gammas: pl.LazyFrame, model: FSModel, *, weights: bool = True) ->
     if weights:  # add the weight columns, then sum them by name rather than twice
         gammas = gammas.with_columns(terms)
         terms = [pl.col(f"{WEIGHT_PREFIX}{c.name}") for c in model.comparisons]
+    else:  # a comparison weighing 0 at every level (m = u) adds nothing to the sum
+        terms = [t for t, c in zip(terms, model.comparisons, strict=True) if not _weightless(c)]
     total = pl.sum_horizontal(terms) if terms else pl.lit(0.0)
     match_weight = pl.lit(model.prior_weight()) + total
     # 1 / (1 + 2^-w) equals 2^w / (1 + 2^w) without overflowing for large w.

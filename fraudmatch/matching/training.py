@@ -270,7 +270,10 @@ def train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) -
     em_kw: dict[str, Any] = {"max_iter": s.em_max_iterations, "tol": s.em_tolerance}
     if s.prior is not None:
         em_kw["prior_init"] = s.prior
-    gcols = [gamma_name(n) for n in n_levels]
+    # a comparison given with m = u at every level (a veto's or a clause's input) weighs
+    # nothing: it cancels out of every posterior, so EM leaves it out (fewer patterns)
+    em_levels = {n: k for n, k in n_levels.items() if _informative(n, fixed)}
+    gcols = [gamma_name(n) for n in em_levels]
     learned: dict[str, list[tuple[float, ...]]] = {n: [] for n in free}
     sessions: list[dict[str, Any]] = []
     li, ri = gammas.get_column("li"), gammas.get_column("ri")
@@ -288,17 +291,17 @@ def train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) -
         info: dict[str, Any] = {"blocking_rule": br.name, "pairs": sess.height, "masked": masked}
         sessions.append(info)
         info["learned"] = []
-        if sess.height == 0 or len(masked) == len(n_levels):
+        if sess.height == 0 or len(masked) == len(n_levels) or not em_levels:
             continue
         present = {n for n in n_levels if n not in masked and (sess[gamma_name(n)] >= 0).any()}
         identified = sum(_informative(n, fixed) for n in present) >= 2
         with _quiet(score.log):  # a failed session is expected (all-match NI pairs) and
             m, prior, _, trace = score.estimate_m_em(  # recorded in the stats instead
                 sess.select(gcols),
-                n_levels,
-                u,
-                m_init=m_start,
-                fix_m=list(fixed),
+                em_levels,
+                {n: u[n] for n in em_levels},
+                m_init={n: v for n, v in m_start.items() if n in em_levels},
+                fix_m=[n for n in fixed if n in em_levels],
                 monotone=True,
                 **em_kw,
             )
@@ -343,7 +346,8 @@ def train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) -
         score.ComparisonModel(n, n_levels[n], m_final[n], u[n], tf_levels.get(n)) for n in n_levels
     )
     scope_pairs = max(_scope_pairs(rule, plan.left, plan.right), 1)
-    random_prior = _random_prior(gammas.select(gcols), comps, scope_pairs)
+    weighing = [c for c in comps if c.name in em_levels]  # gcols' order
+    random_prior = _random_prior(gammas.select(gcols), weighing, scope_pairs)
     trace = score.EMTrace(
         iterations=len(sessions),
         log_likelihood=(),

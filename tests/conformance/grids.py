@@ -567,31 +567,26 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
     add(neg, "twins", "same surname, birth date and home, forenames MICHAEL and MITCHELL "
         "(close, the same initial)", NEVER, left, no_ni(right.copy(forenames="MITCHELL")),
         "the same initial is not a short form: the names sound different")  # fmt: skip
-    # a common name with its whole forename and the exact birth date, no home on the death
-    # record: the council holding both records is what tells the person from a namesake
-    name = f"{COMMON_FORENAME} {_RARE_MIDDLE[2]}"
-    add(same, "forenames", f"equal, {COMMON_FORENAME} {COMMON_SURNAME} with a middle name, the "
-        "death registered by the same council, no home on the death record", MATCH,
-        *unplaced(*name.split(), name, False, COMMON_SURNAME),
-        "the whole name and birth date at one council leave no namesake to speak of",
-        partner=0)  # fmt: skip
-    name = f"{COMMON_FORENAME} {_RARE_MIDDLE[3]}"
-    add(neg, "namesakes", f"equal, {COMMON_FORENAME} {COMMON_SURNAME} with a middle name, the "
-        "death registered by another council, no home on the death record", NEVER,
-        *unplaced(*name.split(), name, False, COMMON_SURNAME),
-        "a common name at another council: the evidence cannot decide")  # fmt: skip
-    # appended last, so that the identities of the cells above stay as they were
-    name = f"{COMMON_FORENAME} {_RARE_MIDDLE[4]}"
-    add(same, "forenames", f"middle name dropped, {COMMON_FORENAME} {COMMON_SURNAME}, the death "
-        "registered by the same council, no home on the death record", MATCH,
-        *unplaced(*name.split(), COMMON_FORENAME, False, COMMON_SURNAME),
-        "the first name and birth date at one council leave no namesake to speak of",
-        partner=0)  # fmt: skip
-    name = f"{COMMON_FORENAME} {_RARE_MIDDLE[5]}"
-    add(neg, "namesakes", f"middle name dropped, {COMMON_FORENAME} {COMMON_SURNAME}, the death "
-        "registered by another council, no home on the death record", NEVER,
-        *unplaced(*name.split(), COMMON_FORENAME, False, COMMON_SURNAME),
-        "a common name at another council: the evidence cannot decide")  # fmt: skip
+    # a common name and the exact birth date, no home on the death record: the council
+    # holding both records tells the person from a namesake (the whole forenames, then the
+    # middle name on one record only: in this order, so the identities stay as they were)
+    for i, (shape, whole) in enumerate((("equal", True), ("middle name dropped", False))):
+        name = f"{COMMON_FORENAME} {_RARE_MIDDLE[2 + 2 * i]}"
+        shown = name if whole else COMMON_FORENAME
+        what = f"{shape}, {COMMON_FORENAME} {COMMON_SURNAME}" + (
+            " with a middle name" if whole else ""
+        )
+        add(same, "forenames", f"{what}, the death registered by the same council, no home on "
+            "the death record", MATCH,
+            *unplaced(*name.split(), shown, False, COMMON_SURNAME),
+            f"the {'whole' if whole else 'first'} name and birth date at one council leave no "
+            "namesake to speak of", partner=0)  # fmt: skip
+        name = f"{COMMON_FORENAME} {_RARE_MIDDLE[3 + 2 * i]}"
+        shown = name if whole else COMMON_FORENAME
+        add(neg, "namesakes", f"{what}, the death registered by another council, no home on "
+            "the death record", NEVER,
+            *unplaced(*name.split(), shown, False, COMMON_SURNAME),
+            "a common name at another council: the evidence cannot decide")  # fmt: skip
     return out
 
 
