@@ -347,6 +347,7 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     _given_name_cells(grid, pair, add, no_ni, contexts)
     _twin_shape_cells(pair, add, no_ni, n)
     _initials_cells(grid, pair, add, contexts)
+    _shared_initial_twin_cell(pair, add, no_ni)
     return out
 
 
@@ -445,6 +446,19 @@ def _initials_cells(grid: RuleGrid, pair, add, contexts) -> None:
             add("same person", "forenames", "both initials (J R for JAMES ROBERT)" + tag, MATCH,
                 left, right.copy(forenames="J R"),
                 "every initial agrees, and the birth date")  # fmt: skip
+
+
+#: The twin written as the initial both twins share (known.py says why it is still flagged)
+SHARED_INITIAL_TWIN = "same surname, birth date and home, the other twin written as the initial both share (M for MARK)"
+
+
+def _shared_initial_twin_cell(pair, add, no_ni) -> None:
+    """A twin whose record shows only the initial the other twin's forename begins with:
+    the initial agrees, so nothing in the records tells the twin from the person."""
+    left, _ = pair("MARK")
+    add("hard negative", "twins", SHARED_INITIAL_TWIN, NEVER, left,
+        no_ni(left.copy(forenames="M")),
+        "an initial shared by the twins' names cannot tell them apart")  # fmt: skip
 
 
 #: Rare forenames (none in the background), a different one per cell of a rule: where the

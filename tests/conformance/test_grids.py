@@ -69,13 +69,41 @@ def test_every_grid_record_reaches_the_hub(grid_run) -> None:
     ],
 )
 def test_rule_keeps_its_grid(grid_run, rule: str) -> None:
+    """Every cell but those ``known.py`` lists (each its own strict xfail below)."""
     wrong = [
         f"{cell.group}: {cell.field}, {cell.variant}: expected {cell.expect}, "
         f"{'flagged' if got else 'not flagged'}"
         for cell, got in outcomes(rule, grid_run.results[rule])
-        if got != (cell.expect == MATCH)
+        if got != (cell.expect == MATCH) and (rule, cell.field, cell.variant) not in KNOWN_CELLS
     ]
     assert not wrong, f"{rule}:\n" + "\n".join(wrong)
+
+
+_PERSON_RULES = {g.rule for g in GRIDS}
+
+
+@pytest.mark.parametrize(
+    ("rule", "field", "variant"),
+    [
+        pytest.param(
+            *key,
+            id=f"{key[0]}[{key[1]}: {key[2]}]",
+            marks=pytest.mark.xfail(strict=True, reason=why),
+        )  # fmt: skip
+        for key, why in KNOWN_CELLS.items()
+        if key[0] in _PERSON_RULES
+    ],
+)
+def test_known_person_cell(grid_run, rule: str, field: str, variant: str) -> None:
+    """A person-rule cell the rule does not keep yet: strict, so a fix fails loudly."""
+    found = [
+        (cell, got)
+        for cell, got in outcomes(rule, grid_run.results[rule])
+        if (cell.field, cell.variant) == (field, variant)
+    ]
+    assert found, f"{rule}: no cell {field}, {variant}"
+    for cell, got in found:
+        assert got == (cell.expect == MATCH), f"{rule}: {field}, {variant}"
 
 
 def _record_params() -> list:
