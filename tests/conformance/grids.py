@@ -399,14 +399,12 @@ def _twin_shape_cells(pair, add, no_ni, n: list[int]) -> None:
     common forename (JHON) leaves a common name, which decides nothing at another council.
     """
     neg = "hard negative"
-    left, _ = pair("COLIN ANTHONY")
-    add(neg, "twins", "same surname, birth date and home, forenames COLIN ANTHONY and ALEX "
-        "ANTHONY (the same middle name)", NEVER, left, no_ni(left.copy(forenames="ALEX ANTHONY")),
-        "first forenames with other first letters and other sounds are two names")  # fmt: skip
-    left, _ = pair("EMMA")
-    add(neg, "twins", "same surname, birth date and home, forenames EMMA and JEMMA (one inside "
-        "the other)", NEVER, left, no_ni(left.copy(forenames="JEMMA")),
-        "first forenames with other first letters and other sounds are two names")  # fmt: skip
+    for first, other, how in (("COLIN ANTHONY", "ALEX ANTHONY", "the same middle name"),
+                              ("EMMA", "JEMMA", "one inside the other")):  # fmt: skip
+        left, _ = pair(first)
+        add(neg, "twins", f"same surname, birth date and home, forenames {first} and {other} "
+            f"({how})", NEVER, left, no_ni(left.copy(forenames=other)),
+            "first forenames with other first letters and other sounds are two names")  # fmt: skip
     left, _ = pair("ANNE")
     left = left.copy(surname="MASON")
     add(neg, "twins", "same birth date and home, ANNE MASON and JANET MSAON (a surname typo "
