@@ -341,6 +341,14 @@ def _mtime(entry: Mapping[str, Any]) -> float | None:
     return None
 
 
+def _latest_change(mtime: float | None) -> float | None:
+    """The latest a file may have changed: SFTP gives whole seconds, so a file written 0.9 s
+    ago may show 1.9 s; a whole-second time counts as up to a second younger than it says."""
+    if mtime is None:
+        return None
+    return mtime + 1.0 if mtime == int(mtime) else mtime
+
+
 def _settle(url: str, options: DropOptions) -> float:
     if options.settle_seconds is not None:
         return float(options.settle_seconds)
@@ -373,16 +381,13 @@ def list_ready(
             continue
         item = Entry(name, entry["name"], int(entry.get("size") or 0))
         mtime = _mtime(entry)
-        # SFTP gives whole seconds: a file written 0.9 s ago may show 1.9 s, so a whole-second
-        # time counts as up to a second younger than it says
-        grain = 1.0 if mtime is not None and mtime == int(mtime) else 0.0
-        if settle and (mtime is None or now - mtime < settle + grain):
+        latest = _latest_change(mtime)
+        if settle and (latest is None or now - latest < settle):
             fresh[name] = (item, mtime)
         else:
             listing.ready.append(item)
     if fresh:  # changed just now: ready only if size and time hold still for settle seconds
-        newest = max((m + 1.0 if m is not None and m == int(m) else m or now)
-                     for _, m in fresh.values())  # fmt: skip
+        newest = max(_latest_change(m) or now for _, m in fresh.values())
         time.sleep(max(0.0, min(settle, newest + settle - time.time())))
         for name, (item, mtime) in fresh.items():
             try:
