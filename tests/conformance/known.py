@@ -3,7 +3,7 @@ and listed under each rule's tables in ``docs/rules.md``."""
 
 from __future__ import annotations
 
-from tests.conformance.grids import SHARED_INITIAL_TWIN
+from tests.conformance.grids import GRIDS, SHARED_INITIAL_TWIN
 
 #: Rules whose grid still has failing cells, with the reason; strict, so a fix fails loudly.
 KNOWN_SHORT: dict[str, str] = {}
@@ -39,18 +39,5 @@ _SHARED_INITIAL_WHY = (
     "(deceased rules 0.89-0.95), so it waits for a decision on that trade"
 )
 KNOWN_CELLS.update(
-    {
-        (rule, "twins", SHARED_INITIAL_TWIN): _SHARED_INITIAL_WHY
-        for rule in (
-            "blue_badge_to_deceased",
-            "concessionary_travel_to_deceased",
-            "council_tax_reduction_to_payroll",
-            "housing_benefit_to_housing_benefit",
-            "housing_tenants_to_deceased",
-            "housing_tenants_to_housing_tenants",
-            "housing_waiting_list_to_housing_tenants",
-            "payroll_to_housing_benefit",
-            "payroll_to_payroll",
-        )
-    }
+    {(grid.rule, "twins", SHARED_INITIAL_TWIN): _SHARED_INITIAL_WHY for grid in GRIDS}
 )
