@@ -34,7 +34,8 @@ CYCLE1 = date(2026, 11, 1)
 CYCLE2 = date(2026, 12, 1)
 STABLE = {"exact", "else", "null", "left_initial", "right_initial", "formal", "sector",
           "district", "account", "sort_code", "left_middle", "right_middle",
-          "within_ten", "common", "postcode", "address", "same", "soundex", "metaphone"}  # fmt: skip
+          "within_ten", "common", "postcode", "address", "same", "soundex", "metaphone",
+          "left_initials", "right_initials"}  # fmt: skip
 """Levels that come from token equality (``common``: how many records share a token), so a
 new linkage key cannot move them (a Bloom Dice level near its threshold could move a little
 with another key's bigram hashing)."""
