@@ -85,6 +85,8 @@ P_NI_TYPO = 0.003  # one digit wrong (still a valid NI number)
 P_MOVED = 0.05  # housing benefit only: the claim shows another home
 P_POSTCODE_MISSING = {"payroll": 0.02, "housing_benefit": 0.0}  # required for HB
 P_ADDRESS_MISSING = {"payroll": 0.05, "housing_benefit": 0.0}  # required for HB
+# the employment or claim: its start column and the earliest year it began in
+PERIOD_START = {"payroll": ("start_date", 1995), "housing_benefit": ("claim_start_date", 2012)}
 STREET_TYPES = ("ROAD", "STREET", "LANE", "CLOSE", "AVENUE", "DRIVE", "GROVE", "WAY")
 P_TWIN = 0.005  # of households with two or more people: the second is the first's twin
 P_SHARE_SURNAME = 0.8  # household members share the first member's surname
@@ -287,7 +289,8 @@ def observe(people: pl.DataFrame, dataset: str, vocab: dict, rng: np.random.Gene
     year_shift = pl.Series(rng.choice([-10, -1, 1, 10], n), dtype=pl.Int32)
     # the employment or claim began before the cycle and is still open (the shipped rules'
     # overlap condition holds; the frozen benchmark rule does not read it)
-    first_day = (date(1995 if dataset == "payroll" else 2012, 1, 1) - date(1970, 1, 1)).days
+    start_col, first_year = PERIOD_START[dataset]
+    first_day = (date(first_year, 1, 1) - date(1970, 1, 1)).days
     began = pl.Series(rng.integers(first_day, (CYCLE - date(1970, 1, 1)).days, n), dtype=pl.Int32)
     w = people.with_columns(
         **{f"__{k}": v for k, v in u.items()},
@@ -363,7 +366,7 @@ def observe(people: pl.DataFrame, dataset: str, vocab: dict, rng: np.random.Gene
         ni.alias("ni_number"),
         pc.alias("postcode"),
         address.alias("address"),
-        c("__began").dt.strftime(fmt).alias("start_date" if prefix == "P" else "claim_start_date"),
+        c("__began").dt.strftime(fmt).alias(start_col),
     )
     out = out.sample(fraction=1.0, shuffle=True, seed=int(rng.integers(1 << 31)))
     ids = pl.int_range(0, pl.len()).cast(pl.String).str.zfill(7)
