@@ -21,8 +21,11 @@ output                                        domain
 ``{col}__given__tok``,                        initial S of SOPHIE meets a first word S,
 ``{col}__initials__tok``                      JIMMY's formal name meets a first word JAMES,
                                               and the initials "C E" meet a whole name "C E"
+``{col}__line__tok``, ``{col}__street__tok``  ``{col}`` for addresses, so "BECK LANE" as
+                                              the line of an address with no house number
+                                              meets the street of "20 BECK LANE"
 other extras, ``{col}__{x}__tok``             ``{col}__{x}`` (postcode sector, district;
-                                              address line, number)
+                                              house number)
 ``{col}__bf*``                                ``{col}``, purpose ``bloom`` (its own key)
 ``{col}__metaphone`` / ``nysiis`` / ``soundex``  ``{col}__metaphone`` ... (one per algorithm)
 ``{col}__y``, ``{col}__m``, ``{col}__d``      ``{col}__y``, ``{col}__m``, ``{col}__d``
@@ -88,8 +91,11 @@ _PURPOSES = ("token", "bloom")
 # SOPHIE's initial S, and JIMMY's formal name JAMES meets a first word JAMES. The given name
 # (the known name the first word is) is a name too, and so are the initials ("C E" of
 # CHRISTINE EMMA meets a whole name "C E").
+# An address's line and street are addresses: "BECK LANE" written with no house number (its
+# line) meets the street of "20 BECK LANE", so a missing number is no evidence either way.
 _SHARED_DOMAIN_EXTRAS = {
-    "name": frozenset({"first", "last", "initial", "formal", "given", "initials"})
+    "name": frozenset({"first", "last", "initial", "formal", "given", "initials"}),
+    "address": frozenset({"line", "street"}),
 }
 ADULT_AGE = 18
 # Methods worked on the rows themselves rather than on a table of distinct values.

@@ -117,6 +117,14 @@ def spd_cells(base: int) -> list[RecordCell]:
     i, s, h = nxt()
     add(CATCH, "disregard", "in force for another adult of the household", MATCH, h,
         _elector(i, *lodger), [own(i, s), _elector(i, s, "THOMAS"), _disregard(i, s, "THOMAS")])  # fmt: skip
+    i, s, h = nxt()
+    add(CATCH, "disregard", "for a namesake at another house of the same street", MATCH, h,
+        _elector(i, *lodger),
+        [own(i, s), _disregard(i, *lodger, address=f"{21 + i} BECK LANE", uprn=None)])  # fmt: skip
+    i, s, h = nxt()
+    add(CATCH, "disregard", "no house number on it, the elector's surname, another forename",
+        MATCH, h, _elector(i, *lodger),
+        [own(i, s), _disregard(i, "OKAFOR", "PETER", address="BECK LANE", uprn=None)])  # fmt: skip
 
     i, s, h = nxt()
     add(LEGIT, "holder", "the holder's own entry", NEVER, h, own(i, s))
@@ -153,6 +161,24 @@ def spd_cells(base: int) -> list[RecordCell]:
     i, s, h = nxt()
     add(LEGIT, "disregard", "names written differently on it (initial, no property reference)",
         NEVER, h, _elector(i, *lodger), [own(i, s), _disregard(i, "OKAFOR", "G", uprn=None)])  # fmt: skip
+    i, s, h = nxt()
+    add(LEGIT, "disregard", "no house number on it (street and postcode), no property reference",
+        NEVER, h, _elector(i, *lodger),
+        [own(i, s), _disregard(i, *lodger, address="Beck Lane", uprn=None)],
+        why="a house number missing on one record is no evidence either way: the street, its "
+        "postcode and both names agree")  # fmt: skip
+    i, s, h = nxt()
+    add(LEGIT, "disregard", "no house number on the register entry (property reference there)",
+        NEVER, h, _elector(i, *lodger, address="BECK LANE"),
+        [own(i, s), _disregard(i, *lodger, uprn=None)])  # fmt: skip
+    i, s, h = nxt()
+    add(LEGIT, "disregard", "a surname typo that keeps its sound, no house number (OKAFRO)",
+        NEVER, h, _elector(i, *lodger),
+        [own(i, s), _disregard(i, "OKAFRO", "GRACE", address="BECK LANE", uprn=None)])  # fmt: skip
+    i, s, h = nxt()
+    add(LEGIT, "disregard", "another surname, both forenames the same, no house number", NEVER,
+        h, _elector(i, "OKAFOR", "GRACE ADAEZE"),
+        [own(i, s), _disregard(i, "MENSAH", "GRACE ADAEZE", address="BECK LANE", uprn=None)])  # fmt: skip
     i, s, h = nxt()
     add(LEGIT, "attainer", "turns 18 later in the cycle month", NEVER, h,
         _elector(i, s, "CHLOE", date(CYCLE.year - 18, CYCLE.month, 15)), [own(i, s)])  # fmt: skip
