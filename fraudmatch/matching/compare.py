@@ -11,7 +11,7 @@ repeat the same name pairs many times over (every SMITH against every SMYTH in a
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -328,6 +328,19 @@ class Comparer:
             right = left if same else Words.build(self.right, wr, key.right, rw, rn)
             self._words[comp.name] = (left, right)
         return self._words[comp.name]
+
+    def only(self, names: Collection[str]) -> Comparer:
+        """A view computing only the comparisons named: the tables built so far are shared.
+
+        The engine compares every candidate pair on the comparisons that weigh, and the
+        rest (the decision clauses' inputs) only on the pairs those clauses can change.
+        """
+        out = copy.copy(self)
+        out.comparisons = tuple(c for c in self.comparisons if c.name in names)
+        refs = [r for c in out.comparisons for r in comparison_columns(c)]
+        out.gather_left = list(dict.fromkeys(r.left for r in refs))
+        out.gather_right = list(dict.fromkeys(r.right for r in refs))
+        return out
 
     def portable(self) -> Comparer:
         """A copy holding only what :meth:`gammas` reads: what is shipped to Dask workers.

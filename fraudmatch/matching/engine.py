@@ -19,6 +19,7 @@ cluster (``fraudmatch.matching.distributed``); the rest of the rule always runs 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -119,6 +120,34 @@ def _selector_mask(combos: Sequence[Sequence[LevelSelector]]) -> pl.Expr:
     return pl.any_horizontal(ors)
 
 
+def deferred_comparisons(rule: Rule) -> frozenset[str]:
+    """Comparisons compared only for the pairs a decision clause can still change.
+
+    In a Fellegi-Sunter rule, a comparison given with m = u at every level and no term
+    frequency weighs nothing: only the hard_match, veto and undecided clauses read it
+    (twins, namesakes). A pair that neither the model nor a hard match read without these
+    comparisons (a looser test) can flag is flagged by no clause either, so they are
+    compared on the other pairs only: the same matches for a fraction of the work.
+    """
+    if rule.scoring.model != "fellegi_sunter":
+        return frozenset()
+    return frozenset(
+        c.name
+        for c in rule.comparisons
+        if c.fixed_m is not None and c.fixed_m == c.fixed_u and not c.tf_adjust
+    )
+
+
+def _could_match(rule: Rule, deferred: frozenset[str], model_match: pl.Expr) -> pl.Expr:
+    """The model's match, or a hard match read without the deferred comparisons."""
+    relaxed = [
+        [s for s in combo if s.comparison not in deferred] for combo in rule.scoring.hard_match
+    ]
+    if any(not combo for combo in relaxed):
+        return pl.lit(True)
+    return model_match | _selector_mask(relaxed)
+
+
 def _concat(frames: list[pl.DataFrame], schema_from: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(frames, how="vertical") if frames else schema_from.clear()
 
@@ -148,6 +177,16 @@ class _Compared:
     left_rows: int
     right_rows: int
     condition_cols: tuple[list[str], list[str]]
+    deferred: frozenset[str] = frozenset()  # not in ``gammas``: see deferred_comparisons
+
+    @property
+    def eager(self) -> Comparer:
+        """The comparer of every candidate pair (and of the random pairs for u)."""
+        if not self.deferred:
+            return self.comparer
+        return self.comparer.only(
+            [c.name for c in self.comparer.comparisons if c.name not in self.deferred]
+        )
 
 
 @dataclass
@@ -196,17 +235,22 @@ def _compare(
         words=(lframe, rframe),
         spread=_spread_tables(rule, frames, say),
     )
+    compared = _Compared(
+        plan, comparer, pl.DataFrame(), left.height, right.height, (kl, kr),
+        deferred_comparisons(rule),
+    )  # fmt: skip
+    eager = compared.eager
     # per partition, in partition order wherever they run: the only step spread over machines
-    parts = executor.map_partitions(comparer, plan.partitions())
-    gammas = _concat(parts, comparer.gammas(pl.DataFrame(schema=_EMPTY_PAIRS)))
+    parts = executor.map_partitions(eager, plan.partitions())
+    compared.gammas = _concat(parts, eager.gammas(pl.DataFrame(schema=_EMPTY_PAIRS)))
     lap("compare")
-    say(f"{rule.name}: {gammas.height} candidate pairs compared ({executor.name})")
-    return _Compared(plan, comparer, gammas, left.height, right.height, (kl, kr))
+    say(f"{rule.name}: {compared.gammas.height} candidate pairs compared ({executor.name})")
+    return compared
 
 
 def _fit(rule: Rule, compared: _Compared, seed: int, lap: _Laps) -> Training:
     """Random pairs for u, then the model (``fraudmatch.matching.training``)."""
-    plan, comparer = compared.plan, compared.comparer
+    plan, comparer = compared.plan, compared.eager
     rnd = sample_pairs(rule, plan.left, plan.right, rule.scoring.u_sample_pairs, seed)
     step = max(rule.blocking.partition_pairs, 250_000)  # random pairs: few, cheap chunks
     random_gammas = _concat(
@@ -250,10 +294,17 @@ def _decide(rule: Rule, compared: _Compared, seed: int, lap: _Laps) -> _Decided:
         training = _fit(rule, compared, seed, lap)
         # every candidate pair gets its match weight; the per-comparison weights (evidence)
         # are added to the matches only, below: millions of pairs need not carry them
-        scored = score.score(gammas, training.model, weights=False)
+        weighing = training.model
+        if compared.deferred:
+            kept = tuple(c for c in weighing.comparisons if c.name not in compared.deferred)
+            weighing = dataclasses.replace(weighing, comparisons=kept)
+        scored = score.score(gammas, weighing, weights=False)
         model_match = pl.col(rule.scoring.threshold_kind or "match_probability") >= (
             rule.scoring.threshold or 0.0
         )
+        if compared.deferred:  # the clauses' inputs, for the pairs they can still change
+            scored = scored.filter(_could_match(rule, compared.deferred, model_match))
+            scored = compared.comparer.only(compared.deferred).gammas(scored)
     else:
         scored = gammas  # weights (all null) go to the matches only, below
         model_match = _selector_mask(rule.scoring.match_when)

@@ -282,9 +282,13 @@ def train(rule: Rule, gammas: pl.DataFrame, random_gammas: pl.DataFrame, plan) -
         key = block_col(k)
         agree = plan.left.get_column(key).gather(li) == plan.right.get_column(key).gather(ri)
         masked = [n for n, ks in masked_by.items() if k in ks]
+        # a comparison not compared on every candidate pair (the engine's deferred ones,
+        # which weigh nothing) is read as null here: it has nothing to teach
         sess = gammas.filter(agree.fill_null(False)).select(
             *[
-                pl.lit(-1, pl.Int8).alias(gamma_name(n)) if n in masked else gamma_name(n)
+                pl.lit(-1, pl.Int8).alias(gamma_name(n))
+                if n in masked or gamma_name(n) not in gammas.columns
+                else gamma_name(n)
                 for n in n_levels
             ]
         )
