@@ -391,3 +391,13 @@ def test_deferred_comparisons_change_no_match(population) -> None:
     assert_frame_equal(got.matches.select(weights), want.matches.select(weights), rel_tol=1e-9)
     # fewer pairs were compared on the deferred comparisons, so fewer vetoes are counted
     assert got.stats["tiers"].get("vetoed", 0) <= want.stats["tiers"].get("vetoed", 0)
+
+
+def test_a_rule_with_deferred_comparisons_and_no_candidate_pairs(population) -> None:
+    rule = load_rule(shipped_rules_dir() / "payroll_to_housing_benefit.yaml")
+    assert deferred_comparisons(rule)
+    frames = dict(
+        population["frames"], housing_benefit=population["frames"]["housing_benefit"].clear()
+    )
+    result = run_rule(rule, frames, cycle_date=CYCLE, seed=7)
+    assert result.matches.height == 0 and list(result.matches.columns) == list(match_columns(rule))

@@ -302,12 +302,13 @@ def _decide(rule: Rule, compared: _Compared, seed: int, lap: _Laps) -> _Decided:
         model_match = pl.col(rule.scoring.threshold_kind or "match_probability") >= (
             rule.scoring.threshold or 0.0
         )
-        if compared.deferred:  # the clauses' inputs, for the pairs they can still change
+        if compared.deferred:  # the pairs the clauses below can still change
             scored = scored.filter(_could_match(rule, compared.deferred, model_match))
-            scored = compared.comparer.only(compared.deferred).gammas(scored)
     else:
         scored = gammas  # weights (all null) go to the matches only, below
         model_match = _selector_mask(rule.scoring.match_when)
+    if compared.deferred:  # the clauses' inputs (also on no pairs: the columns they read)
+        scored = compared.comparer.only(compared.deferred).gammas(scored)
     decided = scored.with_columns(_tier(rule, model_match).alias("tier"))
     tier_counts = dict(decided.group_by("tier").len().drop_nulls("tier").iter_rows())
     matched = decided.filter(pl.col("tier").is_not_null() & (pl.col("tier") != "vetoed"))
