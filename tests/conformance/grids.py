@@ -463,9 +463,11 @@ def _shared_initial_twin_cell(pair, add, no_ni) -> None:
 #: home cannot be compared, a name that is a common value on the death records' side (five
 #: or more of them) never decides, so no rare name may recur in more cells than the rules.
 _RARE_FIRST = ("PEREGRINE", "CORNELIUS", "BARNABY", "HORATIO", "LEOPOLD", "EZEKIEL", "OSBERT",
-               "ALOYSIUS", "CRISPIN", "FLORIAN", "GODFREY", "LAZARUS", "PHINEAS", "THADDEUS")  # fmt: skip
+               "ALOYSIUS", "CRISPIN", "FLORIAN", "GODFREY", "LAZARUS", "PHINEAS", "THADDEUS",
+               "SEPTIMUS", "ZEPHANIAH")  # fmt: skip
 _RARE_MIDDLE = ("AMBROSE", "OSWALD", "DUNSTAN", "CEDRIC", "ALARIC", "FULBERT", "ROLAND",
-                "WENDELL", "TOBIAS", "SILAS", "EVERARD", "LEANDER", "MAGNUS", "OTTOKAR")  # fmt: skip
+                "WENDELL", "TOBIAS", "SILAS", "EVERARD", "LEANDER", "MAGNUS", "OTTOKAR",
+                "BARNABAS", "ERASMUS")  # fmt: skip
 #: Long forenames for the typo cells: a typo changes three bigrams, so only names of 16 or
 #: more bigrams stay nearly the same (Dice at least 0.8)
 _LONG = ("BARTHOLOMEW FREDERICK", "MAXIMILIAN ALEXANDER")
@@ -517,6 +519,11 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
         add(same, "forenames", f"typo in a long rare name, {tag}", MATCH,
             *unplaced(first, middle, f"{first} {_typo(middle)}", halves),
             "forenames nearly the same (Dice at least 0.8): no twin has them")  # fmt: skip
+        first, middle = next(names)
+        add(same, "forenames", f"both initials ({first[0]} {middle[0]} for {first} {middle}), {tag}",
+            MATCH, *unplaced(first, middle, f"{first[0]} {middle[0]}", halves),
+            "every initial of two forenames agrees with a rare surname and the birth date: a "
+            "twin sharing both initials is too rare to speak of")  # fmt: skip
         first, middle = next(names)
         add(neg, "twins", f"the twin's forename written as an initial the other's shares, {tag}",
             NEVER, *unplaced(first, middle, first[0], halves),
@@ -599,6 +606,18 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
             "the death record", NEVER,
             *unplaced(*name.split(), shown, False, COMMON_SURNAME),
             "a common name at another council: the evidence cannot decide")  # fmt: skip
+    # both initials of a common forename and a rare middle name, a common surname, no home on
+    # the death record: the council holding both records decides, as for the name itself
+    for middle, partner, expect in ((_RARE_MIDDLE[6], 0, MATCH), (_RARE_MIDDLE[7], 1, NEVER)):
+        where = "the same council" if partner == 0 else "another council"
+        initials = f"{COMMON_FORENAME[0]} {middle[0]}"
+        add(same if expect == MATCH else neg, "forenames" if expect == MATCH else "namesakes",
+            f"both initials ({initials}), {COMMON_FORENAME} {COMMON_SURNAME} with a middle name, "
+            f"the death registered by {where}, no home on the death record", expect,
+            *unplaced(COMMON_FORENAME, middle, initials, False, COMMON_SURNAME),
+            "every initial and the birth date at one council leave no namesake to speak of"
+            if partner == 0 else "a common name at another council: the evidence cannot decide",
+            partner=partner)  # fmt: skip
     return out
 
 
