@@ -401,3 +401,40 @@ def test_a_rule_with_deferred_comparisons_and_no_candidate_pairs(population) -> 
     )
     result = run_rule(rule, frames, cycle_date=CYCLE, seed=7)
     assert result.matches.height == 0 and list(result.matches.columns) == list(match_columns(rule))
+
+
+def test_an_attainer_is_an_adult_from_the_day_they_turn_18() -> None:
+    """Prepared for the period before the cycle: an attainer turning 18 on the cycle date
+    (the 1st) counts as an adult, one turning 18 the day after does not."""
+    spd = load_rule(RULES / "council_tax_spd_to_electoral_register.yaml")
+    homes = [f"{i} ELM ROAD" for i in (1, 2, 3)]
+    holders = pl.DataFrame(
+        {
+            "surname": ["GREEN", "HALL", "WOOD"],
+            "forenames": ["ANNE", "SUSAN", "LILY"],
+            "address": homes,
+            "postcode": ["LS1 1AA"] * 3,
+        }  # fmt: skip
+    ).with_columns(pl.format("SPD-{}", pl.col("forenames")).alias("record_id"))
+    born = [date(2008, 4, 1), date(2008, 4, 2), date(2008, 3, 15)]  # 18 on 1 and 2 April, in March
+    electors = pl.DataFrame(
+        {
+            "surname": ["GREEN", "HALL", "WOOD"],
+            "forenames": ["TOM", "OLLY", "NOAH"],
+            "address": homes,
+            "postcode": ["LS1 1AA"] * 3,
+            "date_of_birth": born,
+        }  # fmt: skip
+    ).with_columns(pl.format("ER-{}", pl.col("forenames")).alias("record_id"))
+    electors = electors.with_columns(pl.lit(None, pl.String).alias("uprn"))
+    register = pseudonymise(
+        electors, SPEC.datasets["electoral_register"], KEY, as_of=date(2026, 3, 1)
+    )
+    frames = {
+        "council_tax_spd": pseudo(holders, "council_tax_spd", "north"),
+        "electoral_register": register.with_columns(pl.lit("north").alias("partner")),
+    }
+    helper = load_rule(RULES / "council_tax_disregard_in_force.yaml")
+    frames["council_tax_disregards"] = _household()["council_tax_disregards"]
+    m = run_rules([spd, helper], frames, cycle_date=CYCLE)[spd.name].matches  # 1 April 2026
+    assert sorted(m["right_record_id"]) == ["ER-NOAH", "ER-TOM"]

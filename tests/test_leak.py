@@ -49,7 +49,7 @@ def personal_columns(ds: DatasetSpec) -> list[str]:
     """Columns whose values must never reach the hub: tokenised, encoded, withheld or derived.
 
     Only a column sent as itself (``clear``) is readable. One that sends a derivation in
-    clear (``adult_month``: the month an attainer turns 18) is personal all the same: the
+    clear (``adult_month``: the first month an attainer is 18 all through) is personal all the same: the
     electoral register's date of birth was left out of this search, and its values were
     even let through as clear ones, while it was the column issue 14 found in clear.
     """

@@ -485,29 +485,32 @@ def test_schema_equals_output_columns_for_every_dataset(name: str) -> None:
             "date_of_birth__dy",
             "date_of_birth__dmswap",
             "date_of_birth__year",
-            "date_of_birth__adult_month",
+            "date_of_birth__adult_from",
         ]
 
 
 def test_adult_month_follows_the_period_not_the_day_it_runs() -> None:
-    """An attainer's month of turning 18 is sent against the first day of the period the
+    """An attainer's first month of being 18 is sent against the first day of the period the
     submission is for: the same extract prepared for two periods sends different things,
     whatever today is, and no period at all is refused rather than read as today."""
     register = SPEC.dataset("electoral_register")
-    frame = random_frame(register, 3, seed=5).with_columns(
+    frame = random_frame(register, 5, seed=5).with_columns(
         pl.Series(
-            "date_of_birth", [date(2009, 3, 20), date(1980, 1, 1), None], dtype=pl.Date
-        )  # turns 18 on 2027-03-20; an adult; no date shown
+            "date_of_birth",
+            [date(2009, 3, 20), date(1980, 1, 1), None, date(2009, 4, 1), date(2008, 2, 29)],
+            dtype=pl.Date,
+        )  # turns 18 on 2027-03-20; an adult; no date shown; on 2027-04-01; on 2026-03-01
     )
     months = {
         period: pseudonymise(frame, register, KEY, SMALL, as_of=period_start(period))[
-            "date_of_birth__adult_month"
+            "date_of_birth__adult_from"
         ].to_list()
-        for period in ("2026-11", "2027-03-20", "2027-04")
+        for period in ("2025-11", "2027-03-20", "2027-04")
     }
-    assert months["2026-11"] == [date(2027, 3, 1), None, None]
-    assert months["2027-03-20"] == months["2026-11"]  # a day period counts from its month
-    assert months["2027-04"] == [None, None, None]  # 18 before 2027-04-01: nothing sent
+    # 18 all through April 2027; 18 on 1 April itself; 29 February's 18th birthday is 1 March
+    assert months["2025-11"] == [date(2027, 4, 1), None, None, date(2027, 4, 1), date(2026, 3, 1)]
+    assert months["2027-03-20"] == [date(2027, 4, 1), None, None, date(2027, 4, 1), None]
+    assert months["2027-04"] == [None] * 5  # 18 on or before 2027-04-01: nothing sent
     assert period_start("2027-03-20") == date(2027, 3, 1)
     with pytest.raises(ValueError, match="adult_month.*period"):
         pseudonymise(frame, register, KEY, SMALL)

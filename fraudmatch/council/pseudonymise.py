@@ -452,18 +452,28 @@ def period_start(period: str) -> date:
 
 
 def _adult_month_column(frame: pl.DataFrame, col: ColumnSpec, as_of: date) -> pl.Series:
-    """The first day of the month a person turns 18, only where that is after ``as_of``.
+    """``{col}__adult_from``: the first day of the first month a person is 18 all through
+    (the 18th birthday itself where it falls on the 1st), only where that birthday is after
+    ``as_of``.
 
     The single-person-discount rule needs "18 or over on the cycle date", not a date of
     birth: someone already 18 on ``as_of`` (the first day of the submission's period, before
     any cycle date) is sent nothing, which the rule reads as an adult, and an attainer is
-    sent the coarsest grain that answers the question.
+    sent the coarsest grain that answers the question: a month, which answers it exactly for
+    a cycle date on the 1st (someone turning 18 on the cycle date is an adult that day) and
+    never calls a minor an adult on any other.
     """
     d = _value(frame, col).rename(_VALUE).to_frame()
-    turns = pl.date(pl.col(_VALUE).dt.year() + ADULT_AGE, pl.col(_VALUE).dt.month(), 1)
     # the 18th birthday itself, for the comparison with as_of (29 February -> 1 March)
     birthday = pl.col(_VALUE).dt.offset_by(f"{ADULT_AGE}y")
-    out = d.select(pl.when(birthday > pl.lit(as_of)).then(turns).alias(f"{col.name}__adult_month"))
+    adult_from = (
+        pl.when(birthday.dt.day() == 1)
+        .then(birthday)
+        .otherwise(birthday.dt.month_start().dt.offset_by("1mo"))
+    )
+    out = d.select(
+        pl.when(birthday > pl.lit(as_of)).then(adult_from).alias(f"{col.name}__adult_from")
+    )
     return out.to_series()
 
 

@@ -53,7 +53,7 @@ def method_columns(col: ColumnSpec, method: str, bloom: BloomParams) -> dict[str
         parts = [f"{name}__{p}" for p in ("tok", *DATE_PAIRS, "dmswap")]
         return {**dict.fromkeys(parts, TOKEN()), f"{name}__year": pl.Int16()}
     if method == "adult_month":
-        return {f"{name}__adult_month": pl.Date()}
+        return {f"{name}__adult_from": pl.Date()}
     if method == "withheld":
         return {}
     raise ValueError(f"column {name!r}: unknown pseudonymisation method {method!r}")
