@@ -3,7 +3,8 @@
 The pair is (single-person discount, register entry at its address). The household's other
 records ride along: the holder's own register entry (an elector is registered once) and a
 council tax disregard (student, carer) where the cell has one, so the internal rules
-``council_tax_spd_holder_registered``, ``council_tax_spd_holder_unclear`` and
+``council_tax_spd_holder_registered``, ``council_tax_spd_holder_unclear``,
+``council_tax_spd_holder_named``, ``council_tax_spd_holder_variant`` and
 ``council_tax_disregard_in_force`` are exercised through the rule they serve. Data only.
 """
 
@@ -97,6 +98,24 @@ def spd_cells(base: int) -> list[RecordCell]:
         MATCH, h, _elector(i, s, "MARGARET"), [],
         "a forename that is another name, not a short form or an initial, is another person")  # fmt: skip
     i, s, h = nxt()
+    add(CATCH, "partner", "the holder registered under their own name, another elector with a "
+        "forename like theirs (OLIVIA beside OLIVER)", MATCH, _holder(i, s, "OLIVER"),
+        _elector(i, s, "OLIVIA"), [_elector(i, s, "OLIVER")],
+        "an elector is registered once: beside the holder's own entry, a look-alike name is "
+        "another person")  # fmt: skip
+    i, s, h = nxt()
+    add(CATCH, "partner", "the holder registered under their own name, another elector with "
+        "the same forename and a new surname (JAMES ROBERT OKAFOR)", MATCH, h,
+        _elector(i, "OKAFOR", "JAMES ROBERT"), [own(i, s)],
+        "an elector is registered once: beside the holder's own entry, a look-alike name is "
+        "another person")  # fmt: skip
+    i, s, h = nxt()
+    add(LEGIT, "holder", "own entry with a middle name (JAMES ROBERT for JAMES), beside an "
+        "attainer of the holder's name (a son, 17)", NEVER, _holder(i, s, "JAMES"),
+        _elector(i, s, "JAMES ROBERT"), [_elector(i, s, "JAMES", date(CYCLE.year - 17, 5, 2))],
+        "an entry showing an attainer's date is not the holder, who pays council tax: the "
+        "holder's own entry may be the look-alike")  # fmt: skip
+    i, s, h = nxt()
     add(CATCH, "adult child", "the holder's surname, born 1998 (no date of birth shown)",
         MATCH, h, _elector(i, s, "THOMAS"), [own(i, s)])  # fmt: skip
     i, s, h = nxt()
@@ -147,6 +166,12 @@ def spd_cells(base: int) -> list[RecordCell]:
         _elector(i, "RWOE", "NED"),
         why="the holder's own entry not found otherwise, a surname that sounds the same and is "
         "spelt alike: most likely the holder")  # fmt: skip
+    i, s, h = nxt()
+    add(LEGIT, "holder", "own entry, a forename like the holder's (OLIVIA for OLIVER), the "
+        "holder not otherwise registered", NEVER, _holder(i, s, "OLIVER"),
+        _elector(i, s, "OLIVIA"),
+        why="with no entry under the holder's own name, a look-alike may be the holder "
+        "written differently: the evidence cannot decide")  # fmt: skip
     i, s, h = nxt()
     add(LEGIT, "holder", "own entry under another surname, only the initial (OKAFOR J)", NEVER,
         h, _elector(i, "OKAFOR", "J"),

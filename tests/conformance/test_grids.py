@@ -41,6 +41,8 @@ def test_every_shipped_rule_has_a_grid() -> None:
         "council_tax_disregard_in_force",
         "council_tax_spd_holder_registered",
         "council_tax_spd_holder_unclear",
+        "council_tax_spd_holder_named",
+        "council_tax_spd_holder_variant",
     }
     assert names - helpers == set(all_cells())
 
