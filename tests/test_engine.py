@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+import yaml
 from polars.testing import assert_frame_equal
 
 from fraudmatch.council.pseudonymise import pseudonymise
@@ -438,3 +439,14 @@ def test_an_attainer_is_an_adult_from_the_day_they_turn_18() -> None:
     frames["council_tax_disregards"] = _household()["council_tax_disregards"]
     m = run_rules([spd, helper], frames, cycle_date=CYCLE)[spd.name].matches  # 1 April 2026
     assert sorted(m["right_record_id"]) == ["ER-NOAH", "ER-TOM"]
+
+
+def test_a_condition_on_a_column_the_extracts_lack_is_refused() -> None:
+    """A rule written for another specification (here the attainer's column under its old
+    name) would read null in every pair, and "IS NULL" would hold for all: refused, named."""
+    path = RULES / "council_tax_spd_to_electoral_register.yaml"
+    doc = yaml.safe_load(path.read_text().replace("__adult_from", "__adult_month"))
+    spd = parse_rule(doc, "old.yaml")
+    helper = load_rule(RULES / "council_tax_disregard_in_force.yaml")
+    with pytest.raises(RuleError, match=r"r\.date_of_birth__adult_month.*electoral_register"):
+        run_rules([spd, helper], _household(), cycle_date=CYCLE)

@@ -209,6 +209,23 @@ def _check_datasets(rule: Rule, frames: Mapping[str, Frame]) -> None:
                 f"{rule.source}: rule {rule.name!r} needs dataset {ds!r}, which is not loaded"
                 f" (loaded: {', '.join(sorted(frames)) or 'none'})"
             )
+    # A condition reads clear values, and a column no frame has would read as null in every
+    # pair: "IS NULL" would then hold for all (every attainer an adult). A column a partner
+    # left empty is there, null; one absent altogether means the rule and the extracts were
+    # written for different specifications (or versions): refuse rather than guess.
+    for side, (ds, cols) in zip(
+        ("l", "r"), ((rule.left, condition_columns(rule.conditions)[0]),
+                     (rule.right, condition_columns(rule.conditions)[1])), strict=True
+    ):  # fmt: skip
+        have = set(frames[ds].collect_schema().names()) if cols else set()
+        absent = [c for c in cols if c not in have]
+        if absent:
+            raise RuleError(
+                f"{rule.source}: rule {rule.name!r}: its conditions read "
+                f"{', '.join(f'{side}.{c}' for c in absent)}, which the {ds} extracts do not "
+                "have: were the rule and the extracts made for the same data specification "
+                "and fraudmatch version?"
+            )
 
 
 def _compare(
