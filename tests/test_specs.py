@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fraudmatch.spec.bloom import BloomParams
+from fraudmatch.spec.outputs import output_columns
 from fraudmatch.spec.specs import DEFAULT_SPEC_PATH, SpecError, load_spec, parse_spec
 
 DATASETS = {
@@ -101,6 +103,17 @@ def test_a_dataset_can_be_added_in_yaml(tmp_path: Path) -> None:
         (
             lambda d: d["datasets"]["payroll"]["columns"].pop("record_id"),
             "every dataset needs a record_id column",
+        ),
+        (
+            lambda d: d["datasets"]["payroll"]["columns"]["surname"].update(
+                extras=["first", "sound"]
+            ),
+            "datasets.payroll.columns.surname.extras: 'sound' is not an extra of the name "
+            "normaliser (its extras: first, last, initial, formal, given, initials)",
+        ),
+        (
+            lambda d: d["datasets"]["payroll"]["columns"]["surname"].update(extras="first"),
+            "datasets.payroll.columns.surname.extras: expected a list of extras from first",
         ),
     ],
 )
@@ -218,3 +231,23 @@ def test_every_column_the_hub_reads_in_clear_says_why() -> None:
         for col in ds.columns:
             if col.normaliser in personal or col.name == "date_of_birth":
                 assert "clear" not in col.pseudonymise, f"{ds.name}.{col.name} travels clear"
+
+
+def test_a_column_sends_only_the_extras_it_lists() -> None:
+    """Data minimisation: a surname sends its first and last word, never its initial (26
+    tokens, read back by counting) nor the given name or initials no rule reads."""
+    spec = load_spec()
+    payroll = spec.dataset("payroll")
+    surname = next(c for c in payroll.columns if c.name == "surname")
+    assert surname.extras == ("first", "last")
+    outputs = output_columns(payroll, BloomParams())
+    assert {"surname__first__tok", "surname__last__tok"} <= set(outputs)
+    assert not [c for c in outputs if c.startswith(("surname__initial", "surname__given"))]
+    assert "forenames__initial__tok" in outputs  # the forenames still send every extra
+    creditors = output_columns(spec.dataset("creditors"), BloomParams())
+    assert not [c for c in creditors if c.startswith("supplier_name__") and c.endswith("__tok")
+                and c != "supplier_name__tok"]  # fmt: skip
+    data = copy.deepcopy(raw())
+    data["datasets"]["payroll"]["columns"]["surname"].pop("extras", None)
+    every = parse_spec(data, source="x").dataset("payroll")
+    assert next(c for c in every.columns if c.name == "surname").extras[-1] == "initials"

@@ -62,7 +62,7 @@ _METHODS_FOR_TYPE = {
     "date": {"clear", "date_parts", "adult_month", "token", "withheld"},
     "number": {"clear", "withheld"},
 }
-_COLUMN_KEYS = {"type", "required", "normaliser", "pseudonymise", "description", "why"}
+_COLUMN_KEYS = {"type", "required", "normaliser", "pseudonymise", "description", "why", "extras"}
 _DATASET_KEYS = {"description", "columns"}
 
 DEFAULT_SPEC_PATH = shipped_spec_path()
@@ -93,6 +93,9 @@ class ColumnSpec:
 
     # why the hub needs this column in clear (data minimisation); set for every clear column
     why: str = ""
+    # the normaliser's extras this column sends (``extras:``), when it sends fewer than all:
+    # data minimisation, since a surname's initial, say, is 26 tokens no rule reads
+    sent_extras: tuple[str, ...] | None = None
 
     @property
     def clear(self) -> bool:
@@ -106,7 +109,10 @@ class ColumnSpec:
 
     @property
     def extras(self) -> tuple[str, ...]:
-        """Suffixes of the extra normalised columns (e.g. ``first``, ``last``)."""
+        """Suffixes of the extra normalised columns sent (e.g. ``first``, ``last``): the
+        normaliser's, or those the column's ``extras:`` lists."""
+        if self.sent_extras is not None:
+            return self.sent_extras
         return NORMALISER_EXTRAS.get(self.normaliser, ())
 
     @property
@@ -116,7 +122,8 @@ class ColumnSpec:
     def meaning(self) -> list[Any]:
         """What the column means for the data that leaves (descriptions left out)."""
         options = [[k, v] for k, v in self.options]
-        return [self.type, self.required, self.normaliser, options, list(self.pseudonymise)]
+        out = [self.type, self.required, self.normaliser, options, list(self.pseudonymise)]
+        return out if self.sent_extras is None else [*out, ["extras", list(self.sent_extras)]]
 
 
 @dataclass(frozen=True)
@@ -231,6 +238,7 @@ def _parse_column(source: str, ds: str, name: str, raw: Any) -> ColumnSpec:
     required = raw.get("required", False)
     if not isinstance(required, bool):
         raise _fail(source, f"{path}.required", f"expected true or false, got {required!r}")
+    sent = _parse_extras(source, f"{path}.extras", raw.get("extras"), normaliser)
     return ColumnSpec(
         name=name,
         type=col_type,
@@ -240,7 +248,25 @@ def _parse_column(source: str, ds: str, name: str, raw: Any) -> ColumnSpec:
         pseudonymise=tuple(methods),
         description=str(raw.get("description", "")),
         why=str(raw.get("why", "")),
+        sent_extras=sent,
     )
+
+
+def _parse_extras(source: str, path: str, raw: Any, normaliser: str) -> tuple[str, ...] | None:
+    """``extras: [first, last]``: which of the normaliser's extras the column sends."""
+    if raw is None:
+        return None
+    allowed = NORMALISER_EXTRAS.get(normaliser, ())
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise _fail(source, path, f"expected a list of extras from {', '.join(allowed) or 'none'}")
+    unknown = [x for x in raw if x not in allowed]
+    if unknown:
+        raise _fail(
+            source, path,
+            f"{unknown[0]!r} is not an extra of the {normaliser} normaliser "
+            f"(its extras: {', '.join(allowed) or 'none'})",
+        )  # fmt: skip
+    return tuple(x for x in allowed if x in raw)  # the normaliser's order
 
 
 def _parse_dataset(source: str, ds: str, raw: Any, base: DatasetSpec | None) -> DatasetSpec:
