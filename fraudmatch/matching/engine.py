@@ -213,10 +213,8 @@ def _check_datasets(rule: Rule, frames: Mapping[str, Frame]) -> None:
     # pair: "IS NULL" would then hold for all (every attainer an adult). A column a partner
     # left empty is there, null; one absent altogether means the rule and the extracts were
     # written for different specifications (or versions): refuse rather than guess.
-    for side, (ds, cols) in zip(
-        ("l", "r"), ((rule.left, condition_columns(rule.conditions)[0]),
-                     (rule.right, condition_columns(rule.conditions)[1])), strict=True
-    ):  # fmt: skip
+    left_cols, right_cols = condition_columns(rule.conditions)
+    for side, ds, cols in (("l", rule.left, left_cols), ("r", rule.right, right_cols)):
         have = set(frames[ds].collect_schema().names()) if cols else set()
         absent = [c for c in cols if c not in have]
         if absent:
