@@ -57,8 +57,11 @@ def people(n: int, seed: int) -> pl.DataFrame:
     )
 
 
-def pseudo(frame: pl.DataFrame, dataset: str, partner: pl.Series | str) -> pl.DataFrame:
-    """Normalised rows -> the hub's view: pseudonymised columns plus partner."""
+def pseudo(
+    frame: pl.DataFrame, dataset: str, partner: pl.Series | str, as_of: date = CYCLE
+) -> pl.DataFrame:
+    """Normalised rows -> the hub's view: pseudonymised columns plus partner, prepared for
+    the period starting ``as_of`` (by default CYCLE's)."""
     ds = SPEC.datasets[dataset]
     cols = {}
     for c in ds.columns:
@@ -69,7 +72,7 @@ def pseudo(frame: pl.DataFrame, dataset: str, partner: pl.Series | str) -> pl.Da
         else:
             dtype = {"string": pl.String, "date": pl.Date, "number": pl.Float64}[c.type]
             cols[c.name] = pl.Series(c.name, [None] * frame.height, dtype=dtype)
-    out = pseudonymise(pl.DataFrame(cols), ds, KEY, as_of=CYCLE)  # prepared for CYCLE's period
+    out = pseudonymise(pl.DataFrame(cols), ds, KEY, as_of=as_of)
     part = partner if isinstance(partner, pl.Series) else pl.Series([partner] * frame.height)
     return out.with_columns(part.alias("partner"))
 
@@ -415,7 +418,7 @@ def test_an_attainer_is_an_adult_from_the_day_they_turn_18() -> None:
             "forenames": ["ANNE", "SUSAN", "LILY"],
             "address": homes,
             "postcode": ["LS1 1AA"] * 3,
-        }  # fmt: skip
+        }
     ).with_columns(pl.format("SPD-{}", pl.col("forenames")).alias("record_id"))
     born = [date(2008, 4, 1), date(2008, 4, 2), date(2008, 3, 15)]  # 18 on 1 and 2 April, in March
     electors = pl.DataFrame(
@@ -425,15 +428,12 @@ def test_an_attainer_is_an_adult_from_the_day_they_turn_18() -> None:
             "address": homes,
             "postcode": ["LS1 1AA"] * 3,
             "date_of_birth": born,
-        }  # fmt: skip
+        }
     ).with_columns(pl.format("ER-{}", pl.col("forenames")).alias("record_id"))
-    electors = electors.with_columns(pl.lit(None, pl.String).alias("uprn"))
-    register = pseudonymise(
-        electors, SPEC.datasets["electoral_register"], KEY, as_of=date(2026, 3, 1)
-    )
     frames = {
         "council_tax_spd": pseudo(holders, "council_tax_spd", "north"),
-        "electoral_register": register.with_columns(pl.lit("north").alias("partner")),
+        # prepared for March: the attainers' dates are sent (after the period starts)
+        "electoral_register": pseudo(electors, "electoral_register", "north", date(2026, 3, 1)),
     }
     helper = load_rule(RULES / "council_tax_disregard_in_force.yaml")
     frames["council_tax_disregards"] = _household()["council_tax_disregards"]

@@ -49,9 +49,10 @@ def personal_columns(ds: DatasetSpec) -> list[str]:
     """Columns whose values must never reach the hub: tokenised, encoded, withheld or derived.
 
     Only a column sent as itself (``clear``) is readable. One that sends a derivation in
-    clear (``adult_month``: the first month an attainer is 18 all through) is personal all the same: the
-    electoral register's date of birth was left out of this search, and its values were
-    even let through as clear ones, while it was the column issue 14 found in clear.
+    clear (``adult_month``: the first month an attainer is 18 all through) is personal all
+    the same: the electoral register's date of birth was left out of this search, and its
+    values were even let through as clear ones, while it was the column issue 14 found in
+    clear.
     """
     return [c.name for c in ds.columns if SENT_AS_ITSELF not in c.pseudonymise]
 
