@@ -664,6 +664,19 @@ def _short_namesakes(grid: RuleGrid, pair, add, no_ni, n: list[int]) -> None:
         add("same person", "postcode", f"missing {side}, NI missing {other_side}, "
             f"{name} {surname} at the same address", MATCH, blank["left"], blank["right"],
             "the same address shows the same home: a common name there is not left undecided")  # fmt: skip
+    # the same, with the forename written as its initial on the record with no postcode:
+    # the same home, surname and birth date with a forename written short is the person
+    for side, other_side in (("left", "right"), ("right", "left")):
+        left, right = pair(name)
+        left, right = left.copy(surname=surname), right.copy(surname=surname)
+        blank = {"left": left, "right": right}
+        blank[side] = blank[side].copy(postcode=None, forenames=name[0])
+        blank[other_side] = blank[other_side].copy(ni_number=None)
+        add("same person", "postcode", f"missing {side}, NI missing {other_side}, "
+            f"{name[0]} {surname} and {name} {surname} at the same address", MATCH,
+            blank["left"], blank["right"],
+            "the same address, surname and birth date, and the forename written short: a "
+            "missing postcode is no evidence either way")  # fmt: skip
 
 
 def _possible(cell: Cell, grid: RuleGrid, spec: Spec) -> bool:
