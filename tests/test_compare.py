@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from fraudmatch.matching.compare import Comparer, label_expr
-from fraudmatch.matching.rules import Comparison, parse_rule
+from fraudmatch.matching.rules import Comparison, RuleError, parse_rule
 from fraudmatch.spec.bloom import BloomParams, bloom_encode
 
 KEY = b"k" * 32
@@ -491,3 +491,30 @@ def test_home_area_takes_places_holding_as_many_records_together() -> None:
     pairs = pl.DataFrame({"li": [0, 1], "ri": [0, 1]}, schema={"li": pl.UInt32, "ri": pl.UInt32})
     out = Comparer([comp], left, right, spread={"c": table}).gammas(pairs)
     assert out.with_columns(label_expr(comp))["level_c"].to_list() == ["else", "else"]
+
+
+def test_a_form_read_as_a_dice_level_lifts_a_slip_to_it() -> None:
+    """Two letters swapped (``letters__tok`` agree) are read as the ``high`` Dice level,
+    whatever Dice said: below every threshold (PORETR) or at a lower one (CHNADLER). A pair
+    already at or above that level keeps its own, and different letters change nothing."""
+    names = [("PORTER", "PORETR"), ("CHANDLER", "CHNADLER"), ("SMITH", "SMITH"), ("SMITH", "JONES")]
+
+    def frame(side: int) -> pl.DataFrame:
+        values = [pair[side] for pair in names]
+        return _bloom_frame(values).with_columns(
+            pl.Series("letters__tok", [tok("".join(sorted(v))) for v in values], dtype=pl.UInt64)
+        )
+
+    spec = {**BLOOM_SPEC, "forms": {"slip": {"as": "high", "columns": ["letters__tok"]}}}
+    comp = comparison(spec)
+    assert comp.levels == ("exact", "high", "mid", "low")  # no level of its own
+    got = run(comp, frame(0), frame(1))
+    assert got == [(3, "high"), (3, "high"), (4, "exact"), (0, "else")]
+    plain = run(comparison(BLOOM_SPEC), frame(0), frame(1))
+    assert plain[0][1] != "high" and plain[1][1] != "high"  # what Dice alone says
+
+
+def test_a_form_read_as_an_unknown_level_is_refused() -> None:
+    spec = {**BLOOM_SPEC, "forms": {"slip": {"as": "nearly", "columns": ["letters__tok"]}}}
+    with pytest.raises(RuleError, match="nearly"):
+        comparison(spec)

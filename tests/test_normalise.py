@@ -409,7 +409,7 @@ def test_golden_covers_every_normaliser_and_reason() -> None:
 # --------------------------------------------------------------------------------------------
 
 EXPECTED_EXTRAS = {
-    "name": {"first", "last", "initial", "formal", "given", "initials"},
+    "name": {"first", "last", "initial", "formal", "given", "initials", "letters"},
     "postcode": {"sector", "district"},
     "address": {"line", "number", "street"},
     "date": {"py", "pm", "pd"},
@@ -620,6 +620,28 @@ def test_initials_are_every_words_first_letter_from_two_words(cells: list[str | 
         assert row["initials"] == expected, row
         if expected is not None:
             assert row["initials"].split(" ")[0] == row["initial"], row
+
+
+@PROPERTY_SETTINGS
+@given(cells=_cells("name"), at=st.integers(min_value=0, max_value=40))
+def test_letters_survive_two_neighbouring_letters_swapped(cells: list[str | None], at: int) -> None:
+    """``letters``: the first word's letters in order, so a first word with two neighbouring
+    letters swapped (the commonest keying slip) has the letters of the word itself."""
+    out = _run("name", cells)
+    for row in out.filter(pl.col("value").is_not_null()).iter_rows(named=True):
+        first = row["first"]
+        assert row["letters"] == "".join(sorted(first)), row
+        if len(first) < 2:
+            continue
+        i = at % (len(first) - 1)
+        slipped = first[:i] + first[i + 1] + first[i] + first[i + 2 :]
+        again = _run("name", [f"{slipped} {row['value'][len(first) :]}".strip()])
+        assert again["letters"][0] == row["letters"], (row, slipped)
+
+
+def test_letters_meet_a_slip_not_another_name() -> None:
+    out = _run("name", ["Chandler", "CHNADLER", "Porter", "poretr", "Parker", "J"])
+    assert out["letters"].to_list() == ["ACDEHLNR", "ACDEHLNR", "EOPRRT", "EOPRRT", "AEKPRR", "J"]
 
 
 def test_initials_written_as_initials_equal_the_whole_name() -> None:

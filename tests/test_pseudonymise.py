@@ -519,11 +519,12 @@ def test_adult_month_follows_the_period_not_the_day_it_runs() -> None:
 
 def test_output_columns_for_payroll() -> None:
     cols = output_columns(PAYROLL, SMALL)
-    assert list(cols)[:10] == [  # the surname sends only the extras it lists (first, last)
+    assert list(cols)[:11] == [  # the surname sends only the extras it lists
         "record_id",
         "surname__tok",
         "surname__first__tok",
         "surname__last__tok",
+        "surname__letters__tok",
         "surname__bf0",
         "surname__bf1",
         "surname__bfn",

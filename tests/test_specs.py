@@ -109,7 +109,7 @@ def test_a_dataset_can_be_added_in_yaml(tmp_path: Path) -> None:
                 extras=["first", "sound"]
             ),
             "datasets.payroll.columns.surname.extras: 'sound' is not an extra of the name "
-            "normaliser (its extras: first, last, initial, formal, given, initials)",
+            "normaliser (its extras: first, last, initial, formal, given, initials, letters)",
         ),
         (
             lambda d: d["datasets"]["payroll"]["columns"]["surname"].update(extras="first"),
@@ -234,14 +234,15 @@ def test_every_column_the_hub_reads_in_clear_says_why() -> None:
 
 
 def test_a_column_sends_only_the_extras_it_lists() -> None:
-    """Data minimisation: a surname sends its first and last word, never its initial (26
-    tokens, read back by counting) nor the given name or initials no rule reads."""
+    """Data minimisation: a surname sends its first and last word and its letters in order
+    (for a slip, CHNADLER), never its initial (26 tokens, read back by counting) nor the
+    given name or initials no rule reads."""
     spec = load_spec()
     payroll = spec.dataset("payroll")
     surname = next(c for c in payroll.columns if c.name == "surname")
-    assert surname.extras == ("first", "last")
+    assert surname.extras == ("first", "last", "letters")
     outputs = output_columns(payroll, BloomParams())
-    assert {"surname__first__tok", "surname__last__tok"} <= set(outputs)
+    assert {"surname__first__tok", "surname__last__tok", "surname__letters__tok"} <= set(outputs)
     assert not [c for c in outputs if c.startswith(("surname__initial", "surname__given"))]
     assert "forenames__initial__tok" in outputs  # the forenames still send every extra
     creditors = output_columns(spec.dataset("creditors"), BloomParams())
@@ -250,4 +251,4 @@ def test_a_column_sends_only_the_extras_it_lists() -> None:
     data = copy.deepcopy(raw())
     data["datasets"]["payroll"]["columns"]["surname"].pop("extras", None)
     every = parse_spec(data, source="x").dataset("payroll")
-    assert next(c for c in every.columns if c.name == "surname").extras[-1] == "initials"
+    assert next(c for c in every.columns if c.name == "surname").extras[-1] == "letters"

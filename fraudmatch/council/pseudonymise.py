@@ -25,7 +25,7 @@ output                                        domain
                                               the line of an address with no house number
                                               meets the street of "20 BECK LANE"
 other extras, ``{col}__{x}__tok``             ``{col}__{x}`` (postcode sector, district;
-                                              house number)
+                                              house number; a name's letters in order)
 ``{col}__bf*``                                ``{col}``, purpose ``bloom`` (its own key)
 ``{col}__metaphone`` / ``nysiis`` / ``soundex``  ``{col}__metaphone`` ... (one per algorithm)
 ``{col}__y``, ``{col}__m``, ``{col}__d``      ``{col}__y``, ``{col}__m``, ``{col}__d``
@@ -62,6 +62,7 @@ from fraudmatch.spec.normalisers import (
     formal_name,
     given_name,
     initials,
+    letters,
 )
 from fraudmatch.spec.outputs import (
     CLEAR_TYPES,
@@ -235,6 +236,8 @@ def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
         return value.str.slice(0, 1)
     if suffix == "initials":
         return value.to_frame(_VALUE).select(initials(pl.col(_VALUE))).to_series()
+    if suffix == "letters":
+        return words.list.first().to_frame(_VALUE).select(letters(pl.col(_VALUE))).to_series()
     if suffix in ("formal", "given"):
         derive = {"formal": formal_name, "given": given_name}[suffix]
         return words.list.first().to_frame(_VALUE).select(derive(pl.col(_VALUE))).to_series()

@@ -68,6 +68,7 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
         assert comp.column is not None
         refs.append(_sfx(comp.column, "__bfn"))
         refs += [ref for alternatives in comp.forms for ref in alternatives]
+        refs += [ref for alternatives, _ in comp.forms_as for ref in alternatives]
     elif comp.type == "date_parts":
         assert comp.column is not None
         refs = [_sfx(comp.column, s) for s in DATE_PART_SUFFIXES]
@@ -163,16 +164,26 @@ def _diff_expr(comp: Comparison) -> pl.Expr:
 def _with_forms(comp: Comparison, wide: pl.DataFrame, gamma: pl.Series) -> pl.Series:
     """Bloom levels with the form levels: a pair below every Dice threshold (``else``) whose
     form tokens agree (one record shows the other's initial, short form or middle name)
-    reaches the form level, best first; the null level stays null."""
+    reaches the form level, best first. A form read at a Dice level (``forms_as``: two
+    letters swapped) lifts a pair below that level to it, whatever Dice said (a slip in a
+    short name may keep it "close" or leave it below every threshold). The null level stays
+    null."""
     n_forms = len(comp.forms)
-    chain = pl.when(pl.col("__g") != 0).then(pl.col("__g"))
+    g = pl.col("__g")
+    for alternatives, level in comp.forms_as:
+        agree = pl.any_horizontal([_eq(r).fill_null(False) for r in alternatives])
+        g = (
+            pl.when(agree & (g < comp.gamma(level)))
+            .then(pl.lit(comp.gamma(level), pl.Int8))
+            .otherwise(g)
+        )
+    chain = pl.when(g != 0).then(g)
     for i, alternatives in enumerate(comp.forms):
         agree = pl.any_horizontal([_eq(r).fill_null(False) for r in alternatives])
         chain = chain.when(agree).then(pl.lit(n_forms - i, pl.Int8))
     expr = chain.otherwise(pl.lit(0, pl.Int8)).cast(pl.Int8)
-    frame = wide.select(
-        *{L(r.left) for a in comp.forms for r in a}, *{R(r.right) for a in comp.forms for r in a}
-    )
+    refs = [r for a in comp.forms for r in a] + [r for a, _ in comp.forms_as for r in a]
+    frame = wide.select(*{L(r.left) for r in refs}, *{R(r.right) for r in refs})
     return frame.with_columns(gamma.alias("__g")).select(expr.alias(gamma.name)).to_series()
 
 
@@ -526,7 +537,7 @@ class Comparer:
         )
         if len(rowwise):
             out = out.scatter(rowwise, self._rowwise_gamma(comp, li[rowwise], ri[rowwise]))
-        if comp.forms:
+        if comp.forms or comp.forms_as:
             out = _with_forms(comp, wide, out)
         return out
 

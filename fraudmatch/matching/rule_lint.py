@@ -59,7 +59,7 @@ def _comparison_columns(rule: Rule, add: Callable[..., None]) -> None:
             add(f"{path}.column", suffixed(c.column, "__bfn"), "bloom")
             if c.exact:
                 add(f"{path}.exact", c.exact)
-            for alternatives in c.forms:
+            for alternatives in (*c.forms, *(a for a, _ in c.forms_as)):
                 for ref in alternatives:
                     add(f"{path}.forms", ref)
         elif c.type == "date_parts":

@@ -124,20 +124,28 @@ def _bloom_fields(node: Node) -> dict[str, Any]:
         raise node.child("thresholds").fail("'exact' is the token level; name this one else")
     form_labels: list[str] = []
     forms: list[tuple[ColumnRef, ...]] = []
+    forms_as: list[tuple[tuple[ColumnRef, ...], str]] = []
     fnode = node.opt("forms")
     if fnode is not None:
         pairs = fnode.pairs()
-        form_labels = list(_labels(fnode, [k for k, _ in pairs]))
+        # a form read at a Dice level ({as: very_close, columns: [...]}) has no level of its own
+        read_as = [(k, v) for k, v in pairs if isinstance(v.value, dict) and "as" in v.value]
+        own = [(k, v) for k, v in pairs if (k, v) not in read_as]
+        form_labels = list(_labels(fnode, [k for k, _ in own]))
         clash = sorted(set(form_labels) & {*labels, "exact"})
         if clash:
             raise fnode.fail(f"form levels must be named apart from the Dice levels: {clash}")
-        forms = [column_refs(v) for _, v in pairs]
+        forms = [column_refs(v) for _, v in own]
+        for _, v in read_as:
+            v.mapping(["as", "columns"])
+            forms_as.append((column_refs(v.child("columns")), v.child("as").str(labels)))
     return {
         "column": column_ref(node.child("column")),
         "exact": column_ref(exact) if exact else None,
         "levels": (("exact",) if exact else ()) + labels + tuple(form_labels),
         "thresholds": values,
         "forms": tuple(forms),
+        "forms_as": tuple(forms_as),
     }
 
 

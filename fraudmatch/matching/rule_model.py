@@ -87,7 +87,8 @@ class Comparison:
     - ``exact`` / ``hierarchy``: ``keys`` — per level, the columns that must all be equal.
     - ``bloom``: ``column`` (Bloom base name), ``exact`` (token for an exact top level),
       ``thresholds`` (minimum Dice per level), ``forms`` (levels below the Dice levels: per
-      level, token columns of which any agreeing reaches it, e.g. a forename's initial).
+      level, token columns of which any agreeing reaches it, e.g. a forename's initial;
+      ``forms_as``: the same, read at a Dice level rather than a level of their own).
     - ``date_parts``: ``column`` (date base name), ``levels`` a subset of DATE_PART_LEVELS.
     - ``date_diff`` / ``numeric``: ``column``, ``thresholds`` (max absolute difference).
     - ``frequency``: ``column`` (a token), ``thresholds`` (min relative frequency on the
@@ -116,6 +117,9 @@ class Comparison:
     #: bloom only: per form level (after the Dice levels, best first), the alternatives
     #: (any one agreeing) that make a pair below every Dice threshold reach it
     forms: tuple[tuple[ColumnRef, ...], ...] = ()
+    #: bloom only: alternatives that lift a pair below one of the Dice levels to it, whatever
+    #: its Dice (two letters swapped, CHNADLER: ``very_close``), best first
+    forms_as: tuple[tuple[tuple[ColumnRef, ...], str], ...] = ()
     fixed_m: Mapping[str, float] | None = None
     fixed_u: Mapping[str, float] | None = None
     #: spread only: the token counted per value, and the datasets (besides the rule's own

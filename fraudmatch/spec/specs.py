@@ -52,7 +52,7 @@ CLEAR_METHODS = frozenset({"clear", "adult_month"})
 CLEAR_PART_METHODS = frozenset({"date_parts"})
 # Extra columns each normaliser adds next to the value (``{col}__{suffix}``).
 NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
-    "name": ("first", "last", "initial", "formal", "given", "initials"),
+    "name": ("first", "last", "initial", "formal", "given", "initials", "letters"),
     "postcode": ("sector", "district"),
     "address": ("line", "number", "street"),
 }

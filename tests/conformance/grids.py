@@ -207,6 +207,12 @@ def _typo(name: str) -> str:
     return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
 
 
+def _swap_start(name: str) -> str:
+    """The second and third letters swapped (CHNADLER for CHANDLER): near the start of a
+    name, where Bloom bigrams rate the slip lowest."""
+    return name[0] + name[2] + name[1] + name[3:]
+
+
 def _person(index: int, partner: int, forenames: str, dob: date, ni: bool) -> Person:
     return Person(
         surname=surname_for(index),
@@ -256,6 +262,17 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
         add(same, "all", "equal" + tag, MATCH, left, right)
         left, right = ctx_pair()
         add(same, "surname", "typo" + tag, MATCH, left, right.copy(surname=_typo(left.surname)))
+        left, right = ctx_pair()
+        short = f"{left.surname[:3]}ES"  # five letters: the slip leaves one bigram of four
+        add(same, "surname", f"two letters swapped in a short name ({_swap_start(short)} for "
+            f"{short})" + tag, MATCH, left.copy(surname=short),
+            right.copy(surname=_swap_start(short)),
+            "the letters in order agree: one keying slip, read as very close")  # fmt: skip
+        left, right = ctx_pair()
+        add(same, "forenames", "two letters swapped near the start, the middle name on one "
+            "record only (JMAES for JAMES ROBERT)" + tag, MATCH, left,
+            right.copy(forenames="JMAES"),
+            "the letters in order agree, and JMAES is no known name: a keying slip")  # fmt: skip
         left, right = ctx_pair()
         add(same, "surname", "hyphenated" + tag, MATCH, left,
             right.copy(surname=f"{left.surname}-{surname_for(n[0] + 900)}"))  # fmt: skip
@@ -324,6 +341,10 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     left, right = pair("LUKE")
     add(neg, "twins", "same surname, birth date and home, forenames LUKE and LUCY", NEVER,
         left, no_ni(left.copy(forenames="LUCY")))  # fmt: skip
+    left, right = pair("AMY")
+    add(neg, "twins", "same surname, birth date and home, forenames AMY and MAY (the same "
+        "letters)", NEVER, left, no_ni(left.copy(forenames="MAY")),
+        "two known given names, however alike their letters: two people")  # fmt: skip
     left, right = pair("PETER")
     add(neg, "spouses", "same surname and home, other forename and birth date", NEVER, left,
         no_ni(left.copy(forenames="SUSAN", date_of_birth=date(d.year + 3, 1 + d.month % 12, 5))))  # fmt: skip

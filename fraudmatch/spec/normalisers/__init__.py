@@ -35,7 +35,13 @@ from fraudmatch.spec.normalisers.identifiers import (
     normalise_uprn,
 )
 from fraudmatch.spec.normalisers.international import phone_normaliser, postal_code_normaliser
-from fraudmatch.spec.normalisers.names import formal_name, given_name, initials, normalise_name
+from fraudmatch.spec.normalisers.names import (
+    formal_name,
+    given_name,
+    initials,
+    letters,
+    normalise_name,
+)
 from fraudmatch.spec.normalisers.postcodes import normalise_postcode
 from fraudmatch.spec.normalisers.short_forms import NICKNAMES, short_forms
 
@@ -52,6 +58,7 @@ __all__ = [
     "formal_name",
     "given_name",
     "initials",
+    "letters",
     "normalise_column",
     "short_forms",
 ]
