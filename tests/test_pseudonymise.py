@@ -23,6 +23,7 @@ from fraudmatch.council.pseudonymise import (
     token_series,
 )
 from fraudmatch.spec.bloom import BloomParams
+from fraudmatch.spec.normalisers import normalise_column
 from fraudmatch.spec.normalisers.given_names import given_names
 from fraudmatch.spec.outputs import output_columns
 from fraudmatch.spec.specs import DatasetSpec, load_spec, parse_spec
@@ -515,6 +516,36 @@ def test_adult_month_follows_the_period_not_the_day_it_runs() -> None:
     with pytest.raises(ValueError, match="adult_month.*period"):
         pseudonymise(frame, register, KEY, SMALL)
     pseudonymise(payroll_frame(PEOPLE), PAYROLL, KEY)  # nothing derived from a date: no need
+
+
+def test_adult_month_reads_a_damaged_date_of_birth_as_late_as_its_parts_allow() -> None:
+    """An impossible date of birth keeps its possible parts, and the attainer's month is read
+    from the latest real date they allow: born in 2009 (month 13) is a minor on any 2026
+    cycle date, never "no date, so an adult"; born in February 2008 on the 31st is 18 by
+    March 2026 whatever the day. No year: nothing to read, as for a missing date."""
+    register = SPEC.dataset("electoral_register")
+    raw = ["2009-13-30", "2008-02-31", "2008-11-31", "0000-13-45", "2009-05-03"]
+    parsed = pl.DataFrame({"raw": raw}).select(
+        **{
+            f"date_of_birth{'' if k == 'value' else '__' + k}": e
+            for k, e in (
+                ("value", normalise_column(pl.col("raw"), "date").value),
+                *normalise_column(pl.col("raw"), "date").extras.items(),
+            )
+        }
+    )
+    frame = random_frame(register, len(raw), seed=9).drop("date_of_birth").hstack(parsed)
+    got = pseudonymise(frame, register, KEY, SMALL, as_of=date(2026, 11, 1))
+    # 2009-12-30 -> 18 on 2027-12-30; 2008-02-29 -> 1 March 2026, an adult (nothing sent);
+    # 2008-11-30 -> 18 on 2026-11-30; no year; a real date as before
+    assert got["date_of_birth__adult_from"].to_list() == [
+        date(2028, 1, 1),
+        None,
+        date(2026, 12, 1),
+        None,
+        date(2027, 6, 1),
+    ]
+    assert parsed["date_of_birth"].null_count() == 4  # the damaged dates are still rejected
 
 
 def test_output_columns_for_payroll() -> None:

@@ -465,8 +465,14 @@ def _adult_month_column(frame: pl.DataFrame, col: ColumnSpec, as_of: date) -> pl
     sent the coarsest grain that answers the question: a month, which answers it exactly for
     a cycle date on the 1st (someone turning 18 on the cycle date is an adult that day) and
     never calls a minor an adult on any other.
+
+    An impossible date (2009-13-30) still has its possible parts (``{col}__py``/``pm``/
+    ``pd``): the latest real date they allow stands for it (the year's last month, the
+    month's last day where those are unknown), so a register entry born in 2009 is a minor
+    on a 2026 cycle date whatever its month; the rule never reads an adult from a date that
+    may be a minor's. With no year there is nothing to read, as for a missing date.
     """
-    d = _value(frame, col).rename(_VALUE).to_frame()
+    d = _value(frame, col).rename(_VALUE).to_frame().with_columns(_latest_possible(frame, col))
     # the 18th birthday itself, for the comparison with as_of (29 February -> 1 March)
     birthday = pl.col(_VALUE).dt.offset_by(f"{ADULT_AGE}y")
     adult_from = (
@@ -478,6 +484,24 @@ def _adult_month_column(frame: pl.DataFrame, col: ColumnSpec, as_of: date) -> pl
         pl.when(birthday > pl.lit(as_of)).then(adult_from).alias(f"{col.name}__adult_from")
     )
     return out.to_series()
+
+
+def _latest_possible(frame: pl.DataFrame, col: ColumnSpec) -> pl.Expr:
+    """The date itself, else the latest real date its possible parts allow (null without a
+    year): a damaged date of birth read so that nobody is older than they may be."""
+
+    def part(p: str) -> pl.Expr:
+        held = f"{col.name}__{p}"
+        if held in frame.columns:
+            return pl.lit(frame.get_column(held).cast(pl.Int32))
+        return pl.lit(None, pl.Int32)
+
+    y, m, day = part("py"), part("pm").fill_null(12), part("pd")
+    month_end = pl.date(y, m, 1).dt.month_end()
+    # the day where the month has it (30 of a month unknown: 30 December), else its last day
+    back = (month_end.dt.day().cast(pl.Int32) - day).clip(lower_bound=0).fill_null(0)
+    latest = month_end - pl.duration(days=back)
+    return pl.coalesce(pl.col(_VALUE), latest).alias(_VALUE)
 
 
 def _needed_extras(col: ColumnSpec) -> list[str]:

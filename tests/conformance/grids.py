@@ -441,6 +441,19 @@ def _twin_shape_cells(pair, add, no_ni, n: list[int]) -> None:
         f"{COMMON_SURNAME} (a typo that keeps the sound), same birth date, another council "
         "and home, nothing else in common", NEVER, left, no_ni(other),
         "a common name written wrong is still a common name", partner=1)  # fmt: skip
+    left, _ = pair(COMMON_FORENAME)
+    left = left.copy(surname=COMMON_SURNAME)
+    slip = _swap_start(COMMON_SURNAME)
+    other = left.copy(surname=slip, address=address_for(n[0] + 740),
+                      postcode=postcode_for(1, n[0] + 740))  # fmt: skip
+    add(neg, "namesakes", f"{COMMON_FORENAME} {COMMON_SURNAME} and {COMMON_FORENAME} {slip} "
+        "(two letters swapped), same birth date, another council and home, nothing else in "
+        "common", NEVER, left, no_ni(other),
+        "a common surname with two letters swapped is still a common surname", partner=1)  # fmt: skip
+    left, _ = pair("JORDAN GRAHAM")
+    add(neg, "twins", "same surname, birth date and home, J A and JORDAN GRAHAM (the first "
+        "initial shared, the second not)", NEVER, left, no_ni(left.copy(forenames="J A")),
+        "both show a second forename and its initial differs: another person")  # fmt: skip
 
 
 def _initials_cells(grid: RuleGrid, pair, add, contexts) -> None:

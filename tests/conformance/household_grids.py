@@ -211,6 +211,11 @@ def spd_cells(base: int) -> list[RecordCell]:
     add(LEGIT, "attainer", "turns 18 next year", NEVER, h,
         _elector(i, s, "CHLOE", date(CYCLE.year - 17, 2, 2)), [own(i, s)])  # fmt: skip
     i, s, h = nxt()
+    add(LEGIT, "attainer", f"born in {CYCLE.year - 17} with an impossible month (30/13)", NEVER,
+        h, _elector(i, s, "CHLOE", date_of_birth=f"30/13/{CYCLE.year - 17}"), [own(i, s)],
+        "the year alone says a minor on the cycle date: the parts of a damaged date are "
+        "evidence, never read as no date")  # fmt: skip
+    i, s, h = nxt()
     add(LEGIT, "address", "another flat of the same building", NEVER,
         _holder(i, s, address=f"FLAT 2, {20 + i} BECK LANE", uprn=None),
         _elector(i, *lodger, address=f"FLAT 3, {20 + i} BECK LANE", uprn=None))  # fmt: skip
