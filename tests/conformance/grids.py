@@ -498,10 +498,10 @@ def _shared_initial_twin_cell(pair, add, no_ni) -> None:
 #: or more of them) never decides, so no rare name may recur in more cells than the rules.
 _RARE_FIRST = ("PEREGRINE", "CORNELIUS", "BARNABY", "HORATIO", "LEOPOLD", "EZEKIEL", "OSBERT",
                "ALOYSIUS", "CRISPIN", "FLORIAN", "GODFREY", "LAZARUS", "PHINEAS", "THADDEUS",
-               "SEPTIMUS", "ZEPHANIAH")  # fmt: skip
+               "SEPTIMUS", "ZEPHANIAH", "AUGUSTINE", "ISIDORE")  # fmt: skip
 _RARE_MIDDLE = ("AMBROSE", "OSWALD", "DUNSTAN", "CEDRIC", "ALARIC", "FULBERT", "ROLAND",
                 "WENDELL", "TOBIAS", "SILAS", "EVERARD", "LEANDER", "MAGNUS", "OTTOKAR",
-                "BARNABAS", "ERASMUS")  # fmt: skip
+                "BARNABAS", "ERASMUS", "REMUS", "CASSIUS")  # fmt: skip
 #: Long forenames for the typo cells: a typo changes three bigrams, so only names of 16 or
 #: more bigrams stay nearly the same (Dice at least 0.8)
 _LONG = ("BARTHOLOMEW FREDERICK", "MAXIMILIAN ALEXANDER")
@@ -597,6 +597,20 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
             f"only, same birth date, {tag}", NEVER,
             *unplaced(COMMON_FORENAME, middle, COMMON_FORENAME, halves, COMMON_SURNAME),
             "a common name: the evidence cannot decide")  # fmt: skip
+        first, middle = next(names)
+        left, right = unplaced(first, middle, f"{first} {middle}", halves)
+        add(same, "surname", f"two letters swapped, rare name, {tag}", MATCH, left,
+            right.copy(surname=_swap_start(left.surname)),
+            "the surname's letters agree (one keying slip), a rare surname, and the whole "
+            "forenames and birth date")  # fmt: skip
+    slip = _swap_start(COMMON_SURNAME)
+    left, right = unplaced(COMMON_FORENAME, _RARE_MIDDLE[2], f"{COMMON_FORENAME} {_RARE_MIDDLE[2]}",
+                           False, COMMON_SURNAME)  # fmt: skip
+    add(neg, "namesakes", f"{COMMON_FORENAME} {COMMON_SURNAME} and {COMMON_FORENAME} {slip} (two "
+        "letters swapped) with a middle name, the death registered by another council, no home "
+        "on the death record", NEVER, left, right.copy(surname=slip),
+        "a common surname with two letters swapped is still common: the evidence cannot decide",
+        partner=1)  # fmt: skip
     left, right = pair(f"{COMMON_FORENAME} {_RARE_MIDDLE[0]}")
     left = left.copy(surname=COMMON_SURNAME)
     other = right.copy(surname=COMMON_SURNAME, forenames=COMMON_FORENAME,
