@@ -454,6 +454,10 @@ def _twin_shape_cells(pair, add, no_ni, n: list[int]) -> None:
     add(neg, "twins", "same surname, birth date and home, J A and JORDAN GRAHAM (the first "
         "initial shared, the second not)", NEVER, left, no_ni(left.copy(forenames="J A")),
         "both show a second forename and its initial differs: another person")  # fmt: skip
+    left, _ = pair("JAMES ROBERT")
+    add(neg, "namesakes", "same surname, birth date and home, JAMES ROBERT and JAMES MICHAEL "
+        "(two middle names)", NEVER, left, no_ni(left.copy(forenames="JAMES MICHAEL")),
+        "two middle names that differ are two people")  # fmt: skip
 
 
 def _initials_cells(grid: RuleGrid, pair, add, contexts) -> None:
