@@ -155,11 +155,18 @@ def spd_cells(base: int) -> list[RecordCell]:
         ("surname", "typo", "typo", None),
         ("surname", "hyphenated", "hyphen", None),
         ("surname", "married (new surname)", "OKAFOR", None),
+        ("forenames", "two letters swapped, a new surname (OKAFOR JMAES ROBERT)", "OKAFOR",
+         "JMAES ROBERT"),
     ):
         i, s, h = nxt()
         surname = {"typo": s[:3] + s[4] + s[3] + s[5:], "hyphen": f"{s}-OKAFOR"}.get(sur, sur)
         add(LEGIT, "holder", f"own entry, {fld} {variant}", NEVER, h,
             _elector(i, surname or s, fore or "JAMES ROBERT"))  # fmt: skip
+    i, s, h = nxt()
+    add(LEGIT, "holder", "own entry, two letters swapped in the one forename, a new surname "
+        "(OKAFOR LSIA for LISA)", NEVER, _holder(i, s, "LISA"), _elector(i, "OKAFOR", "LSIA"),
+        why="the letters of the forename agree and LSIA is no known name: the holder under a "
+        "married name with a keying slip")  # fmt: skip
     i, s, h = nxt()
     add(LEGIT, "holder", "own entry, a short surname with a typo and a short form the name list "
         "lacks (RWOE NED for ROWE EDWARD)", NEVER, _holder(i, "ROWE", "EDWARD"),
