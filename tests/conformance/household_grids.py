@@ -155,8 +155,12 @@ def spd_cells(base: int) -> list[RecordCell]:
         ("surname", "typo", "typo", None),
         ("surname", "hyphenated", "hyphen", None),
         ("surname", "married (new surname)", "OKAFOR", None),
-        ("forenames", "two letters swapped, a new surname (OKAFOR JMAES ROBERT)", "OKAFOR",
-         "JMAES ROBERT"),
+        (
+            "forenames",
+            "two letters swapped, a new surname (OKAFOR JMAES ROBERT)",
+            "OKAFOR",
+            "JMAES ROBERT",
+        ),
     ):
         i, s, h = nxt()
         surname = {"typo": s[:3] + s[4] + s[3] + s[5:], "hyphen": f"{s}-OKAFOR"}.get(sur, sur)
