@@ -450,14 +450,17 @@ def _twin_shape_cells(pair, add, no_ni, n: list[int]) -> None:
         "(two letters swapped), same birth date, another council and home, nothing else in "
         "common", NEVER, left, no_ni(other),
         "a common surname with two letters swapped is still a common surname", partner=1)  # fmt: skip
-    left, _ = pair("JORDAN GRAHAM")
-    add(neg, "twins", "same surname, birth date and home, J A and JORDAN GRAHAM (the first "
-        "initial shared, the second not)", NEVER, left, no_ni(left.copy(forenames="J A")),
-        "both show a second forename and its initial differs: another person")  # fmt: skip
-    left, _ = pair("JAMES ROBERT")
-    add(neg, "namesakes", "same surname, birth date and home, JAMES ROBERT and JAMES MICHAEL "
-        "(two middle names)", NEVER, left, no_ni(left.copy(forenames="JAMES MICHAEL")),
-        "two middle names that differ are two people")  # fmt: skip
+    # a second forename on both records whose initial differs: positive disagreement
+    for kind, first, other, variant, why in (
+        ("twins", "JORDAN GRAHAM", "J A", "J A and JORDAN GRAHAM (the first initial shared, "
+         "the second not)", "both show a second forename and its initial differs: another "
+         "person"),
+        ("namesakes", "JAMES ROBERT", "JAMES MICHAEL", "JAMES ROBERT and JAMES MICHAEL (two "
+         "middle names)", "two middle names that differ are two people"),
+    ):  # fmt: skip
+        left, _ = pair(first)
+        add(neg, kind, f"same surname, birth date and home, {variant}", NEVER, left,
+            no_ni(left.copy(forenames=other)), why)  # fmt: skip
 
 
 def _initials_cells(grid: RuleGrid, pair, add, contexts) -> None:

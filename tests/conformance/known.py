@@ -31,12 +31,14 @@ KNOWN_CELLS: dict[tuple[str, str, str], str] = {
 #: every person rule flags it, since an initial that agrees is agreement. Not deciding on a
 #: single initial unless the NI number agrees was tried (issue 13, fifth round): every twin
 #: on the second population went, but recall fell 0.985 -> 0.965 at 300,000 people (deceased
-#: rules to 0.89-0.95), since councils write many names as initials.
+#: rules to 0.89-0.95), since councils write many names as initials. Measured again in the
+#: seventh round: the person rules' misses doubled (33 -> 66 at 300,000 people, seed 3).
 _SHARED_INITIAL_WHY = (
     "an initial both twins' names begin with agrees, and nothing else in the records tells the "
     "twin from the person; never deciding on a single initial unless the NI number agrees "
     "removed every such twin on the second population but cost 2 points of recall overall "
-    "(deceased rules 0.89-0.95), so it waits for a decision on that trade"
+    "(deceased rules 0.89-0.95; the person rules' misses doubled when measured again), so it "
+    "waits for a decision on that trade"
 )
 KNOWN_CELLS.update(
     {(grid.rule, "twins", SHARED_INITIAL_TWIN): _SHARED_INITIAL_WHY for grid in GRIDS}
