@@ -413,13 +413,6 @@ def _date_part_columns(frame: pl.DataFrame, col: ColumnSpec, key: bytes) -> list
     """
     name = col.name
     value = _value(frame, col).rename(_VALUE)
-
-    def part(p: str) -> pl.Series:
-        held = f"{name}__{p}"
-        if held in frame.columns:
-            return frame.get_column(held).cast(pl.Int32).rename(p)
-        return pl.Series(p, [None] * frame.height, dtype=pl.Int32)
-
     d = pl.col(_VALUE)
     y = pl.coalesce(d.dt.year(), pl.col("py"))
     m = pl.coalesce(d.dt.month().cast(pl.Int32), pl.col("pm"))
@@ -432,7 +425,7 @@ def _date_part_columns(frame: pl.DataFrame, col: ColumnSpec, key: bytes) -> list
     def two(e: pl.Expr) -> pl.Expr:
         return e.cast(pl.String).str.zfill(2)
 
-    text = pl.DataFrame([value, part("py"), part("pm"), part("pd")]).select(
+    text = pl.DataFrame([value, *_possible_parts(frame, col)]).select(
         d.dt.to_string(_ISO).alias("tok"),
         pl.when(day <= longest).then(pl.format("{}-{}", two(day), two(m))).alias("dm"),
         pl.format("{}-{}", y, two(m)).alias("my"),
@@ -472,7 +465,8 @@ def _adult_month_column(frame: pl.DataFrame, col: ColumnSpec, as_of: date) -> pl
     on a 2026 cycle date whatever its month; the rule never reads an adult from a date that
     may be a minor's. With no year there is nothing to read, as for a missing date.
     """
-    d = _value(frame, col).rename(_VALUE).to_frame().with_columns(_latest_possible(frame, col))
+    d = pl.DataFrame([_value(frame, col).rename(_VALUE), *_possible_parts(frame, col)])
+    d = d.select(_latest_possible())
     # the 18th birthday itself, for the comparison with as_of (29 February -> 1 March)
     birthday = pl.col(_VALUE).dt.offset_by(f"{ADULT_AGE}y")
     adult_from = (
@@ -486,17 +480,23 @@ def _adult_month_column(frame: pl.DataFrame, col: ColumnSpec, as_of: date) -> pl
     return out.to_series()
 
 
-def _latest_possible(frame: pl.DataFrame, col: ColumnSpec) -> pl.Expr:
-    """The date itself, else the latest real date its possible parts allow (null without a
-    year): a damaged date of birth read so that nobody is older than they may be."""
-
-    def part(p: str) -> pl.Expr:
+def _possible_parts(frame: pl.DataFrame, col: ColumnSpec) -> list[pl.Series]:
+    """``py``, ``pm``, ``pd``: the parts of a damaged date that are possible on their own
+    (``{col}__py`` ... from the date normaliser; all null where the frame has none)."""
+    out = []
+    for p in ("py", "pm", "pd"):
         held = f"{col.name}__{p}"
         if held in frame.columns:
-            return pl.lit(frame.get_column(held).cast(pl.Int32))
-        return pl.lit(None, pl.Int32)
+            out.append(frame.get_column(held).cast(pl.Int32).rename(p))
+        else:
+            out.append(pl.Series(p, [None] * frame.height, dtype=pl.Int32))
+    return out
 
-    y, m, day = part("py"), part("pm").fill_null(12), part("pd")
+
+def _latest_possible() -> pl.Expr:
+    """The date itself, else the latest real date its possible parts allow (null without a
+    year): a damaged date of birth read so that nobody is older than they may be."""
+    y, m, day = pl.col("py"), pl.col("pm").fill_null(12), pl.col("pd")
     month_end = pl.date(y, m, 1).dt.month_end()
     # the day where the month has it (30 of a month unknown: 30 December), else its last day
     back = (month_end.dt.day().cast(pl.Int32) - day).clip(lower_bound=0).fill_null(0)

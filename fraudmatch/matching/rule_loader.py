@@ -129,8 +129,9 @@ def _bloom_fields(node: Node) -> dict[str, Any]:
     if fnode is not None:
         pairs = fnode.pairs()
         # a form read at a Dice level ({as: very_close, columns: [...]}) has no level of its own
-        read_as = [(k, v) for k, v in pairs if isinstance(v.value, dict) and "as" in v.value]
-        own = [(k, v) for k, v in pairs if (k, v) not in read_as]
+        is_as = [isinstance(v.value, dict) and "as" in v.value for _, v in pairs]
+        read_as = [pair for pair, flag in zip(pairs, is_as, strict=True) if flag]
+        own = [pair for pair, flag in zip(pairs, is_as, strict=True) if not flag]
         form_labels = list(_labels(fnode, [k for k, _ in own]))
         clash = sorted(set(form_labels) & {*labels, "exact"})
         if clash:
