@@ -518,3 +518,26 @@ def test_a_form_read_as_an_unknown_level_is_refused() -> None:
     spec = {**BLOOM_SPEC, "forms": {"slip": {"as": "nearly", "columns": ["letters__tok"]}}}
     with pytest.raises(RuleError, match="nearly"):
         comparison(spec)
+
+
+def test_shared_slots_agree_on_any_value_either_side_holds() -> None:
+    """``shared``: any slot of one record equal to any slot of the other (KATE's forms hold
+    CATHERINE's sound in its second slot, CATHERINE's in its first); no slot in common is
+    ``else``; a record with no slot filled says nothing (null), whatever the other holds."""
+    cols = ["f1__tok", "f2__tok", "f3__tok"]
+    cases = [
+        ((("=KAT", "K0RN", "KT")), ("=CAT", "K0RN", None), 1, "shared"),
+        ((("=CHR", "XRSTN", None)), ("=KEL", "KL", None), 0, "else"),
+        ((("=JOH", "JN", None)), (None, None, None), -1, "null"),
+        (((None, None, None)), ("=JOH", "JN", None), -1, "null"),
+        ((("=ALI", "AL", None)), ("ALSTR", "=ALI", None), 1, "shared"),
+    ]
+    left, right = token_frames(cases, cols)
+    comp = comparison({"type": "shared", "columns": cols})
+    assert comp.levels == ("shared",)
+    assert run(comp, left, right) == [(c[2], c[3]) for c in cases]
+
+
+def test_shared_needs_its_columns() -> None:
+    with pytest.raises(RuleError, match="columns"):
+        comparison({"type": "shared", "column": "f1__tok"})

@@ -109,7 +109,7 @@ def test_a_dataset_can_be_added_in_yaml(tmp_path: Path) -> None:
                 extras=["first", "sound"]
             ),
             "datasets.payroll.columns.surname.extras: 'sound' is not an extra of the name "
-            "normaliser (its extras: first, last, initial, formal, given, initials, letters)",
+            "normaliser (its extras: first, last, initial, formal, given, initials, letters, form1 ... form10)",
         ),
         (
             lambda d: d["datasets"]["payroll"]["columns"]["surname"].update(extras="first"),
@@ -252,3 +252,23 @@ def test_a_column_sends_only_the_extras_it_lists() -> None:
     data["datasets"]["payroll"]["columns"]["surname"].pop("extras", None)
     every = parse_spec(data, source="x").dataset("payroll")
     assert next(c for c in every.columns if c.name == "surname").extras[-1] == "letters"
+
+
+def test_name_forms_leave_only_where_listed() -> None:
+    """A forename's ten form tokens are read by the single-person discount helpers alone:
+    the discount and the register list them, every other dataset sends its forenames'
+    other extras without them, and a column with no ``extras:`` does not send them either."""
+    spec = load_spec()
+    forms = {f"forenames__form{i}__tok" for i in range(1, 11)}
+    for ds in spec.datasets.values():
+        outputs = set(output_columns(ds, BloomParams()))
+        if ds.name in ("council_tax_spd", "electoral_register"):
+            assert forms <= outputs, ds.name
+        else:
+            assert not {c for c in outputs if "__form" in c and "__formal" not in c}, ds.name
+    data = copy.deepcopy(raw())
+    data["datasets"]["electoral_register"]["columns"]["forenames"].pop("extras")
+    register = parse_spec(data, source="x").dataset("electoral_register")
+    assert not {
+        c for c in output_columns(register, BloomParams()) if "__form" in c and "__formal" not in c
+    }

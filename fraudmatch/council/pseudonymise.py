@@ -63,6 +63,7 @@ from fraudmatch.spec.normalisers import (
     given_name,
     initials,
     letters,
+    name_form,
 )
 from fraudmatch.spec.outputs import (
     CLEAR_TYPES,
@@ -94,6 +95,9 @@ _PURPOSES = ("token", "bloom")
 # CHRISTINE EMMA meets a whole name "C E").
 # An address's line and street are addresses: "BECK LANE" written with no house number (its
 # line) meets the street of "20 BECK LANE", so a missing number is no evidence either way.
+# A name's forms (form1 ... form6: sounds) share one domain of their own, so that any slot
+# of one record meets any slot of another.
+_FORM_DOMAIN = "form"
 _SHARED_DOMAIN_EXTRAS = {
     "name": frozenset({"first", "last", "initial", "formal", "given", "initials"}),
     "address": frozenset({"line", "street"}),
@@ -238,6 +242,9 @@ def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
         return value.to_frame(_VALUE).select(initials(pl.col(_VALUE))).to_series()
     if suffix == "letters":
         return words.list.first().to_frame(_VALUE).select(letters(pl.col(_VALUE))).to_series()
+    if suffix.startswith("form") and suffix[4:].isdigit():
+        first = words.list.first().to_frame(_VALUE)
+        return first.select(name_form(pl.col(_VALUE), int(suffix[4:]))).to_series()
     if suffix in ("formal", "given"):
         derive = {"formal": formal_name, "given": given_name}[suffix]
         return words.list.first().to_frame(_VALUE).select(derive(pl.col(_VALUE))).to_series()
@@ -369,7 +376,8 @@ def _token_columns(
         if x in shared:
             token = shared_tokens[shared.index(x)]
         else:
-            (token,) = _mapped_tokens([series], field_key(key, f"{col.name}__{x}"))
+            domain = _FORM_DOMAIN if x.startswith(_FORM_DOMAIN) else x
+            (token,) = _mapped_tokens([series], field_key(key, f"{col.name}__{domain}"))
         out.append(token.alias(f"{col.name}__{x}__tok"))
     return out
 

@@ -61,7 +61,7 @@ def _sfx(ref: ColumnRef, suffix: str) -> ColumnRef:
 
 def comparison_columns(comp: Comparison) -> list[ColumnRef]:
     """Columns gathered per pair (as ``l__``/``r__``) for a comparison."""
-    if comp.type in ("exact", "hierarchy"):
+    if comp.type in ("exact", "hierarchy", "shared"):
         refs = [ref for keys in comp.keys for ref in keys]
     elif comp.type == "bloom":
         refs = [bloom_key(comp)]
@@ -124,6 +124,19 @@ def _hierarchy_expr(comp: Comparison) -> pl.Expr:
     conds = [pl.all_horizontal([_eq(r) for r in keys]) for keys in comp.keys]
     comparable = [pl.all_horizontal([_both(r) for r in keys]) for keys in comp.keys]
     return levels_expr(conds, ~pl.any_horizontal(comparable), comp.n_levels)
+
+
+def _shared_expr(comp: Comparison) -> pl.Expr:
+    """``shared`` where any slot of one record equals any slot of the other; null where
+    either record has none (a name with no known forms says nothing)."""
+    (refs,) = comp.keys
+    left = [pl.col(L(r.left)) for r in refs]
+    right = [pl.col(R(r.right)) for r in refs]
+    agree = pl.any_horizontal([(a == b).fill_null(False) for a in left for b in right])
+    none = pl.all_horizontal([c.is_null() for c in left]) | pl.all_horizontal(
+        [c.is_null() for c in right]
+    )
+    return levels_expr([agree], none, comp.n_levels)
 
 
 def _date_parts_expr(comp: Comparison) -> pl.Expr:
@@ -431,6 +444,8 @@ class Comparer:
         for comp in self.comparisons:
             if comp.type in ("exact", "hierarchy"):
                 exprs.append(_hierarchy_expr(comp).alias(gamma_name(comp)))
+            elif comp.type == "shared":
+                exprs.append(_shared_expr(comp).alias(gamma_name(comp)))
             elif comp.type == "date_parts":
                 exprs.append(_date_parts_expr(comp).alias(gamma_name(comp)))
             elif comp.type in ("date_diff", "numeric"):

@@ -50,10 +50,11 @@ def _comparison_columns(rule: Rule, add: Callable[..., None]) -> None:
     """Report each comparison's columns (by key path and kind) through ``add``."""
     for i, c in enumerate(rule.comparisons):
         path = f"comparisons[{i}]"
-        if c.type in ("exact", "hierarchy"):
+        if c.type in ("exact", "hierarchy", "shared"):
+            key = {"exact": "column", "hierarchy": "levels", "shared": "columns"}[c.type]
             for keys in c.keys:
                 for ref in keys:
-                    add(f"{path}.{'column' if c.type == 'exact' else 'levels'}", ref)
+                    add(f"{path}.{key}", ref)
         elif c.type == "bloom":
             assert c.column is not None
             add(f"{path}.column", suffixed(c.column, "__bfn"), "bloom")

@@ -98,12 +98,17 @@ _COMPARISON_KEYS: dict[str, tuple[list[str], list[str]]] = {
     "string": (["column", "levels"], ["metric"]),
     "frequency": (["column", "levels"], []),
     "spread": (["column", "by", "levels"], ["across", "within"]),
+    "shared": (["columns"], []),
 }
 _COMMON_COMPARISON_KEYS = ["name", "type", "tf_adjust", "m", "u", "description"]
 
 
 def _exact_fields(node: Node) -> dict[str, Any]:
     return {"keys": (column_refs(node.child("column")),), "levels": ("exact",)}
+
+
+def _shared_fields(node: Node) -> dict[str, Any]:
+    return {"keys": (column_refs(node.child("columns")),), "levels": ("shared",)}
 
 
 def _hierarchy_fields(node: Node) -> dict[str, Any]:
@@ -209,6 +214,7 @@ _TYPE_FIELDS: dict[str, Callable[[Node], dict[str, Any]]] = {
     "string": _string_fields,
     "frequency": _frequency_fields,
     "spread": _spread_fields,
+    "shared": _shared_fields,
 }
 
 

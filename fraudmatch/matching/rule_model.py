@@ -24,6 +24,7 @@ COMPARISON_TYPES = (
     "string",
     "frequency",
     "spread",
+    "shared",
 )
 #: where a ``spread`` comparison may count places besides everywhere (see Comparison)
 SPREAD_WITHIN = ("home_area",)
@@ -85,6 +86,8 @@ class Comparison:
     Which fields matter depends on ``type``:
 
     - ``exact`` / ``hierarchy``: ``keys`` — per level, the columns that must all be equal.
+    - ``shared``: ``keys`` — one level, ``shared``: any of the columns of one record equals
+      any of the other's (a name's forms, each record holding a set of them in slots).
     - ``bloom``: ``column`` (Bloom base name), ``exact`` (token for an exact top level),
       ``thresholds`` (minimum Dice per level), ``forms`` (levels below the Dice levels: per
       level, token columns of which any agreeing reaches it, e.g. a forename's initial;

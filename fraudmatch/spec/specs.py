@@ -21,6 +21,7 @@ import yaml
 
 from fraudmatch.common.hints import did_you_mean
 from fraudmatch.shipped import SHIPPED, shipped_spec_path
+from fraudmatch.spec.normalisers.name_forms import FORM_SLOTS
 
 if TYPE_CHECKING:
     from fraudmatch.spec.partnership import Partnership
@@ -52,10 +53,16 @@ CLEAR_METHODS = frozenset({"clear", "adult_month"})
 CLEAR_PART_METHODS = frozenset({"date_parts"})
 # Extra columns each normaliser adds next to the value (``{col}__{suffix}``).
 NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
-    "name": ("first", "last", "initial", "formal", "given", "initials", "letters"),
+    "name": (
+        "first", "last", "initial", "formal", "given", "initials", "letters",
+        *(f"form{i}" for i in range(1, FORM_SLOTS + 1)),
+    ),
     "postcode": ("sector", "district"),
     "address": ("line", "number", "street"),
-}
+}  # fmt: skip
+# Extras a column sends only where its ``extras:`` lists them: a forename's name forms (ten
+# tokens) are read by the single-person discount helpers alone (data minimisation).
+LISTED_ONLY_EXTRAS: tuple[str, ...] = tuple(f"form{i}" for i in range(1, FORM_SLOTS + 1))
 # Which pseudonymisation methods make sense for which normalised type.
 _METHODS_FOR_TYPE = {
     "string": {"clear", "token", "bloom", "phonetic", "withheld"},
@@ -113,7 +120,9 @@ class ColumnSpec:
         normaliser's, or those the column's ``extras:`` lists."""
         if self.sent_extras is not None:
             return self.sent_extras
-        return NORMALISER_EXTRAS.get(self.normaliser, ())
+        return tuple(
+            x for x in NORMALISER_EXTRAS.get(self.normaliser, ()) if x not in LISTED_ONLY_EXTRAS
+        )
 
     @property
     def withheld(self) -> bool:
@@ -257,14 +266,16 @@ def _parse_extras(source: str, path: str, raw: Any, normaliser: str) -> tuple[st
     if raw is None:
         return None
     allowed = NORMALISER_EXTRAS.get(normaliser, ())
+    shown = ", ".join(x for x in allowed if x not in LISTED_ONLY_EXTRAS[1:]) or "none"
+    shown = shown.replace("form1", f"form1 ... form{FORM_SLOTS}")
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-        raise _fail(source, path, f"expected a list of extras from {', '.join(allowed) or 'none'}")
+        raise _fail(source, path, f"expected a list of extras from {shown}")
     unknown = [x for x in raw if x not in allowed]
     if unknown:
         raise _fail(
             source, path,
             f"{unknown[0]!r} is not an extra of the {normaliser} normaliser "
-            f"(its extras: {', '.join(allowed) or 'none'})",
+            f"(its extras: {shown})",
         )  # fmt: skip
     return tuple(x for x in allowed if x in raw)  # the normaliser's order
 

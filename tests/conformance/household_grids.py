@@ -98,6 +98,11 @@ def spd_cells(base: int) -> list[RecordCell]:
         MATCH, h, _elector(i, s, "MARGARET"), [],
         "a forename that is another name, not a short form or an initial, is another person")  # fmt: skip
     i, s, h = nxt()
+    add(CATCH, "partner", "the holder's surname, another name with the holder's initial "
+        "(JESSICA beside JOHN), holder not registered", MATCH, _holder(i, s, "JOHN"),
+        _elector(i, s, "JESSICA"), [],
+        "two known given names, neither of which may be the other: another person")  # fmt: skip
+    i, s, h = nxt()
     add(CATCH, "partner", "the holder registered under their own name, another elector with a "
         "forename like theirs (OLIVIA beside OLIVER)", MATCH, _holder(i, s, "OLIVER"),
         _elector(i, s, "OLIVIA"), [_elector(i, s, "OLIVER")],
@@ -183,6 +188,19 @@ def spd_cells(base: int) -> list[RecordCell]:
         _elector(i, s, "OLIVIA"),
         why="with no entry under the holder's own name, a look-alike may be the holder "
         "written differently: the evidence cannot decide")  # fmt: skip
+    for holder, entry in (
+        ("CATHERINE", "KATE"),
+        ("GILLIAN", "JILL"),
+        ("AMELIA", "MILLIE"),
+        ("JOHN", "JACK"),
+        ("WILLIAM", "LIAM"),
+        ("ALISTAIR", "ALI"),
+    ):
+        i, s, h = nxt()
+        add(LEGIT, "holder", f"own entry under a name {holder} may go by ({entry}), the holder "
+            "not otherwise registered", NEVER, _holder(i, s, holder), _elector(i, s, entry),
+            why="a name in its own right that the holder's name may be known by (its sound, a "
+            "formal name it stands for, its first letters): the holder written differently")  # fmt: skip
     i, s, h = nxt()
     add(LEGIT, "holder", "own entry under another surname, only the initial (OKAFOR J)", NEVER,
         h, _elector(i, "OKAFOR", "J"),

@@ -40,6 +40,7 @@ from fraudmatch.spec.normalisers.names import (
     given_name,
     initials,
     letters,
+    name_form,
     normalise_name,
 )
 from fraudmatch.spec.normalisers.postcodes import normalise_postcode
@@ -57,6 +58,7 @@ __all__ = [
     "address_street",
     "formal_name",
     "given_name",
+    "name_form",
     "initials",
     "letters",
     "normalise_column",

@@ -16,6 +16,7 @@ from fraudmatch.spec.normalisers.core import (
     let,
 )
 from fraudmatch.spec.normalisers.given_names import given_names
+from fraudmatch.spec.normalisers.name_forms import form_slot
 from fraudmatch.spec.normalisers.short_forms import short_forms
 
 # --------------------------------------------------------------------------------------------
@@ -118,3 +119,13 @@ def given_name(first_word: pl.Expr) -> pl.Expr:
     SAMANTHA) -> null: see :mod:`~fraudmatch.spec.normalisers.given_names`.
     """
     return first_word.replace_strict(given_names(), default=None, return_dtype=pl.String)
+
+
+def name_form(first_word: pl.Expr, slot: int) -> pl.Expr:
+    """The ``slot``-th sound (1-based) of the names a known given name may be; else null.
+
+    KATE -> KT, K0RN (CATHERINE, KATHERINE), KTLN (KATELYN): see
+    :mod:`~fraudmatch.spec.normalisers.name_forms`. Sent only where a column lists the
+    ``form`` extras: the discount holder under another form of the name.
+    """
+    return first_word.replace_strict(form_slot(slot), default=None, return_dtype=pl.String)
