@@ -55,9 +55,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from fraudmatch.synth import generate
+    from fraudmatch.synth.third import generate_third
     from fraudmatch.synth.wild import generate_wild
 
-    make = generate_wild if args.population == "wild" else generate
+    make = {"synth": generate, "wild": generate_wild, "third": generate_third}[args.population]
     result = make(
         Path(args.out),
         partners=args.partners,
@@ -309,10 +310,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument(
         "--population",
-        choices=("synth", "wild"),
+        choices=("synth", "wild", "third"),
         default="synth",
         help="synth (default), or wild: a second population written apart from synth's habits"
-        " (per-council gaps, other name and address shapes, labelled hard negatives)",
+        " (per-council gaps, other name and address shapes, labelled hard negatives), or"
+        " third: a third population written blind to the rules",
     )
     p.set_defaults(handler=cmd_synth)
 
