@@ -541,3 +541,21 @@ def test_shared_slots_agree_on_any_value_either_side_holds() -> None:
 def test_shared_needs_its_columns() -> None:
     with pytest.raises(RuleError, match="columns"):
         comparison({"type": "shared", "column": "f1__tok"})
+
+
+def test_shown_reads_one_side_only_and_is_never_null() -> None:
+    """``shown``: the right record has a value in the column (the death record's address is
+    a hospital), whatever the left holds; the left side names record_id, never read."""
+    comp = comparison({"type": "shown", "side": "right", "column": "care__tok"})
+    assert comp.levels == ("shown",) and comp.column.left == "record_id"
+    left = pl.DataFrame({"record_id": ["a", "b", "c"]})
+    right = pl.DataFrame({"care__tok": [tok("INSTITUTION"), None, tok("INSTITUTION")]},
+                         schema={"care__tok": pl.UInt64})  # fmt: skip
+    assert run(comp, left, right) == [(1, "shown"), (0, "else"), (1, "shown")]
+
+
+def test_shown_needs_a_side() -> None:
+    with pytest.raises(RuleError, match="side"):
+        comparison({"type": "shown", "column": "care__tok"})
+    with pytest.raises(RuleError, match="left, right"):
+        comparison({"type": "shown", "side": "both", "column": "care__tok"})

@@ -266,6 +266,9 @@ def test_name_forms_leave_only_where_listed() -> None:
             assert forms <= outputs, ds.name
         else:
             assert not {c for c in outputs if "__form" in c and "__formal" not in c}, ds.name
+    places = {ds.name for ds in spec.datasets.values()
+              if "address__institution__tok" in output_columns(ds, BloomParams())}  # fmt: skip
+    assert places == {"deceased"}  # whether an address is a hospital: the deceased rules'
     data = copy.deepcopy(raw())
     data["datasets"]["electoral_register"]["columns"]["forenames"].pop("extras")
     register = parse_spec(data, source="x").dataset("electoral_register")

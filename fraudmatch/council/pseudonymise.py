@@ -56,6 +56,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fraudmatch.sealing.keys import key_period
 from fraudmatch.spec.bloom import DEFAULT_BLOOM, BloomParams, bloom_encode
 from fraudmatch.spec.normalisers import (
+    address_institution,
     address_line,
     address_number,
     address_street,
@@ -252,8 +253,9 @@ def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
         return words.list.first()
     if suffix == "sector":
         return value.str.slice(0, value.str.len_chars() - 2)
-    if suffix in ("line", "number", "street"):
-        derive = {"line": address_line, "number": address_number, "street": address_street}
+    if suffix in ("line", "number", "street", "institution"):
+        derive = {"line": address_line, "number": address_number, "street": address_street,
+                  "institution": address_institution}  # fmt: skip
         return value.to_frame(_VALUE).select(derive[suffix](pl.col(_VALUE))).to_series()
     raise ValueError(f"extra column {value.name}__{suffix} is missing and cannot be derived")
 

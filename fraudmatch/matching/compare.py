@@ -72,6 +72,9 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
     elif comp.type == "date_parts":
         assert comp.column is not None
         refs = [_sfx(comp.column, s) for s in DATE_PART_SUFFIXES]
+    elif comp.type == "shown":
+        assert comp.column is not None
+        refs = [comp.column]  # the other side names record_id (see rule_loader)
     elif comp.type == "spread" and comp.within is not None:
         # per pair: which record lacks the place, and whose area the other's place is in
         assert comp.column is not None and comp.by is not None
@@ -137,6 +140,13 @@ def _shared_expr(comp: Comparison) -> pl.Expr:
         [c.is_null() for c in right]
     )
     return levels_expr([agree], none, comp.n_levels)
+
+
+def _shown_expr(comp: Comparison) -> pl.Expr:
+    """``shown`` where the record on ``side`` has a value in the column; never null."""
+    assert comp.column is not None
+    col = L(comp.column.left) if comp.side == "left" else R(comp.column.right)
+    return levels_expr([pl.col(col).is_not_null()], pl.lit(False), comp.n_levels)
 
 
 def _date_parts_expr(comp: Comparison) -> pl.Expr:
@@ -444,6 +454,8 @@ class Comparer:
         for comp in self.comparisons:
             if comp.type in ("exact", "hierarchy"):
                 exprs.append(_hierarchy_expr(comp).alias(gamma_name(comp)))
+            elif comp.type == "shown":
+                exprs.append(_shown_expr(comp).alias(gamma_name(comp)))
             elif comp.type == "shared":
                 exprs.append(_shared_expr(comp).alias(gamma_name(comp)))
             elif comp.type == "date_parts":

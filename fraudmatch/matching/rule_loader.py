@@ -23,6 +23,7 @@ from fraudmatch.matching.rule_model import (
     RESERVED_LABELS,
     RISKS,
     SCOPES,
+    SHOWN_SIDES,
     SPREAD_WITHIN,
     STRING_METRICS,
     Blocking,
@@ -99,6 +100,7 @@ _COMPARISON_KEYS: dict[str, tuple[list[str], list[str]]] = {
     "frequency": (["column", "levels"], []),
     "spread": (["column", "by", "levels"], ["across", "within"]),
     "shared": (["columns"], []),
+    "shown": (["column", "side"], []),
 }
 _COMMON_COMPARISON_KEYS = ["name", "type", "tf_adjust", "m", "u", "description"]
 
@@ -109,6 +111,15 @@ def _exact_fields(node: Node) -> dict[str, Any]:
 
 def _shared_fields(node: Node) -> dict[str, Any]:
     return {"keys": (column_refs(node.child("columns")),), "levels": ("shared",)}
+
+
+def _shown_fields(node: Node) -> dict[str, Any]:
+    side = node.child("side").str(SHOWN_SIDES)
+    column = node.child("column").str()
+    # the other side is never read: it names a column every record has, so gathering the
+    # pair's columns needs no such column on a dataset that does not send it
+    ref = ColumnRef(column, "record_id") if side == "left" else ColumnRef("record_id", column)
+    return {"column": ref, "side": side, "levels": ("shown",)}
 
 
 def _hierarchy_fields(node: Node) -> dict[str, Any]:
@@ -215,6 +226,7 @@ _TYPE_FIELDS: dict[str, Callable[[Node], dict[str, Any]]] = {
     "frequency": _frequency_fields,
     "spread": _spread_fields,
     "shared": _shared_fields,
+    "shown": _shown_fields,
 }
 
 

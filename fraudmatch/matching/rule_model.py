@@ -25,7 +25,10 @@ COMPARISON_TYPES = (
     "frequency",
     "spread",
     "shared",
+    "shown",
 )
+#: the record a ``shown`` comparison reads (see Comparison)
+SHOWN_SIDES = ("left", "right")
 #: where a ``spread`` comparison may count places besides everywhere (see Comparison)
 SPREAD_WITHIN = ("home_area",)
 #: a value held by fewer other records than this is never "common" (``frequency``): in a
@@ -88,6 +91,10 @@ class Comparison:
     - ``exact`` / ``hierarchy``: ``keys`` — per level, the columns that must all be equal.
     - ``shared``: ``keys`` — one level, ``shared``: any of the columns of one record equals
       any of the other's (a name's forms, each record holding a set of them in slots).
+    - ``shown``: ``column`` and ``side``: one level, ``shown``, where the record on that side
+      has a value in the column, else ``else`` (never null): a fact about one record that
+      changes what the others' levels mean (the death record's address is a hospital or a
+      care home: no home to compare).
     - ``bloom``: ``column`` (Bloom base name), ``exact`` (token for an exact top level),
       ``thresholds`` (minimum Dice per level), ``forms`` (levels below the Dice levels: per
       level, token columns of which any agreeing reaches it, e.g. a forename's initial;
@@ -132,6 +139,8 @@ class Comparison:
     #: spread only: ``"home_area"`` counts places inside the home area of the council whose
     #: record lacks ``by`` (see :func:`fraudmatch.matching.compare.spread_table`)
     within: str | None = None
+    #: shown only: the side whose record is read
+    side: str | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -58,11 +58,15 @@ NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
         *(f"form{i}" for i in range(1, FORM_SLOTS + 1)),
     ),
     "postcode": ("sector", "district"),
-    "address": ("line", "number", "street"),
+    "address": ("line", "number", "street", "institution"),
 }  # fmt: skip
-# Extras a column sends only where its ``extras:`` lists them: a forename's name forms (ten
-# tokens) are read by the single-person discount helpers alone (data minimisation).
-LISTED_ONLY_EXTRAS: tuple[str, ...] = tuple(f"form{i}" for i in range(1, FORM_SLOTS + 1))
+# Extras a column sends only where its ``extras:`` lists them (data minimisation): a
+# forename's name forms (ten tokens) are read by the single-person discount helpers alone,
+# and whether an address is a hospital or care home by the deceased rules alone.
+LISTED_ONLY_EXTRAS: tuple[str, ...] = (
+    *(f"form{i}" for i in range(1, FORM_SLOTS + 1)),
+    "institution",
+)
 # Which pseudonymisation methods make sense for which normalised type.
 _METHODS_FOR_TYPE = {
     "string": {"clear", "token", "bloom", "phonetic", "withheld"},
@@ -266,7 +270,7 @@ def _parse_extras(source: str, path: str, raw: Any, normaliser: str) -> tuple[st
     if raw is None:
         return None
     allowed = NORMALISER_EXTRAS.get(normaliser, ())
-    shown = ", ".join(x for x in allowed if x not in LISTED_ONLY_EXTRAS[1:]) or "none"
+    shown = ", ".join(x for x in allowed if x not in LISTED_ONLY_EXTRAS[1:FORM_SLOTS]) or "none"
     shown = shown.replace("form1", f"form1 ... form{FORM_SLOTS}")
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise _fail(source, path, f"expected a list of extras from {shown}")

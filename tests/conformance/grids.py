@@ -673,7 +673,51 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
             "every initial and the birth date at one council leave no namesake to speak of"
             if partner == 0 else "a common name at another council: the evidence cannot decide",
             partner=partner)  # fmt: skip
+    _death_place_cells(pair, no_ni, add, len(out))
     return out
+
+
+#: Rare names of the death-place cells (the other rare names are all taken above)
+_DEATH_PLACE_NAMES = ("EBENEZER ANSELM", "MELCHIOR THEODRIC", "LUCIEN WYSTAN", "ZACCHAEUS ORRIN")
+
+
+def _death_place_cells(pair, no_ni, add, base: int) -> None:
+    """A death registered at a hospital or a care home: an address that says where the person
+    died or last stayed, not their home, so the home cannot be compared (as if missing). A
+    private address elsewhere is another home; a street named after a hospital is a street."""
+    same, neg = "same person", "hard negative"
+    hospital = "Royal Northmoor Infirmary, 26 Russell Street"
+    care_home = "Beechwood Care Home, 76 Primrose Terrace"
+
+    def placed(forenames: str, address: str, surname: str | None = None):
+        left, right = pair(forenames)
+        if surname:
+            left, right = left.copy(surname=surname), right.copy(surname=surname)
+        return left, no_ni(right.copy(address=address, postcode=postcode_for(1, base + 900)))
+
+    add(same, "address", "a rare name, the death registered at a hospital by another council",
+        MATCH, *placed(_DEATH_PLACE_NAMES[0], hospital),
+        "a hospital is where the person died, not another home: a rare name and the birth "
+        "date decide, as with no home shown", partner=1)  # fmt: skip
+    name = f"{COMMON_FORENAME} {_DEATH_PLACE_NAMES[1].split()[0]}"
+    add(same, "address", f"{name} {COMMON_SURNAME}, the death registered at a care home by the "
+        "same council", MATCH, *placed(name, care_home, COMMON_SURNAME),
+        "the whole name and birth date at one council leave no namesake to speak of", partner=0)  # fmt: skip
+    name = f"{COMMON_FORENAME} {_DEATH_PLACE_NAMES[1].split()[1]}"
+    add(neg, "namesakes", f"{name} {COMMON_SURNAME}, the death registered at a care home by "
+        "another council", NEVER, *placed(name, care_home, COMMON_SURNAME),
+        "a common name at another council: the evidence cannot decide", partner=1)  # fmt: skip
+    # field "another home", not "namesakes": the homes are all that differ, so blanking them
+    # leaves the cell "home not comparable", a match (test_missingness leaves it out, as it
+    # does two NI numbers)
+    add(neg, "another home", "a rare name, the death registered at another private home by "
+        "another council", NEVER,
+        *placed(_DEATH_PLACE_NAMES[2], address_for(base + 900)),
+        "another home: the person may have moved, or it is a namesake; the evidence cannot "
+        "decide", partner=1)  # fmt: skip
+    add(neg, "another home", "a rare name, the death registered at another home on HOSPITAL LANE "
+        "by another council", NEVER, *placed(_DEATH_PLACE_NAMES[3], "23 Hospital Lane"),
+        "a street named after a hospital is a street: another home", partner=1)  # fmt: skip
 
 
 def _short_namesakes(grid: RuleGrid, pair, add, no_ni, n: list[int]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from fraudmatch.spec.normalisers.addresses import (
+    address_institution,
     address_line,
     address_number,
     address_street,
@@ -55,6 +56,7 @@ __all__ = [
     "build_normaliser",
     "address_line",
     "address_number",
+    "address_institution",
     "address_street",
     "formal_name",
     "given_name",

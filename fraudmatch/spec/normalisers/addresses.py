@@ -113,6 +113,27 @@ def address_street(address: pl.Expr) -> pl.Expr:
     return _premises_words(address).str.extract(_ADDRESS_LINE, 3)
 
 
+# Words that make an address a hospital, hospice or care home rather than a private home.
+INSTITUTION_WORDS = (
+    r"HOSPITAL|INFIRMARY|HOSPICE|YSBYTY|CARE CENTRE|NURSING CENTRE"
+    r"|(?:NURSING|CARE|RESIDENTIAL|REST|RETIREMENT) HOMES?"
+)
+
+
+def address_institution(address: pl.Expr) -> pl.Expr:
+    """``INSTITUTION`` where a normalised address is a hospital, hospice or care home, else
+    null.
+
+    Why: a death is often registered at the hospital or the care home where the person died
+    or last lived, while their badge or pass still shows their own home. Such an address
+    says where they died, not that another person is meant: no home to compare.
+    """
+    # a street named after one is no institution (23 HOSPITAL LANE, INFIRMARY ROAD)
+    streets = address.str.replace_all(rf"\b(?:{INSTITUTION_WORDS}) (?:{_TYPES})\b", "")
+    found = streets.str.contains(rf"\b(?:{INSTITUTION_WORDS})\b")
+    return pl.when(found).then(pl.lit("INSTITUTION")).otherwise(pl.lit(None, pl.String))
+
+
 # A flat written after the street ("12 ELM ROAD FLAT 3") is the same home as "FLAT 3 12 ELM
 # ROAD": the sub-premises goes first, so it is part of the line and not read as a locality.
 _TRAILING_SUBPREMISES = rf"^(.+) (?:{'|'.join(_SUBPREMISES_WORDS)}) ([^ ]+)$"
