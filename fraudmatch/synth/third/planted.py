@@ -96,7 +96,8 @@ class Planter(Cast):
             c1 = self.cn(x) if self.rng.random() < 0.7 else self.other(self.cn(x))
             c2 = self.other(c1)
             lo = self.adult_day(x, 17)
-            if i % 7 == 3:  # left one council, joined another: no time condition in the rule
+            moved = i % 7 == 3
+            if moved:  # left one council, joined another: a move, not two jobs (a decoy)
                 e1 = self.C - self.u(200, 1200)
                 s1 = max(lo, e1 - self.u(300, 3000))
                 s2 = e1 + self.u(MARGIN + 15, 150)
@@ -110,8 +111,10 @@ class Planter(Cast):
             old = self.spare(c1) if self.rng.random() < 0.3 else self.home(x)
             if old != self.home(x):
                 tag += "; old address on one"
-            self.rec.add(x, PY, c1, old, ps1, pe1, tag=tag)
-            self.rec.add(x, PY, c2, self.home(x), ps2, pe2, tag=tag)
+            r1 = self.rec.add(x, PY, c1, old, ps1, pe1, tag=tag)
+            r2 = self.rec.add(x, PY, c2, self.home(x), ps2, pe2, tag=tag)
+            if moved:
+                self.decoys.append(Decoy(rule, r1, r2, "moved", tag))
         for kind in ("relative", "twin", "spouse", "namesake"):
             for _ in range(n_decoy):
                 same = False

@@ -31,7 +31,9 @@ class Rule:
 
 RULES = (
     Rule("payroll_to_housing_benefit", PY, HB, "any", "none"),
-    Rule("payroll_to_payroll", PY, PY, "other", "none"),
+    # the shipped rule's meaning: employed by two councils at once (a job that ended before
+    # the other began is a move; DESIGN's table says only "same person")
+    Rule("payroll_to_payroll", PY, PY, "other", "overlap"),
     Rule("council_tax_reduction_to_payroll", CTR, PY, "any", "none"),
     Rule("housing_benefit_to_housing_benefit", HB, HB, "other", "overlap"),
     Rule("housing_tenants_to_housing_tenants", HT, HT, "other", "overlap"),
