@@ -100,3 +100,12 @@ def test_an_institution_is_a_hospital_or_care_home_not_a_street_named_after_one(
     frame = pl.DataFrame({"a": list(addresses)})
     got = frame.select(address_institution(pl.col("a"))).to_series().to_list()
     assert [g is not None for g in got] == list(addresses.values())
+
+
+def test_a_home_before_a_saint_is_still_a_home() -> None:
+    """ "ST ANDREWS ROAD" after a care home's name is read as STREET ANDREWS ROAD by the
+    address normaliser: the home is still an institution."""
+    from fraudmatch.spec.normalisers import address_institution
+
+    frame = pl.DataFrame({"a": ["SAINT ANNES NURSING HOME STREET ANDREWS ROAD"]})
+    assert frame.select(address_institution(pl.col("a"))).item() == "INSTITUTION"

@@ -128,8 +128,9 @@ def address_institution(address: pl.Expr) -> pl.Expr:
     or last lived, while their badge or pass still shows their own home. Such an address
     says where they died, not that another person is meant: no home to compare.
     """
-    # a street named after one is no institution (23 HOSPITAL LANE, INFIRMARY ROAD)
-    streets = address.str.replace_all(rf"\b(?:{INSTITUTION_WORDS}) (?:{_TYPES})\b", "")
+    # a street named after one is no institution (23 HOSPITAL LANE, INFIRMARY ROAD); a home
+    # is never a street's name, and "NURSING HOME ST ANDREWS ROAD" reads ST as STREET
+    streets = address.str.replace_all(rf"\b(?:HOSPITAL|INFIRMARY|HOSPICE) (?:{_TYPES})\b", "")
     found = streets.str.contains(rf"\b(?:{INSTITUTION_WORDS})\b")
     return pl.when(found).then(pl.lit("INSTITUTION")).otherwise(pl.lit(None, pl.String))
 
