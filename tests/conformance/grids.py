@@ -408,6 +408,10 @@ def _given_name_cells(grid: RuleGrid, pair, add, no_ni, contexts) -> None:
         left, no_ni(left.copy(forenames="S")),
         "an initial that is not the first letter of the other's forename is another forename",
         extra=(pos_l, damaged))  # fmt: skip
+    left, _ = pair("MEGAN")
+    add(neg, "twins", "same surname, birth date and home, forenames MEGAN and MORGAN (a Welsh "
+        "given name, also a surname)", NEVER, left, no_ni(left.copy(forenames="MORGAN")),
+        "two known given names no more than similar: two people")  # fmt: skip
 
 
 def _twin_shape_cells(pair, add, no_ni, n: list[int]) -> None:

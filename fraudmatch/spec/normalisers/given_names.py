@@ -93,6 +93,16 @@ BRITISH_GIVEN_NAMES: frozenset[str] = frozenset(
         "ALLEN", "ALLISON", "ANDREA", "CAROLYN", "GRAEME", "HAILEY", "JAYNE", "KATRINA",
         "KERRIE", "LESLIE", "LINDSAY", "LINDSEY", "LYNDA", "MATHEW", "MAXINE",
         "NEALE", "SHAWN", "STEWART", "SUSANNE", "VIVIEN", "VIVIENNE",
+        # common in Britain and missing above (one name each, never a short form of several)
+        "ADA", "AIMEE", "ANTONY", "ASHLEIGH", "BRETT", "BRYAN", "CARLY", "CLIVE", "CONOR",
+        "DENIS", "FRANCESCA", "GARRY", "GEORGINA", "GERARD", "GUY", "HILARY", "HOLLIE", "JAY",
+        "JEMMA", "JENNA", "LEIGH", "MARC", "MARTYN", "MOHAMED", "MORGAN", "PAIGE", "RACHAEL",
+        "ROBIN", "SHANNON",
+        # Welsh: the councils of Wales are partners too
+        "ALED", "ANGHARAD", "ARWEL", "BERWYN", "CARYS", "CATRIN", "DELYTH", "EFA", "ELERI",
+        "ELIN", "ELIS", "EMYR", "FFION", "GETHIN", "GLYN", "GWYNETH", "HAF", "HEDD", "HUW",
+        "IEUAN", "IFAN", "IOAN", "IWAN", "LLEWELYN", "LOWRI", "MALI", "MARED", "MEIRION",
+        "NERYS", "NIA", "OSIAN", "OWAIN", "SEREN", "SION", "SIONED", "TEGAN", "TOMOS", "TREFOR",
     }
 )  # fmt: skip
 
