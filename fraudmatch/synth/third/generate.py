@@ -36,6 +36,7 @@ from fraudmatch.synth.third.people import People, build_people, place_households
 from fraudmatch.synth.third.places import PLACES, Dwellings, build_dwellings
 from fraudmatch.synth.third.planted import Planter
 from fraudmatch.synth.third.truth import RULES, check_decoy, find_cases, settle_boundaries
+from fraudmatch.synth.vocabulary import TRUTH_CASE_COLUMNS
 from fraudmatch.synth.writers import SynthResult
 
 COLUMNS = {
@@ -315,18 +316,7 @@ def _write(
     for d in decoys:
         note = f"{d.note} | L: {rendered['flags'][d.left]} | R: {rendered['flags'][d.right]}"
         rows.append((d.rule, "decoy", *side(d.left), *side(d.right), note, d.label))
-    truth_cols = (
-        "rule",
-        "kind",
-        "left_partner",
-        "left_dataset",
-        "left_record_id",
-        "right_partner",
-        "right_dataset",
-        "right_record_id",
-        "note",
-        "label",
-    )
+    truth_cols = (*TRUTH_CASE_COLUMNS, "label")
     truth_dir = out_dir / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
     order = {r.name: i for i, r in enumerate(RULES)}
