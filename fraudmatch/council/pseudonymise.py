@@ -66,6 +66,7 @@ from fraudmatch.spec.normalisers import (
     letters,
     name_form,
 )
+from fraudmatch.spec.normalisers.name_forms import FORM_EXTRAS
 from fraudmatch.spec.outputs import (
     CLEAR_TYPES,
     DATE_PAIRS,
@@ -96,7 +97,7 @@ _PURPOSES = ("token", "bloom")
 # CHRISTINE EMMA meets a whole name "C E").
 # An address's line and street are addresses: "BECK LANE" written with no house number (its
 # line) meets the street of "20 BECK LANE", so a missing number is no evidence either way.
-# A name's forms (form1 ... form6: sounds) share one domain of their own, so that any slot
+# A name's forms (form1 ... form10: sounds) share one domain of their own, so that any slot
 # of one record meets any slot of another.
 _FORM_DOMAIN = "form"
 _SHARED_DOMAIN_EXTRAS = {
@@ -243,9 +244,11 @@ def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
         return value.to_frame(_VALUE).select(initials(pl.col(_VALUE))).to_series()
     if suffix == "letters":
         return words.list.first().to_frame(_VALUE).select(letters(pl.col(_VALUE))).to_series()
-    if suffix.startswith("form") and suffix[4:].isdigit():
-        first = words.list.first().to_frame(_VALUE)
-        return first.select(name_form(pl.col(_VALUE), int(suffix[4:]))).to_series()
+    if suffix in FORM_EXTRAS:
+        slot = FORM_EXTRAS.index(suffix) + 1
+        return (
+            words.list.first().to_frame(_VALUE).select(name_form(pl.col(_VALUE), slot)).to_series()
+        )
     if suffix in ("formal", "given"):
         derive = {"formal": formal_name, "given": given_name}[suffix]
         return words.list.first().to_frame(_VALUE).select(derive(pl.col(_VALUE))).to_series()
@@ -378,7 +381,7 @@ def _token_columns(
         if x in shared:
             token = shared_tokens[shared.index(x)]
         else:
-            domain = _FORM_DOMAIN if x.startswith(_FORM_DOMAIN) else x
+            domain = _FORM_DOMAIN if x in FORM_EXTRAS else x
             (token,) = _mapped_tokens([series], field_key(key, f"{col.name}__{domain}"))
         out.append(token.alias(f"{col.name}__{x}__tok"))
     return out

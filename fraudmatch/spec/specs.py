@@ -21,7 +21,7 @@ import yaml
 
 from fraudmatch.common.hints import did_you_mean
 from fraudmatch.shipped import SHIPPED, shipped_spec_path
-from fraudmatch.spec.normalisers.name_forms import FORM_SLOTS
+from fraudmatch.spec.normalisers.name_forms import FORM_EXTRAS
 
 if TYPE_CHECKING:
     from fraudmatch.spec.partnership import Partnership
@@ -55,7 +55,7 @@ CLEAR_PART_METHODS = frozenset({"date_parts"})
 NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
     "name": (
         "first", "last", "initial", "formal", "given", "initials", "letters",
-        *(f"form{i}" for i in range(1, FORM_SLOTS + 1)),
+        *FORM_EXTRAS,
     ),
     "postcode": ("sector", "district"),
     "address": ("line", "number", "street", "institution"),
@@ -63,10 +63,7 @@ NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
 # Extras a column sends only where its ``extras:`` lists them (data minimisation): a
 # forename's name forms (ten tokens) are read by the single-person discount helpers alone,
 # and whether an address is a hospital or care home by the deceased rules alone.
-LISTED_ONLY_EXTRAS: tuple[str, ...] = (
-    *(f"form{i}" for i in range(1, FORM_SLOTS + 1)),
-    "institution",
-)
+LISTED_ONLY_EXTRAS: tuple[str, ...] = (*FORM_EXTRAS, "institution")
 # Which pseudonymisation methods make sense for which normalised type.
 _METHODS_FOR_TYPE = {
     "string": {"clear", "token", "bloom", "phonetic", "withheld"},
@@ -270,8 +267,9 @@ def _parse_extras(source: str, path: str, raw: Any, normaliser: str) -> tuple[st
     if raw is None:
         return None
     allowed = NORMALISER_EXTRAS.get(normaliser, ())
-    shown = ", ".join(x for x in allowed if x not in LISTED_ONLY_EXTRAS[1:FORM_SLOTS]) or "none"
-    shown = shown.replace("form1", f"form1 ... form{FORM_SLOTS}")
+    # the ten form slots as one entry
+    shown = ", ".join(x for x in allowed if x not in FORM_EXTRAS[1:]) or "none"
+    shown = shown.replace(FORM_EXTRAS[0], f"{FORM_EXTRAS[0]} ... {FORM_EXTRAS[-1]}")
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise _fail(source, path, f"expected a list of extras from {shown}")
     unknown = [x for x in raw if x not in allowed]

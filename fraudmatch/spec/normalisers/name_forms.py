@@ -35,6 +35,8 @@ STEM = 3
 #: how many sounds a name sends (``form1`` ... ``form10``); a name with more sends none, so it
 #: is never read as another name (MARY, LISA and LEE stand for many)
 FORM_SLOTS = 10
+#: the name extras that hold them, one slot each
+FORM_EXTRAS: tuple[str, ...] = tuple(f"form{i}" for i in range(1, FORM_SLOTS + 1))
 
 # Names in their own right in Britain that are also used by people of another given name,
 # where the package does not say so (it is an American genealogical list).
