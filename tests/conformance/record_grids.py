@@ -223,6 +223,12 @@ def payroll_to_creditors_cells(base: int) -> list[RecordCell]:
         "read as of its own council's area, the supplier's number is a home on that "
         "council's street (cannot decide)",
         [_elector(i, address=f"{200 + i} {street}", postcode=postcode_for(0, i))])  # fmt: skip
+    i = nxt()
+    street = own_street(i)
+    add(LEGIT, "address", "a street with no house number on both, the same postcode", NEVER,
+        _employee(i, address=street), home(i, address=street),
+        "a street and its postcode are some fifteen homes: the employee and the supplier "
+        "may be neighbours (cannot decide)")  # fmt: skip
     return out
 
 
