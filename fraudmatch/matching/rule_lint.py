@@ -33,11 +33,9 @@ def _rule_columns(rule: Rule) -> list[tuple[str, str, str, str]]:
     """(key path, side, column, kind) for every column the rule refers to."""
     out: list[tuple[str, str, str, str]] = []
 
-    def add(path: str, ref: ColumnRef, kind: str = "any", only: str | None = None) -> None:
-        if only in (None, "left"):
-            out.append((path, "left", ref.left, kind))
-        if only in (None, "right"):
-            out.append((path, "right", ref.right, kind))
+    def add(path: str, ref: ColumnRef, kind: str = "any") -> None:
+        out.append((path, "left", ref.left, kind))
+        out.append((path, "right", ref.right, kind))
 
     for i, b in enumerate(rule.blocking.rules):
         for ref in b.on:
@@ -69,13 +67,9 @@ def _comparison_columns(rule: Rule, add: Callable[..., None]) -> None:
             assert c.column is not None
             for suf in ("__tok", "__dm", "__my", "__dy", "__dmswap", "__year"):
                 add(f"{path}.column", suffixed(c.column, suf), "date_parts")
-        elif c.type in ("date_diff", "numeric", "string", "frequency"):
+        elif c.type in ("date_diff", "numeric", "string", "frequency", "shown"):
             assert c.column is not None
             add(f"{path}.column", c.column, c.type)
-        elif c.type == "shown":
-            assert c.column is not None
-            out_side = c.side or "right"
-            add(f"{path}.column", c.column, "any", only=out_side)
         elif c.type == "spread":
             assert c.column is not None and c.by is not None
             add(f"{path}.column", c.column)

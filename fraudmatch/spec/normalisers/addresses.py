@@ -113,9 +113,11 @@ def address_street(address: pl.Expr) -> pl.Expr:
     return _premises_words(address).str.extract(_ADDRESS_LINE, 3)
 
 
-# Words that make an address a hospital, hospice or care home rather than a private home.
+# Words that make an address a hospital, hospice or care home rather than a private home; the
+# buildings' words alone also name streets (HOSPITAL LANE), a home's never do.
+_INSTITUTION_BUILDINGS = "HOSPITAL|INFIRMARY|HOSPICE"
 INSTITUTION_WORDS = (
-    r"HOSPITAL|INFIRMARY|HOSPICE|YSBYTY|CARE CENTRE|NURSING CENTRE"
+    rf"{_INSTITUTION_BUILDINGS}|YSBYTY|CARE CENTRE|NURSING CENTRE"
     r"|(?:NURSING|CARE|RESIDENTIAL|REST|RETIREMENT) HOMES?"
 )
 
@@ -130,7 +132,7 @@ def address_institution(address: pl.Expr) -> pl.Expr:
     """
     # a street named after one is no institution (23 HOSPITAL LANE, INFIRMARY ROAD); a home
     # is never a street's name, and "NURSING HOME ST ANDREWS ROAD" reads ST as STREET
-    streets = address.str.replace_all(rf"\b(?:HOSPITAL|INFIRMARY|HOSPICE) (?:{_TYPES})\b", "")
+    streets = address.str.replace_all(rf"\b(?:{_INSTITUTION_BUILDINGS}) (?:{_TYPES})\b", "")
     found = streets.str.contains(rf"\b(?:{INSTITUTION_WORDS})\b")
     return pl.when(found).then(pl.lit("INSTITUTION")).otherwise(pl.lit(None, pl.String))
 

@@ -20,12 +20,11 @@ form of two or more names is known only where our own list holds it (JAMES, EMMA
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 import nicknames
 
-from fraudmatch.spec.normalisers.short_forms import short_forms
+from fraudmatch.spec.normalisers.short_forms import short_forms, stands_for
 
 # Given names common in Britain, of every generation and of the communities councils serve,
 # full forms and the short forms that are names in their own right (JACK, HARRY, JAMIE,
@@ -114,14 +113,9 @@ def known_given_names(
     short form of two or more names (SAM, CHRIS, ALEX: known only where ``ours`` holds
     them), with the formal names ``shorts`` write out and our own list.
     """
-    formals: set[str] = set()
-    stands_for: defaultdict[str, set[str]] = defaultdict(set)
-    for formal, relationship, short in triplets:
-        if relationship != "has_nickname":
-            continue
-        formals.add(formal.strip().upper())
-        stands_for[short.strip().upper()].add(formal.strip().upper())
-    several = {name for name, names in stands_for.items() if len(names) >= 2}
+    formals_of = stands_for(triplets)
+    formals = set().union(*formals_of.values())
+    several = {name for name, names in formals_of.items() if len(names) >= 2}
     known = {f for f in formals - several if f.isalpha()}
     return frozenset(known | set(shorts.values()) | set(ours))
 

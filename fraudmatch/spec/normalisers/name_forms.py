@@ -28,7 +28,7 @@ import jellyfish
 import nicknames
 
 from fraudmatch.spec.normalisers.given_names import given_names
-from fraudmatch.spec.normalisers.short_forms import short_forms
+from fraudmatch.spec.normalisers.short_forms import short_forms, stands_for
 
 #: how many letters of a name's start are one of its forms
 STEM = 3
@@ -69,17 +69,14 @@ def form_table(
 ) -> dict[str, tuple[str, ...]]:
     """Known name -> its forms, sorted: the sounds of the names it may be (itself included)
     and its stem, for names with at most ``slots`` of them."""
-    stands_for: defaultdict[str, set[str]] = defaultdict(set)
-    for formal, relationship, short in triplets:
-        if relationship == "has_nickname":
-            stands_for[short.strip().upper()].add(formal.strip().upper())
+    formals_of = defaultdict(set, stands_for(triplets))
     for short, formals in ours.items():
-        stands_for[short].update(formals)
+        formals_of[short].update(formals)
     for short, formal in shorts.items():
-        stands_for[short].add(formal)
+        formals_of[short].add(formal)
     table = {}
     for name in known:
-        sounds = {sound(n) for n in (name, *stands_for.get(name, ())) if n}
+        sounds = {sound(n) for n in (name, *formals_of.get(name, ())) if n}
         sounds = tuple(sorted(sounds | {stem(name)}))
         if len(sounds) <= slots:
             table[name] = sounds

@@ -87,6 +87,16 @@ NOT_SHORT_FORMS: frozenset[str] = frozenset(
 )  # fmt: skip
 
 
+def stands_for(triplets: Iterable[tuple[str, str, str]]) -> dict[str, set[str]]:
+    """Short form -> the formal names it stands for, from the package's ``(formal,
+    "has_nickname", short)`` rows (upper-cased); the package's formal names are the values."""
+    out: defaultdict[str, set[str]] = defaultdict(set)
+    for formal, relationship, short in triplets:
+        if relationship == "has_nickname":
+            out[short.strip().upper()].add(formal.strip().upper())
+    return dict(out)
+
+
 def derive_short_forms(triplets: Iterable[tuple[str, str, str]]) -> dict[str, str]:
     """Short form -> formal name from ``(formal, "has_nickname", short)`` rows, safe ones only.
 
@@ -95,13 +105,8 @@ def derive_short_forms(triplets: Iterable[tuple[str, str, str]]) -> dict[str, st
     name in its own right: HARRY, JAMIE, CHARLIE), is shorter than the formal name and not a
     spelling of it (SARA, KELLI: they sound the same), and is a plain word of letters.
     """
-    formals_of: defaultdict[str, set[str]] = defaultdict(set)
-    has_own: set[str] = set()
-    for formal, relationship, short in triplets:
-        if relationship != "has_nickname":
-            continue
-        formals_of[short.strip().upper()].add(formal.strip().upper())
-        has_own.add(formal.strip().upper())
+    formals_of = stands_for(triplets)
+    has_own = set().union(*formals_of.values())
     kept: dict[str, str] = {}
     for short, formals in formals_of.items():
         if len(formals) != 1 or short in has_own or not short.isalpha():
