@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from fraudmatch.synth.third import generate_third
 from fraudmatch.synth.wild import generate_wild
 
 RULES = shipped_rules_dir()
+MAKERS = {"synth": generate, "wild": generate_wild, "third": generate_third}
 CYCLE = date(2026, 11, 1)
 
 
@@ -61,13 +63,30 @@ def runnable(rules: list, loaded: set[str]) -> tuple[list, dict[str, list[str]]]
     return [r for r in rules if not missing[r.name]], {n: m for n, m in missing.items() if m}
 
 
-def score(
-    make: Callable[..., object], out: Path, rules: list, people: int, partners: int, seed: int
-) -> tuple[pl.DataFrame, pl.DataFrame, str, dict[str, list[str]]]:
-    """One population through the library route; per-rule figures, hard negatives by label,
-    and the rules skipped for want of their datasets."""
+@dataclass(frozen=True)
+class Run:
+    """One population matched: what each rule found, the truth, and what was skipped."""
+
+    found: dict[str, pl.DataFrame]
+    one: dict[str, bool]
+    truth: pl.DataFrame
+    skipped: dict[str, list[str]]
+    timing: str
+
+
+def run_population(
+    make: Callable[..., object] | None,
+    out: Path,
+    rules: list,
+    people: int,
+    partners: int,
+    seed: int,
+) -> Run:
+    """Generate one population into ``out`` (``make`` None: reuse what is there), prepare it
+    through the library route under a key from the seed, and run every rule it can."""
     t0 = time.perf_counter()
-    make(out, partners=partners, people=people, seed=seed, cycle_date=CYCLE)
+    if make is not None:
+        make(out, partners=partners, people=people, seed=seed, cycle_date=CYCLE)
     t1 = time.perf_counter()
     # a key from the seed, so the figures are the same run after run
     key = np.random.default_rng(seed).bytes(32)
@@ -75,14 +94,22 @@ def score(
     rules, skipped = runnable(rules, set(frames))
     results = run_rules(rules, frames, cycle_date=CYCLE, seed=seed)
     t2 = time.perf_counter()
-    truth = truth_pairs(out)
     found = {n: r.matches for n, r in results.items() if n in RULE_NAMES}
     one = {n: r.rule.one_dataset for n, r in results.items()}
-    table = accuracy(found, truth, one)
-    labels = _flagged_by_label(found, truth, one)
     records = sum(f.height for f in frames.values())
     timing = f"{records:,} records; generate {t1 - t0:.1f} s, prepare + match {t2 - t1:.1f} s"
-    return table, labels, timing, skipped
+    return Run(found, one, truth_pairs(out), skipped, timing)
+
+
+def score(
+    make: Callable[..., object], out: Path, rules: list, people: int, partners: int, seed: int
+) -> tuple[pl.DataFrame, pl.DataFrame, str, dict[str, list[str]]]:
+    """One population through the library route; per-rule figures, hard negatives by label,
+    and the rules skipped for want of their datasets."""
+    run = run_population(make, out, rules, people, partners, seed)
+    table = accuracy(run.found, run.truth, run.one)
+    labels = _flagged_by_label(run.found, run.truth, run.one)
+    return table, labels, run.timing, run.skipped
 
 
 def _flagged_by_label(
@@ -148,13 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     problems = lint_rules(rules, load_spec())
     for p in problems:
         print(f"lint: {p}")
-    makers = {"synth": generate, "wild": generate_wild, "third": generate_third}
-    chosen = list(makers) if args.population == "all" else [args.population]
+    chosen = list(MAKERS) if args.population == "all" else [args.population]
     tables, labels = {}, {}
     for pop in chosen:
         with tempfile.TemporaryDirectory() as tmp:
             tables[pop], labels[pop], timing, skipped = score(
-                makers[pop], Path(tmp), rules, args.people, args.partners, args.seed
+                MAKERS[pop], Path(tmp), rules, args.people, args.partners, args.seed
             )
         print(
             f"{pop}: {args.people:,} people, {args.partners} partners, seed {args.seed}: {timing}"

@@ -6,7 +6,8 @@ same ingest, pseudonymise and matching steps as the CLI, without keys on disk, s
 hub workspace, which a notebook, a benchmark or another system's batch job does not need.
 
 For accuracy tests and benchmarks on the synthetic councils: :func:`pseudonymised_frames`
-(the hub's view of a folder of synthetic extracts), :func:`truth_pairs` and :func:`accuracy`.
+(the hub's view of a folder of synthetic extracts), :func:`clear_frames`, :func:`truth_pairs`,
+:func:`accuracy` and :func:`misses`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ __all__ = [
     "Linked",
     "Prepared",
     "accuracy",
+    "clear_frames",
     "link",
+    "misses",
     "prepare_frame",
     "pseudonymised_frames",
     "truth_pairs",
@@ -42,6 +45,27 @@ __all__ = [
 _MANIFEST_DATES = {"uk": "dmy", "mixed": "dmy"}
 
 
+def _accepted(synth_dir: Path, spec: Spec):
+    """Each generated file's accepted rows, with its manifest entry and the period's start.
+
+    Reads the generator's ``manifest.json`` so partners, datasets and each file's date
+    order come from what was written, not from a guess at the folder layout.
+    """
+    manifest = json.loads((synth_dir / "manifest.json").read_text(encoding="utf-8"))
+    if not manifest.get("cycle_date"):
+        raise ValueError(
+            f"{synth_dir / 'manifest.json'} has no cycle_date: the period the extracts are "
+            "prepared for cannot be known; generate them again with fraudmatch synth"
+        )
+    as_of = period_start(manifest["cycle_date"][:7])
+    for entry in sorted(manifest["files"], key=lambda e: (e["dataset"], e["partner"])):
+        ds = spec.dataset(entry["dataset"])
+        # the manifest says how the generator wrote the file's dates, as a partner declares
+        date_format = _MANIFEST_DATES.get(entry.get("dates", ""))
+        accepted = ingest(synth_dir / entry["path"], ds, date_format=date_format).accepted
+        yield entry, ds, accepted, as_of
+
+
 def pseudonymised_frames(
     synth_dir: Path | str,
     linkage_key: bytes,
@@ -50,31 +74,26 @@ def pseudonymised_frames(
 ) -> dict[str, pl.DataFrame]:
     """Per dataset, every partner's validated and pseudonymised extract, ``partner`` first.
 
-    Reads the generator's ``manifest.json`` so partners, datasets and each file's date
-    order come from what was written, not from a guess at the folder layout. Rejected rows
-    are left out, as the hub never receives them. The extracts are prepared for the period
-    of the generator's cycle date (its month), as ``prepare --period`` would be for a cycle
-    on that date.
+    Rejected rows are left out, as the hub never receives them. The extracts are prepared
+    for the period of the generator's cycle date (its month), as ``prepare --period`` would
+    be for a cycle on that date.
     """
-    synth_dir = Path(synth_dir)
-    spec = spec or load_spec()
-    manifest = json.loads((synth_dir / "manifest.json").read_text(encoding="utf-8"))
-    if not manifest.get("cycle_date"):
-        raise ValueError(
-            f"{synth_dir / 'manifest.json'} has no cycle_date: the period the extracts are "
-            "prepared for cannot be known; generate them again with fraudmatch synth"
-        )
-    as_of = period_start(manifest["cycle_date"][:7])
     parts: dict[str, list[pl.DataFrame]] = {}
-    for entry in sorted(manifest["files"], key=lambda e: (e["dataset"], e["partner"])):
-        ds = spec.dataset(entry["dataset"])
-        # the manifest says how the generator wrote the file's dates, as a partner declares
-        date_format = _MANIFEST_DATES.get(entry.get("dates", ""))
-        accepted = ingest(synth_dir / entry["path"], ds, date_format=date_format).accepted
+    for entry, ds, accepted, as_of in _accepted(Path(synth_dir), spec or load_spec()):
         frame = pseudonymise(accepted, ds, linkage_key, bloom, as_of=as_of)
         frame = frame.select(pl.lit(entry["partner"], pl.String).alias("partner"), pl.all())
         parts.setdefault(entry["dataset"], []).append(frame)
     return {ds: pl.concat(frames, how="vertical") for ds, frames in parts.items()}
+
+
+def clear_frames(synth_dir: Path | str, spec: Spec | None = None) -> dict[str, pl.DataFrame]:
+    """Per dataset, every partner's validated extract in clear (normalised), ``partner``
+    first: what a partner sees of its own records, for reading a miss beside its evidence."""
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for entry, _, accepted, _ in _accepted(Path(synth_dir), spec or load_spec()):
+        frame = accepted.select(pl.lit(entry["partner"], pl.String).alias("partner"), pl.all())
+        parts.setdefault(entry["dataset"], []).append(frame)
+    return {ds: pl.concat(frames, how="diagonal_relaxed") for ds, frames in parts.items()}
 
 
 def truth_pairs(synth_dir: Path | str) -> pl.DataFrame:
@@ -87,7 +106,7 @@ _PAIR = ("left_partner", "left_record_id", "right_partner", "right_record_id")
 
 def _pairs(frame: pl.DataFrame, one_dataset: bool) -> pl.DataFrame:
     """(rule, pair) keys; within one dataset the pair is unordered (smaller record first)."""
-    extra = [c for c in ("kind",) if c in frame.columns]
+    extra = [c for c in ("kind", "label") if c in frame.columns]
     out = frame.select("rule", *[pl.col(c).cast(pl.String) for c in _PAIR], *extra)
     if not one_dataset:
         return out
@@ -116,8 +135,8 @@ def accuracy(
         od = one_dataset[rule]
         got = _pairs(found, od).unique()
         t = _pairs(truth.filter(pl.col("rule") == rule), od)
-        cases = t.filter(pl.col("kind") == "case").drop("kind").unique()
-        decoys = t.filter(pl.col("kind") == "decoy").drop("kind").unique()
+        cases = t.filter(pl.col("kind") == "case").select("rule", *_PAIR).unique()
+        decoys = t.filter(pl.col("kind") == "decoy").select("rule", *_PAIR).unique()
         tp = got.join(cases, on=["rule", *_PAIR], how="semi").height
         n_dec = got.join(decoys, on=["rule", *_PAIR], how="semi").height
         rows.append(
@@ -134,6 +153,35 @@ def accuracy(
             }
         )
     return pl.DataFrame(rows)
+
+
+def misses(
+    matches: dict[str, pl.DataFrame], truth: pl.DataFrame, one_dataset: dict[str, bool]
+) -> pl.DataFrame:
+    """The pairs behind :func:`accuracy`'s figures that were wrong: every truth case a rule did
+    not flag (``outcome`` "missed") and every pair it flagged that is not a case ("false",
+    with the decoy's ``label`` where the pair was a planted hard negative).
+
+    Why: a recall figure says how many; tuning to principles needs to see which.
+    """
+    if "label" not in truth.columns:
+        truth = truth.with_columns(label=pl.lit(None, pl.String))
+    out = []
+    for rule, found in matches.items():
+        od = one_dataset[rule]
+        got = _pairs(found, od).unique()
+        t = _pairs(truth.filter(pl.col("rule") == rule), od)
+        cases = t.filter(pl.col("kind") == "case").select("rule", *_PAIR).unique()
+        decoys = t.filter(pl.col("kind") == "decoy").unique(subset=["rule", *_PAIR])
+        missed = cases.join(got, on=["rule", *_PAIR], how="anti")
+        false = got.join(cases, on=["rule", *_PAIR], how="anti")
+        false = false.join(decoys.select("rule", *_PAIR, "label"), on=["rule", *_PAIR], how="left")
+        out.append(missed.with_columns(outcome=pl.lit("missed"), label=pl.lit(None, pl.String)))
+        out.append(false.with_columns(outcome=pl.lit("false")))
+    cols = ["rule", "outcome", "label", *_PAIR]
+    if not out:
+        return pl.DataFrame(schema={c: pl.String for c in cols})
+    return pl.concat([o.select(cols) for o in out]).sort(cols, nulls_last=True)
 
 
 # --------------------------------------------------------------------------- the public route

@@ -9,11 +9,12 @@ would, every shipped rule runs through the engine, and each rule's pairs are com
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
 
-from fraudmatch.library import accuracy, pseudonymised_frames, truth_pairs
+from fraudmatch.library import accuracy, clear_frames, misses, pseudonymised_frames, truth_pairs
 from fraudmatch.matching.engine import RuleResult, run_rules
 from fraudmatch.matching.rules import lint_rules, load_rules
 from fraudmatch.shipped import shipped_rules_dir
@@ -78,3 +79,37 @@ def test_rule_accuracy(table: pl.DataFrame, rule: str) -> None:
     assert row["decoys_flagged"] == 0, row
     assert row["recall"] >= 0.98, row
     assert row["precision"] >= 0.95, row
+
+
+def test_misses_are_the_pairs_behind_the_figures(
+    run: tuple[dict[str, RuleResult], pl.DataFrame], table: pl.DataFrame
+) -> None:
+    """Every case not counted as found is listed as missed, every flagged non-case as false,
+    and a flagged planted decoy carries its label: the listing and the figures never differ."""
+    results, truth = run
+    name = "payroll_to_payroll"
+    matches = {n: r.matches for n, r in results.items()}
+    one = {n: r.rule.one_dataset for n, r in results.items()}
+    out = misses(matches, truth, one)
+    for row in table.iter_rows(named=True):
+        mine = out.filter(pl.col("rule") == row["rule"])
+        assert mine.filter(pl.col("outcome") == "missed").height == row["cases"] - row["true_pos"]
+        assert mine.filter(pl.col("outcome") == "false").height == row["false_pos"]
+    # a flagged pair taken out of a rule's matches: a found case becomes a miss, a false flag
+    # leaves the listing
+    counts = out.filter(pl.col("rule") == name).group_by("outcome").len()
+    fewer = {**matches, name: matches[name].slice(1)}
+    again = misses(fewer, truth, one).filter(pl.col("rule") == name).group_by("outcome").len()
+    after, before = dict(again.iter_rows()), dict(counts.iter_rows())
+    moved = {k: after.get(k, 0) - before.get(k, 0) for k in ("missed", "false")}
+    assert moved in ({"missed": 1, "false": 0}, {"missed": 0, "false": -1})
+
+
+def test_clear_frames_hold_the_records_the_hub_pseudonymised(tmp_path: Path) -> None:
+    generate(tmp_path, partners=2, people=500, seed=1, cycle_date=CYCLE)
+    clear, hub = clear_frames(tmp_path), pseudonymised_frames(tmp_path, KEY)
+    assert clear.keys() == hub.keys()
+    for ds, frame in clear.items():
+        assert frame.columns[0] == "partner"
+        key = ["partner", "record_id"]
+        assert frame.select(key).sort(key).equals(hub[ds].select(key).sort(key)), ds
