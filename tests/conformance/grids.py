@@ -722,6 +722,25 @@ def _death_place_cells(pair, no_ni, add, base: int) -> None:
     add(neg, "another home", "a rare name, the death registered at another home on HOSPITAL LANE "
         "by another council", NEVER, *placed(_DEATH_PLACE_NAMES[3], "23 Hospital Lane"),
         "a street named after a hospital is a street: another home", partner=1)  # fmt: skip
+    # a known short form of the first forename (JOHNNY for JOHN): twins never bear two forms
+    # of one name, so it decides where the whole forename would (the same council for a
+    # common surname, a rare surname anywhere), and a common name at another council never
+    for variant, forenames, surname, partner, expect in (
+        (f"JOHNNY {COMMON_SURNAME} for {COMMON_FORENAME} {COMMON_SURNAME}, the same council",
+         COMMON_FORENAME, COMMON_SURNAME, 0, MATCH),
+        (f"JOHNNY {COMMON_SURNAME} for {COMMON_FORENAME} {COMMON_SURNAME}, another council",
+         COMMON_FORENAME, COMMON_SURNAME, 1, NEVER),
+        ("TED for EDWARD, a rare surname, another council", "EDWARD", None, 1, MATCH),
+    ):  # fmt: skip
+        left, right = placed(forenames, hospital, surname)
+        left = left.copy(forenames="JOHNNY" if forenames == COMMON_FORENAME else "TED")
+        add(same if expect == MATCH else neg, "forenames" if expect == MATCH else "namesakes",
+            f"a known short form ({variant}), the death registered at a hospital", expect,
+            left, right,
+            "a known short form is the name itself, which no twin shares; the home cannot be "
+            "compared, so a common surname decides only at the council holding both records"
+            if expect == MATCH else "a common name at another council: the evidence cannot "
+            "decide", partner=partner)  # fmt: skip
 
 
 def _short_namesakes(grid: RuleGrid, pair, add, no_ni, n: list[int]) -> None:
