@@ -22,6 +22,7 @@ from fraudmatch.council.pseudonymise import (
     pseudonymise,
     token_series,
 )
+from fraudmatch.library import prepare_frame
 from fraudmatch.spec.bloom import BloomParams
 from fraudmatch.spec.normalisers import normalise_column
 from fraudmatch.spec.normalisers.given_names import given_names
@@ -732,3 +733,25 @@ def test_extras_that_are_not_a_function_of_the_value_are_keyed_with_it(
     assert out["surname__metaphone"][0] != out["surname__metaphone"][1]
     monkeypatch.setattr(ps, "_PER_ROW_SHARE", -1.0)
     assert pseudonymise(frame, PAYROLL, KEY, SMALL).equals(out)
+
+
+def test_swap_tokens_let_transposed_names_meet_and_nothing_else() -> None:
+    """WINTER | RITA (surname | forenames) and RITA | WINTER meet on the swap extras, which
+    both name columns key in one domain; the columns' own tokens never meet across them."""
+    rows = {
+        "record_id": ["1", "2"],
+        "surname": ["WINTER", "RITA"],
+        "forenames": ["RITA MAY", "WINTER"],
+        "date_of_birth": ["1943-11-07", "1943-11-07"],
+        "date_of_death": ["2025-01-02", "2025-01-02"],
+    }
+    out = prepare_frame(pl.DataFrame(rows), "deceased", key=KEY, period="2026-11").frame
+    a, b = out.row(0, named=True), out.row(1, named=True)
+    assert a["surname__swap_first__tok"] == b["forenames__swap_first__tok"]  # WINTER
+    assert a["forenames__swap_first__tok"] == b["surname__swap__tok"]  # RITA
+    assert a["surname__swap__tok"] == b["forenames__swap__tok"]  # WINTER, whole
+    assert a["forenames__swap__tok"] != b["surname__swap__tok"]  # RITA MAY is not RITA
+    assert a["surname__tok"] != b["forenames__tok"]  # the columns' own domains stay apart
+    assert a["surname__swap__tok"] != a["surname__tok"]
+    # only where a dataset lists them: payroll sends no swap token
+    assert not [c for c in output_columns(PAYROLL) if "__swap" in c]

@@ -26,6 +26,9 @@ output                                        domain
                                               meets the street of "20 BECK LANE"
 other extras, ``{col}__{x}__tok``             ``{col}__{x}`` (postcode sector, district;
                                               house number; a name's letters in order)
+``{col}__swap__tok``,                         ``name__swap`` for every name column, so
+``{col}__swap_first__tok``                    WINTER in one record's surname meets WINTER
+                                              in another's forenames (columns transposed)
 ``{col}__bf*``                                ``{col}``, purpose ``bloom`` (its own key)
 ``{col}__metaphone`` / ``nysiis`` / ``soundex``  ``{col}__metaphone`` ... (one per algorithm)
 ``{col}__y``, ``{col}__m``, ``{col}__d``      ``{col}__y``, ``{col}__m``, ``{col}__d``
@@ -67,6 +70,7 @@ from fraudmatch.spec.normalisers import (
     name_form,
 )
 from fraudmatch.spec.normalisers.name_forms import FORM_EXTRAS
+from fraudmatch.spec.normalisers.names import SWAP_EXTRAS
 from fraudmatch.spec.outputs import (
     CLEAR_TYPES,
     DATE_PAIRS,
@@ -100,6 +104,9 @@ _PURPOSES = ("token", "bloom")
 # A name's forms (form1 ... form10: sounds) share one domain of their own, so that any slot
 # of one record meets any slot of another.
 _FORM_DOMAIN = "form"
+# The swap extras of every name column share one domain, whatever the column: a surname's
+# swap token meets a forename's (see SWAP_EXTRAS).
+_SWAP_DOMAIN = "name__swap"
 _SHARED_DOMAIN_EXTRAS = {
     "name": frozenset({"first", "last", "initial", "formal", "given", "initials"}),
     "address": frozenset({"line", "street"}),
@@ -234,8 +241,10 @@ def _value(frame: pl.DataFrame, col: ColumnSpec) -> pl.Series:
 def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
     """An extra the frame lacks, derived exactly as documented in the shipped datasets.yaml."""
     words = value.str.split(" ")
-    if suffix == "first":
+    if suffix in ("first", "swap_first"):
         return words.list.first()
+    if suffix == "swap":
+        return value
     if suffix == "last":
         return words.list.last()
     if suffix == "initial":
@@ -381,8 +390,11 @@ def _token_columns(
         if x in shared:
             token = shared_tokens[shared.index(x)]
         else:
-            domain = _FORM_DOMAIN if x in FORM_EXTRAS else x
-            (token,) = _mapped_tokens([series], field_key(key, f"{col.name}__{domain}"))
+            if x in SWAP_EXTRAS:
+                domain = _SWAP_DOMAIN
+            else:
+                domain = f"{col.name}__{_FORM_DOMAIN if x in FORM_EXTRAS else x}"
+            (token,) = _mapped_tokens([series], field_key(key, domain))
         out.append(token.alias(f"{col.name}__{x}__tok"))
     return out
 

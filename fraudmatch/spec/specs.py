@@ -22,6 +22,7 @@ import yaml
 from fraudmatch.common.hints import did_you_mean
 from fraudmatch.shipped import SHIPPED, shipped_spec_path
 from fraudmatch.spec.normalisers.name_forms import FORM_EXTRAS
+from fraudmatch.spec.normalisers.names import SWAP_EXTRAS
 
 if TYPE_CHECKING:
     from fraudmatch.spec.partnership import Partnership
@@ -55,7 +56,7 @@ CLEAR_PART_METHODS = frozenset({"date_parts"})
 NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
     "name": (
         "first", "last", "initial", "formal", "given", "initials", "letters",
-        *FORM_EXTRAS,
+        *FORM_EXTRAS, *SWAP_EXTRAS,
     ),
     "postcode": ("sector", "district"),
     "address": ("line", "number", "street", "institution"),
@@ -63,7 +64,9 @@ NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
 # Extras a column sends only where its ``extras:`` lists them (data minimisation): a
 # forename's name forms (ten tokens) are read by the single-person discount helpers alone,
 # and whether an address is a hospital or care home by the deceased rules alone.
-LISTED_ONLY_EXTRAS: tuple[str, ...] = (*FORM_EXTRAS, "institution")
+# The swap extras (a name keyed in a domain both name columns share) likewise go only where
+# a rule looks for surname and forenames written in each other's column.
+LISTED_ONLY_EXTRAS: tuple[str, ...] = (*FORM_EXTRAS, "institution", *SWAP_EXTRAS)
 # Which pseudonymisation methods make sense for which normalised type.
 _METHODS_FOR_TYPE = {
     "string": {"clear", "token", "bloom", "phonetic", "withheld"},

@@ -38,6 +38,12 @@ NAME_LEADING_TITLES: frozenset[str] = frozenset({"SIR", "DAME", "LORD", "LADY", 
 
 _NO_NAME = "no name left after removing titles and punctuation"
 
+#: The whole name and its first word again, keyed in one domain every name column shares
+#: (not the column's own), so a surname written in the forenames column (RITA | WINTER for
+#: WINTER | RITA) meets the other record's forenames: a partner's extract with the two
+#: columns transposed on some rows. Sent only where a column lists them.
+SWAP_EXTRAS: tuple[str, ...] = ("swap", "swap_first")
+
 
 def _clean_name(raw: pl.Expr) -> pl.Expr:
     words = collapse_spaces(fold(raw).str.replace_all(r"[^\p{L}\p{N}]+", " "))
@@ -61,6 +67,8 @@ def normalise_name(raw: pl.Expr) -> Normalised:
     ``initials`` (:func:`initials`) lets "C E" meet CHRISTINE EMMA on both initials.
     ``letters`` (:func:`letters`) lets a first word with two letters swapped (CHNADLER,
     MICTHELL) meet the word itself, which Bloom bigrams rate low in a short name.
+    The swap extras (:data:`SWAP_EXTRAS`), like the name forms, are derived where the value
+    is tokenised: they are the name and its first word again, under another key.
     """
     state = bind(raw, name=_clean_name(F("raw")))
     state = let(state, first=F("name").str.extract(r"^([^ ]+)"))
