@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,7 +26,7 @@ from fraudmatch.council.pseudonymise import period_start, pseudonymise
 from fraudmatch.matching.engine import RuleResult, run_rule
 from fraudmatch.matching.rules import Rule, RuleError, lint_rules, load_rule
 from fraudmatch.spec.bloom import DEFAULT_BLOOM, BloomParams
-from fraudmatch.spec.specs import Spec, load_spec
+from fraudmatch.spec.specs import DatasetSpec, Spec, load_spec
 
 __all__ = [
     "Linked",
@@ -45,7 +46,9 @@ __all__ = [
 _MANIFEST_DATES = {"uk": "dmy", "mixed": "dmy"}
 
 
-def _accepted(synth_dir: Path, spec: Spec):
+def _accepted(
+    synth_dir: Path, spec: Spec
+) -> Iterator[tuple[dict, DatasetSpec, pl.DataFrame, date]]:
     """Each generated file's accepted rows, with its manifest entry and the period's start.
 
     Reads the generator's ``manifest.json`` so partners, datasets and each file's date
@@ -122,6 +125,21 @@ def _pairs(frame: pl.DataFrame, one_dataset: bool) -> pl.DataFrame:
     )
 
 
+def _by_rule(
+    matches: dict[str, pl.DataFrame], truth: pl.DataFrame, one_dataset: dict[str, bool]
+) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+    """Per rule: its flagged pairs, its truth cases and its decoys (with their ``label``)."""
+    if "label" not in truth.columns:
+        truth = truth.with_columns(label=pl.lit(None, pl.String))
+    for rule, found in matches.items():
+        od = one_dataset[rule]
+        got = _pairs(found, od).unique()
+        t = _pairs(truth.filter(pl.col("rule") == rule), od)
+        cases = t.filter(pl.col("kind") == "case").select("rule", *_PAIR).unique()
+        decoys = t.filter(pl.col("kind") == "decoy").unique(subset=["rule", *_PAIR])
+        yield rule, got, cases, decoys
+
+
 def accuracy(
     matches: dict[str, pl.DataFrame], truth: pl.DataFrame, one_dataset: dict[str, bool]
 ) -> pl.DataFrame:
@@ -131,12 +149,7 @@ def accuracy(
     ``one_dataset`` says which rules compare a dataset with itself (unordered pairs).
     """
     rows = []
-    for rule, found in matches.items():
-        od = one_dataset[rule]
-        got = _pairs(found, od).unique()
-        t = _pairs(truth.filter(pl.col("rule") == rule), od)
-        cases = t.filter(pl.col("kind") == "case").select("rule", *_PAIR).unique()
-        decoys = t.filter(pl.col("kind") == "decoy").select("rule", *_PAIR).unique()
+    for rule, got, cases, decoys in _by_rule(matches, truth, one_dataset):
         tp = got.join(cases, on=["rule", *_PAIR], how="semi").height
         n_dec = got.join(decoys, on=["rule", *_PAIR], how="semi").height
         rows.append(
@@ -164,15 +177,8 @@ def misses(
 
     Why: a recall figure says how many; tuning to principles needs to see which.
     """
-    if "label" not in truth.columns:
-        truth = truth.with_columns(label=pl.lit(None, pl.String))
     out = []
-    for rule, found in matches.items():
-        od = one_dataset[rule]
-        got = _pairs(found, od).unique()
-        t = _pairs(truth.filter(pl.col("rule") == rule), od)
-        cases = t.filter(pl.col("kind") == "case").select("rule", *_PAIR).unique()
-        decoys = t.filter(pl.col("kind") == "decoy").unique(subset=["rule", *_PAIR])
+    for _, got, cases, decoys in _by_rule(matches, truth, one_dataset):
         missed = cases.join(got, on=["rule", *_PAIR], how="anti")
         false = got.join(cases, on=["rule", *_PAIR], how="anti")
         false = false.join(decoys.select("rule", *_PAIR, "label"), on=["rule", *_PAIR], how="left")
