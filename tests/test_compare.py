@@ -559,3 +559,30 @@ def test_shown_needs_a_side() -> None:
         comparison({"type": "shown", "column": "care__tok"})
     with pytest.raises(RuleError, match="left, right"):
         comparison({"type": "shown", "side": "both", "column": "care__tok"})
+
+
+def test_count_is_how_many_records_of_its_side_show_the_value() -> None:
+    """``count``: how many right records hold the postcode the right record shows (ten deaths
+    at a hospital's postcode, one at a home's), whatever the left holds; null where the
+    record shows none."""
+    comp = comparison(
+        {"type": "count", "side": "right", "column": "pc__tok", "levels": {"many": 3}}
+    )
+    assert comp.levels == ("many",) and comp.column.left == "record_id"
+    postcodes = ["HOSP", "HOME", None, "HOSP", "HOSP", "HOME"]
+    left = pl.DataFrame({"record_id": [str(i) for i in range(len(postcodes))]})
+    right = pl.DataFrame({"pc__tok": [tok(p) for p in postcodes]}, schema={"pc__tok": pl.UInt64})
+    assert run(comp, left, right) == [
+        (1, "many"), (0, "else"), (-1, "null"), (1, "many"), (1, "many"), (0, "else")
+    ]  # fmt: skip
+
+
+def test_count_needs_a_side_and_whole_counts_best_first() -> None:
+    with pytest.raises(RuleError, match="side"):
+        comparison({"type": "count", "column": "pc__tok", "levels": {"many": 3}})
+    with pytest.raises(RuleError, match="decreasing"):
+        comparison(
+            {"type": "count", "side": "left", "column": "pc__tok", "levels": {"a": 3, "b": 5}}
+        )
+    with pytest.raises(RuleError):
+        comparison({"type": "count", "side": "left", "column": "pc__tok", "levels": {"a": 1}})

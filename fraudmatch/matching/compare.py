@@ -72,7 +72,7 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
     elif comp.type == "date_parts":
         assert comp.column is not None
         refs = [_sfx(comp.column, s) for s in DATE_PART_SUFFIXES]
-    elif comp.type == "shown":
+    elif comp.type in ("shown", "count"):
         assert comp.column is not None
         refs = [comp.column]  # the other side names record_id (see rule_loader)
     elif comp.type == "spread" and comp.within is not None:
@@ -332,6 +332,8 @@ class Comparer:
             if comp.type == "frequency":
                 assert comp.column is not None
                 self._freq[comp.name] = self._tf_table(comp.column.right, counts=True)
+            if comp.type == "count":
+                self._freq[comp.name] = self._count_table(comp)
 
     # ---------------------------------------------------------------- tables
 
@@ -350,6 +352,18 @@ class Comparer:
         count = (pl.len() - own).clip(lower_bound=1)
         aggs = [(count / n).alias("__tf")] + ([count.alias("__n")] if counts else [])
         return vals.group_by(R(col)).agg(aggs)
+
+    def _count_table(self, comp: Comparison) -> pl.DataFrame:
+        """How many records of the comparison's side hold each value (the record included)."""
+        assert comp.column is not None
+        if comp.side == "left":
+            frame, name = self.left, L(comp.column.left)
+            col = comp.column.left
+        else:
+            frame, name = self.right, R(comp.column.right)
+            col = comp.column.right
+        vals = frame.select(pl.col(col).alias(name)).drop_nulls()
+        return vals.group_by(name).agg(pl.len().alias("__n"))
 
     def _word_tables(self, comp: Comparison) -> tuple[Words, Words]:
         """Per side, the distinct Bloom values of a comparison (built once per rule)."""
@@ -473,6 +487,8 @@ class Comparer:
                 wide = wide.with_columns(self._string_gamma(comp, wide).alias(gamma_name(comp)))
             elif comp.type == "frequency":
                 wide = wide.with_columns(self._frequency_gamma(comp, wide).alias(gamma_name(comp)))
+            elif comp.type == "count":
+                wide = wide.with_columns(self._count_gamma(comp, wide).alias(gamma_name(comp)))
             elif comp.type == "spread":
                 wide = wide.with_columns(self._spread_gamma(comp, wide).alias(gamma_name(comp)))
         return wide
@@ -490,6 +506,17 @@ class Comparer:
         conds = [same & (pl.col("__tf") >= t - EPS) for t in comp.thresholds]
         null = pl.col(lc).is_null() | pl.col(rc).is_null()
         return freq.select(levels_expr(conds, null, comp.n_levels)).to_series()
+
+    def _count_gamma(self, comp: Comparison, wide: pl.DataFrame) -> pl.Series:
+        """How many records of its side hold the value the ``side`` record shows: the first
+        level whose minimum count it reaches, ``else`` below; null where it shows none."""
+        assert comp.column is not None
+        col = L(comp.column.left) if comp.side == "left" else R(comp.column.right)
+        found = wide.select(col).join(
+            self._freq[comp.name], on=col, how="left", maintain_order="left"
+        )
+        conds = [pl.col("__n") >= t - EPS for t in comp.thresholds]
+        return found.select(levels_expr(conds, pl.col(col).is_null(), comp.n_levels)).to_series()
 
     def _spread_gamma(self, comp: Comparison, wide: pl.DataFrame) -> pl.Series:
         """In how many places the value both records share is found: the first level whose

@@ -67,7 +67,7 @@ def _comparison_columns(rule: Rule, add: Callable[..., None]) -> None:
             assert c.column is not None
             for suf in ("__tok", "__dm", "__my", "__dy", "__dmswap", "__year"):
                 add(f"{path}.column", suffixed(c.column, suf), "date_parts")
-        elif c.type in ("date_diff", "numeric", "string", "frequency", "shown"):
+        elif c.type in ("date_diff", "numeric", "string", "frequency", "shown", "count"):
             assert c.column is not None
             add(f"{path}.column", c.column, c.type)
         elif c.type == "spread":

@@ -101,6 +101,7 @@ _COMPARISON_KEYS: dict[str, tuple[list[str], list[str]]] = {
     "spread": (["column", "by", "levels"], ["across", "within"]),
     "shared": (["columns"], []),
     "shown": (["column", "side"], []),
+    "count": (["column", "side", "levels"], []),
 }
 _COMMON_COMPARISON_KEYS = ["name", "type", "tf_adjust", "m", "u", "description"]
 
@@ -120,6 +121,11 @@ def _shown_fields(node: Node) -> dict[str, Any]:
     # pair's columns needs no such column on a dataset that does not send it
     ref = ColumnRef(column, "record_id") if side == "left" else ColumnRef("record_id", column)
     return {"column": ref, "side": side, "levels": ("shown",)}
+
+
+def _count_fields(node: Node) -> dict[str, Any]:
+    labels, values = _thresholds(node.child("levels"), increasing=False, minimum=2.0, maximum=None)
+    return {**_shown_fields(node), "levels": labels, "thresholds": values}
 
 
 def _hierarchy_fields(node: Node) -> dict[str, Any]:
@@ -227,6 +233,7 @@ _TYPE_FIELDS: dict[str, Callable[[Node], dict[str, Any]]] = {
     "spread": _spread_fields,
     "shared": _shared_fields,
     "shown": _shown_fields,
+    "count": _count_fields,
 }
 
 

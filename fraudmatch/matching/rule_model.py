@@ -26,8 +26,9 @@ COMPARISON_TYPES = (
     "spread",
     "shared",
     "shown",
+    "count",
 )
-#: the record a ``shown`` comparison reads (see Comparison)
+#: the record a ``shown`` or ``count`` comparison reads (see Comparison)
 SHOWN_SIDES = ("left", "right")
 #: where a ``spread`` comparison may count places besides everywhere (see Comparison)
 SPREAD_WITHIN = ("home_area",)
@@ -95,6 +96,11 @@ class Comparison:
       has a value in the column, else ``else`` (never null): a fact about one record that
       changes what the others' levels mean (the death record's address is a hospital or a
       care home: no home to compare).
+    - ``count``: ``column`` (a token), ``side`` and ``thresholds`` (min number of records):
+      how many records on that side hold the value the record on that side shows, whatever
+      the other record holds; null where it shows none. A fact about one record's value in
+      its extract: a postcode at which many deaths are registered is a hospital's or a care
+      home's, not a home.
     - ``bloom``: ``column`` (Bloom base name), ``exact`` (token for an exact top level),
       ``thresholds`` (minimum Dice per level), ``forms`` (levels below the Dice levels: per
       level, token columns of which any agreeing reaches it, e.g. a forename's initial;
@@ -139,7 +145,7 @@ class Comparison:
     #: spread only: ``"home_area"`` counts places inside the home area of the council whose
     #: record lacks ``by`` (see :func:`fraudmatch.matching.compare.spread_table`)
     within: str | None = None
-    #: shown only: the side whose record is read
+    #: shown and count only: the side whose record is read
     side: str | None = None
 
     @property

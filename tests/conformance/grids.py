@@ -688,7 +688,8 @@ _DEATH_PLACE_NAMES = ("EBENEZER ANSELM", "MELCHIOR THEODRIC", "LUCIEN WYSTAN", "
 #: Surnames no other cell or background record has, for cells added after the grids'
 #: identities were laid out: a surname the stems make (ELSDALE) would count once more in
 #: the dataset and move another rule's cells' term frequencies
-_OWN_SURNAMES = ("TREGARTHEN", "PENHALIGON")
+_OWN_SURNAMES = ("TREGARTHEN", "PENHALIGON", "CARNSEW", "TREWHELLA")
+_OWN_FORENAMES = ("JOCELYN", "PERPETUA")
 
 
 def _death_place_cells(pair, no_ni, add, base: int) -> None:
@@ -699,11 +700,17 @@ def _death_place_cells(pair, no_ni, add, base: int) -> None:
     hospital = "Royal Northmoor Infirmary, 26 Russell Street"
     care_home = "Beechwood Care Home, 76 Primrose Terrace"
 
+    placed_n = [0]
+
     def placed(forenames: str, address: str, surname: str | None = None):
+        """A pair whose death record shows ``address``, with a postcode of its own: one
+        postcode shared by many death records would say an institution (death_postcode)."""
         left, right = pair(forenames)
         if surname:
             left, right = left.copy(surname=surname), right.copy(surname=surname)
-        return left, no_ni(right.copy(address=address, postcode=postcode_for(1, base + 900)))
+        placed_n[0] += 1
+        postcode = postcode_for(1, base + 900 + 10 * placed_n[0])
+        return left, no_ni(right.copy(address=address, postcode=postcode))
 
     add(same, "address", "a rare name, the death registered at a hospital by another council",
         MATCH, *placed(_DEATH_PLACE_NAMES[0], hospital),
@@ -747,6 +754,28 @@ def _death_place_cells(pair, no_ni, add, base: int) -> None:
             "compared, so a common surname decides only at the council holding both records"
             if expect == MATCH else "a common name at another council: the evidence cannot "
             "decide", partner=partner)  # fmt: skip
+    # a death record showing no address and the postcode of a hospital (as many deaths are
+    # registered there as INSTITUTION_DEATHS, with this one): the home cannot be compared; a
+    # private home's postcode is another home
+    for variant, forenames, surname, postcode, partner, expect, why in (
+        ("a rare name, the death record shows no address and a hospital's postcode (more than "
+         "ten deaths registered there), another council", _OWN_FORENAMES[0], _OWN_SURNAMES[2],
+         institution_postcode(), 1, MATCH, "a postcode where many die is no home: a rare name "
+         "and the birth date decide, as with a hospital named in the address"),
+        (f"{COMMON_FORENAME} {COMMON_SURNAME}, the death record shows no address and a "
+         "hospital's postcode, another council", COMMON_FORENAME, COMMON_SURNAME,
+         institution_postcode(), 1, NEVER, "a common name at another council: the evidence "
+         "cannot decide"),
+        ("a rare name, the death record shows no address and another home's postcode, "
+         "another council", _OWN_FORENAMES[1], _OWN_SURNAMES[3], postcode_for(1, base + 950),
+         1, NEVER, "another home: the person may have moved, or it is a namesake"),
+    ):  # fmt: skip
+        left, right = placed(forenames, "", surname)
+        add(same if expect == MATCH else neg,
+            "address" if expect == MATCH else ("namesakes" if surname == COMMON_SURNAME
+                                               else "another home"),
+            variant, expect, left, right.copy(address=None, postcode=postcode), why,
+            partner=partner)  # fmt: skip
     # surname and forenames transposed on the death record (a partner's extract with the two
     # columns swapped on some rows): the same names, so the same evidence as the names
     left, right = placed("LEONARD", "", _OWN_SURNAMES[1])
@@ -975,6 +1004,8 @@ def extract_rows(spec: Spec | None = None) -> dict[tuple[str, str], list[dict]]:
             for ds in _DEFAULTS:
                 if rng.random() < 0.5:
                     put(ds, partner, f"bg{i}-{ds[:4]}", person, {})
+    for j, person in enumerate(_institution_deaths()):
+        put("deceased", 1, f"bg-inst-{j}", person, {})
     for rule, cs in grid_cells(spec).items():
         grid = grid_of(rule)
         for k, cell in enumerate(cs):
@@ -982,6 +1013,24 @@ def extract_rows(spec: Spec | None = None) -> dict[tuple[str, str], list[dict]]:
             put(grid.right, cell.right_partner, cell_id(rule, k, "R"), cell.right,
                 cell.right_extra)  # fmt: skip
     return rows
+
+
+#: A hospital's postcode, at which INSTITUTION_DEATHS deaths are registered with no address
+#: (``postcode_for`` never makes it: its last digit 9 never comes with the letters AA)
+INSTITUTION_POSTCODE_INDEX, INSTITUTION_DEATHS = 1, 11
+
+
+def institution_postcode() -> str:
+    return f"{_AREAS[INSTITUTION_POSTCODE_INDEX]}9 9AA"
+
+
+def _institution_deaths() -> list[Person]:
+    """Deaths registered at one hospital's postcode, no address shown: other patients."""
+    return [
+        Person(surname=f"QUILLER{chr(65 + j)}", forenames="MARGARET", ni_number=None,
+               date_of_birth=date(1930 + j, 3, 14), address=None, postcode=institution_postcode())
+        for j in range(INSTITUTION_DEATHS)
+    ]  # fmt: skip
 
 
 def cell_id(rule: str, index: int, side: str) -> str:

@@ -28,22 +28,3 @@ _SHARED_INITIAL_WHY = (
 KNOWN_CELLS.update(
     {(grid.rule, "twins", SHARED_INITIAL_TWIN): _SHARED_INITIAL_WHY for grid in GRIDS}
 )
-
-#: A year slip with no NI number on one record and two homes (the fraud's signature) in the
-#: tenancy rule: names and the other two parts of the date agree, and the fitted model puts
-#: the pair at the threshold: 0.945 against 0.95 once the grid's tenants grew by three
-#: records (issue 13, ninth round), 0.95 or just above before. The names are JAMES ROBERT,
-#: which the grid gives a fifth of its people, so the forenames weigh little here; the cell
-#: is on a knife edge, not a principle broken, and stays listed until the rule decides it
-#: with margin (a year slip with the whole name agreeing and a rare name, say).
-KNOWN_CELLS[
-    (
-        "housing_tenants_to_housing_tenants",
-        "date_of_birth",
-        "year slip (NI missing on one)",
-    )
-] = (
-    "a one-part slip in the date of birth with the NI number missing on one record and two "
-    "homes scores at the threshold (0.945 against 0.95) with the grid's commonest forenames: "
-    "the model, not a clause, decides it, and here without margin"
-)
