@@ -347,6 +347,28 @@ def test_frequency_levels_say_how_common_the_shared_value_is() -> None:
     assert got == [(2, "very"), (0, "else"), (0, "else"), (-1, "null")]
 
 
+def test_frequency_of_each_is_the_commoner_of_the_two_records_own_values() -> None:
+    """``of: each``: SMIITH beside SMITH is as common as SMITH (a slip of a common surname
+    is no rare name); two rare spellings are rare; a missing one is null."""
+    left_vals = ["SMIITH", "SMITH", "RARE", "RAARE", None] + ["X"] * 15
+    right_vals = ["SMITH", "SMIITH", "RAARE", "RARE", "SMITH"] + ["SMITH"] * 5 + ["Y"] * 10
+    left = pl.DataFrame({"s__tok": [tok(v) for v in left_vals]}, schema={"s__tok": pl.UInt64})
+    right = pl.DataFrame({"s__tok": [tok(v) for v in right_vals]}, schema={"s__tok": pl.UInt64})
+    comp = comparison(
+        {"type": "frequency", "of": "each", "column": "s__tok", "levels": {"common": 0.1}}
+    )
+    assert comp.of == "each"
+    # SMITH: 7 of 20 right records; SMIITH, RARE, RAARE: 1 each
+    assert run(comp, left, right)[:5] == [
+        (1, "common"), (1, "common"), (0, "else"), (0, "else"), (-1, "null")
+    ]  # fmt: skip
+    shared = comparison({"type": "frequency", "column": "s__tok", "levels": {"common": 0.1}})
+    again = left.drop("__row"), right.drop("__row")  # run() numbered the rows
+    assert shared.of == "shared" and run(shared, *again)[0] == (0, "else")
+    with pytest.raises(RuleError, match="shared, each"):
+        comparison({"type": "frequency", "of": "both", "column": "s__tok", "levels": {"c": 0.1}})
+
+
 def test_term_frequency_leaves_out_the_record_itself_within_one_dataset() -> None:
     """Matched with itself, a value's frequency counts the other records only: A held by two
     records of four is 1 in the 3 others for either of them."""

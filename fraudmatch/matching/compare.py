@@ -497,14 +497,22 @@ class Comparer:
         """How common the value both records share is: the first level whose minimum share
         of the right side's records it reaches (held by at least ``MIN_COMMON_RECORDS`` other
         records); ``else`` where it is rarer or the values differ, null where one is missing.
+        With ``of: each``, the commoner of the two records' own values, agreeing or not.
         """
         assert comp.column is not None
         lc, rc = L(comp.column.left), R(comp.column.right)
         table = self._freq[comp.name]
         freq = wide.select(lc, rc).join(table, on=rc, how="left", maintain_order="left")
+        null = pl.col(lc).is_null() | pl.col(rc).is_null()
+        if comp.of == "each":  # the left value looked up among the right side's too
+            left = table.rename({rc: lc, "__tf": "__tf_l", "__n": "__n_l"})
+            freq = freq.join(left, on=lc, how="left", maintain_order="left")
+            share = pl.max_horizontal(pl.col("__tf").fill_null(0), pl.col("__tf_l").fill_null(0))
+            n = pl.max_horizontal(pl.col("__n").fill_null(0), pl.col("__n_l").fill_null(0))
+            conds = [(n >= MIN_COMMON_RECORDS) & (share >= t - EPS) for t in comp.thresholds]
+            return freq.select(levels_expr(conds, null, comp.n_levels)).to_series()
         same = (pl.col(lc) == pl.col(rc)) & (pl.col("__n") >= MIN_COMMON_RECORDS)
         conds = [same & (pl.col("__tf") >= t - EPS) for t in comp.thresholds]
-        null = pl.col(lc).is_null() | pl.col(rc).is_null()
         return freq.select(levels_expr(conds, null, comp.n_levels)).to_series()
 
     def _count_gamma(self, comp: Comparison, wide: pl.DataFrame) -> pl.Series:

@@ -19,6 +19,7 @@ from fraudmatch.matching.conditions import Condition, ConditionError, parse_cond
 from fraudmatch.matching.rule_model import (
     COMPARISON_TYPES,
     DATE_PART_LEVELS,
+    FREQUENCY_OF,
     MODELS,
     RESERVED_LABELS,
     RISKS,
@@ -97,7 +98,7 @@ _COMPARISON_KEYS: dict[str, tuple[list[str], list[str]]] = {
     "date_diff": (["column", "levels"], []),
     "numeric": (["column", "levels"], []),
     "string": (["column", "levels"], ["metric"]),
-    "frequency": (["column", "levels"], []),
+    "frequency": (["column", "levels"], ["of"]),
     "spread": (["column", "by", "levels"], ["across", "within"]),
     "shared": (["columns"], []),
     "shown": (["column", "side"], []),
@@ -204,7 +205,13 @@ def _string_fields(node: Node) -> dict[str, Any]:
 
 def _frequency_fields(node: Node) -> dict[str, Any]:
     labels, values = _thresholds(node.child("levels"), increasing=False, minimum=0.0, maximum=1.0)
-    return {"column": column_ref(node.child("column")), "levels": labels, "thresholds": values}
+    of = node.opt("of")
+    return {
+        "column": column_ref(node.child("column")),
+        "levels": labels,
+        "thresholds": values,
+        "of": of.str(FREQUENCY_OF) if of is not None else "shared",
+    }
 
 
 def _spread_fields(node: Node) -> dict[str, Any]:

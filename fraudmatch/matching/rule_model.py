@@ -30,6 +30,9 @@ COMPARISON_TYPES = (
 )
 #: the record a ``shown`` or ``count`` comparison reads (see Comparison)
 SHOWN_SIDES = ("left", "right")
+#: which value a ``frequency`` comparison counts: the one both records share, or each
+#: record's own (the commoner of the two; see Comparison)
+FREQUENCY_OF = ("shared", "each")
 #: where a ``spread`` comparison may count places besides everywhere (see Comparison)
 SPREAD_WITHIN = ("home_area",)
 #: a value held by fewer other records than this is never "common" (``frequency``): in a
@@ -108,7 +111,10 @@ class Comparison:
     - ``date_parts``: ``column`` (date base name), ``levels`` a subset of DATE_PART_LEVELS.
     - ``date_diff`` / ``numeric``: ``column``, ``thresholds`` (max absolute difference).
     - ``frequency``: ``column`` (a token), ``thresholds`` (min relative frequency on the
-      right side of the value both records share: how common the agreeing value is).
+      right side of the value both records share: how common the agreeing value is). With
+      ``of: each``, of each record's own value, the commoner of the two, whether or not
+      they agree: a surname with a slip (WILLLIAMS for WILLIAMS) is as common as the
+      spelling the other record shows, where counting the slip itself would call it rare.
     - ``string``: ``column``, ``metric``, ``thresholds`` (max distance or min ratio;
       ``damerau`` counts two neighbouring characters swapped as one edit).
     - ``spread``: ``column`` (a token), ``by`` (a token), ``across`` (more datasets),
@@ -145,6 +151,8 @@ class Comparison:
     #: spread only: ``"home_area"`` counts places inside the home area of the council whose
     #: record lacks ``by`` (see :func:`fraudmatch.matching.compare.spread_table`)
     within: str | None = None
+    #: frequency only: count the value both records share, or each record's own
+    of: str = "shared"
     #: shown and count only: the side whose record is read
     side: str | None = None
 

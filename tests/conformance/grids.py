@@ -688,8 +688,8 @@ _DEATH_PLACE_NAMES = ("EBENEZER ANSELM", "MELCHIOR THEODRIC", "LUCIEN WYSTAN", "
 #: Surnames no other cell or background record has, for cells added after the grids'
 #: identities were laid out: a surname the stems make (ELSDALE) would count once more in
 #: the dataset and move another rule's cells' term frequencies
-_OWN_SURNAMES = ("TREGARTHEN", "PENHALIGON", "CARNSEW", "TREWHELLA")
-_OWN_FORENAMES = ("JOCELYN", "PERPETUA")
+_OWN_SURNAMES = ("TREGARTHEN", "PENHALIGON", "CARNSEW", "TREWHELLA", "POLKINGHORNE")
+_OWN_FORENAMES = ("JOCELYN", "PERPETUA", "AUGUSTINE")
 
 
 def _death_place_cells(pair, no_ni, add, base: int) -> None:
@@ -776,6 +776,23 @@ def _death_place_cells(pair, no_ni, add, base: int) -> None:
                                                else "another home"),
             variant, expect, left, right.copy(address=None, postcode=postcode), why,
             partner=partner)  # fmt: skip
+    # a surname with a slip no letters in order explain (one letter doubled), at a hospital
+    # at another council: both spellings rare decide; a common surname's slip is the common
+    # surname still, and counting the slip alone would call it rare
+    for variant, surname, slip, expect, why in (
+        ("a rare surname with a letter doubled on the death record", _OWN_SURNAMES[4],
+         _OWN_SURNAMES[4][:5] + _OWN_SURNAMES[4][4:], MATCH,
+         "both spellings are rare: a namesake would need them, the whole forenames and the "
+         "birth date"),
+        (f"{COMMON_SURNAME} with a letter doubled on the death record ({COMMON_SURNAME[:3]}"
+         f"{COMMON_SURNAME[2:]})", COMMON_SURNAME, COMMON_SURNAME[:3] + COMMON_SURNAME[2:], NEVER,
+         "a common surname written with a slip is still a common surname: the evidence cannot "
+         "decide"),
+    ):  # fmt: skip
+        left, right = placed(f"{_OWN_FORENAMES[2]} {_RARE_MIDDLE[0]}", hospital, surname)
+        add(same if expect == MATCH else neg, "surname" if expect == MATCH else "namesakes",
+            f"{variant}, the death registered at a hospital by another council", expect,
+            left, right.copy(surname=slip), why, partner=1)  # fmt: skip
     # surname and forenames transposed on the death record (a partner's extract with the two
     # columns swapped on some rows): the same names, so the same evidence as the names
     left, right = placed("LEONARD", "", _OWN_SURNAMES[1])
