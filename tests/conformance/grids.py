@@ -369,6 +369,7 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     _twin_shape_cells(pair, add, no_ni, n)
     _initials_cells(grid, pair, add, contexts)
     _shared_initial_twin_cell(pair, add, no_ni)
+    _twin_with_a_slip_cell(pair, add, no_ni)
     return out
 
 
@@ -502,6 +503,19 @@ def _shared_initial_twin_cell(pair, add, no_ni) -> None:
     add("hard negative", "twins", SHARED_INITIAL_TWIN, NEVER, left,
         no_ni(left.copy(forenames="M")),
         "an initial shared by the twins' names cannot tell them apart")  # fmt: skip
+
+
+def _twin_with_a_slip_cell(pair, add, no_ni) -> None:
+    """Twins MIA and MAYA, one record with the birth year one out: two known given names
+    are two people whether or not the date of birth was also mistyped. A surname of its own
+    (added after the grids' identities were laid out: see _OWN_SURNAMES)."""
+    left, _ = pair("MIA")
+    left = left.copy(surname="TREVITHICK")
+    born = left.date_of_birth
+    add("hard negative", "twins", "same surname and home, forenames MIA and MAYA, the birth "
+        "year one out on one record", NEVER, left,
+        no_ni(left.copy(forenames="MAYA", date_of_birth=born.replace(year=born.year + 1))),
+        "two known given names: twins, with a slip in the date of birth on top")  # fmt: skip
 
 
 #: Rare forenames (none in the background), a different one per cell of a rule: where the
@@ -689,7 +703,7 @@ _DEATH_PLACE_NAMES = ("EBENEZER ANSELM", "MELCHIOR THEODRIC", "LUCIEN WYSTAN", "
 #: identities were laid out: a surname the stems make (ELSDALE) would count once more in
 #: the dataset and move another rule's cells' term frequencies
 _OWN_SURNAMES = ("TREGARTHEN", "PENHALIGON", "CARNSEW", "TREWHELLA", "POLKINGHORNE")
-_OWN_FORENAMES = ("JOCELYN", "PERPETUA", "AUGUSTINE")
+_OWN_FORENAMES = ("JOCELYN", "PERPETUA", "BARTIMAEUS")
 
 
 def _death_place_cells(pair, no_ni, add, base: int) -> None:

@@ -97,6 +97,12 @@ BRITISH_GIVEN_NAMES: frozenset[str] = frozenset(
         "DENIS", "FRANCESCA", "GARRY", "GEORGINA", "GERARD", "GUY", "HILARY", "HOLLIE", "JAY",
         "JEMMA", "JENNA", "LEIGH", "MARC", "MARTYN", "MOHAMED", "MORGAN", "PAIGE", "RACHAEL",
         "ROBIN", "SHANNON",
+        # among the commonest names given in England and Wales since 2000 and missing above;
+        # diminutives that stand for one longer name (TILLY, REGGIE, ALBIE, THEO, ROSIE) are
+        # left to the short forms, so that they meet that name instead of telling it apart;
+        # so are other spellings of a name already here (AYESHA for AISHA, MARYAM for MARIAM)
+        "ANNABELLE", "ARIA", "ARLO", "AURORA", "BONNIE", "EMILIA", "ESME", "HAFSA", "HARPER",
+        "KEIRA", "LUNA", "LYLA", "MAYA", "RORY", "SIENNA", "WILLOW", "YASMIN",
         # Welsh: the councils of Wales are partners too
         "ALED", "ANGHARAD", "ARWEL", "BERWYN", "CARYS", "CATRIN", "DELYTH", "EFA", "ELERI",
         "ELIN", "ELIS", "EMYR", "FFION", "GETHIN", "GLYN", "GWYNETH", "HAF", "HEDD", "HUW",
