@@ -20,7 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fraudmatch.spec import normalisers
-from fraudmatch.spec.normalisers import NORMALISERS, Normalised, normalise_column
+from fraudmatch.spec.normalisers import (
+    NORMALISERS,
+    Normalised,
+    initials,
+    normalise_column,
+    two_initials,
+)
 from fraudmatch.spec.normalisers.given_names import BRITISH_GIVEN_NAMES, given_names
 
 # Every reason a normaliser may give. Reasons are grouped in the rejects summary, so they
@@ -409,14 +415,14 @@ def test_golden_covers_every_normaliser_and_reason() -> None:
 # --------------------------------------------------------------------------------------------
 
 EXPECTED_EXTRAS = {
-    "name": {"first", "last", "initial", "formal", "given", "initials", "letters"},
+    "name": {"first", "last", "initial", "formal", "given", "initials", "two_initials", "letters"},
     "postcode": {"sector", "district"},
     "address": {"line", "number", "street"},
     "date": {"py", "pm", "pd"},
 }
 #: Extras that may be null for a valid value (an address without a house number or street,
 #: a name whose first word is no known given name).
-OPTIONAL_EXTRAS = {"number", "street", "given", "initials"}
+OPTIONAL_EXTRAS = {"number", "street", "given", "initials", "two_initials"}
 #: Extras only an invalid value has: the possible parts of an impossible date.
 PARTIAL_EXTRAS = {"py", "pm", "pd"}
 DTYPES = {"date": pl.Date, "amount": pl.Float64}
@@ -655,3 +661,17 @@ def test_every_british_given_name_is_its_own_given_name() -> None:
     names = sorted(BRITISH_GIVEN_NAMES)
     out = _run("name", names)
     assert out["given"].to_list() == names
+
+
+@given(st.lists(st.sampled_from(["ANNA", "MEI", "LING", "J", "O BRIEN"]), min_size=0, max_size=4))
+def test_two_initials_are_the_initials_of_the_first_two_words(words: list[str]) -> None:
+    name = " ".join(words)
+    out = pl.DataFrame({"n": [name]}, schema={"n": pl.String}).select(
+        two=two_initials(pl.col("n")), all=initials(pl.col("n"))
+    )
+    parts = name.split()
+    if len(parts) < 2:
+        assert out["two"][0] is None
+    else:
+        assert out["two"][0] == f"{parts[0][0]} {parts[1][0]}"
+        assert out["all"][0].startswith(out["two"][0])

@@ -755,3 +755,20 @@ def test_swap_tokens_let_transposed_names_meet_and_nothing_else() -> None:
     assert a["surname__swap__tok"] != a["surname__tok"]
     # only where a dataset lists them: payroll sends no swap token
     assert not [c for c in output_columns(PAYROLL) if "__swap" in c]
+
+
+def test_two_initials_are_the_first_two_words_initials_in_the_name_domain() -> None:
+    """MEI LING JING's first two initials meet MEI LING's initials; JONATHAN MARK's never
+    meet JONATHAN JEREMY's; a single word has none."""
+    rows = {
+        "record_id": ["1", "2", "3", "4", "5"],
+        "surname": ["YANG"] * 5,
+        "forenames": ["MEI LING JING", "MEI LING", "JONATHAN MARK", "JONATHAN JEREMY", "MEI"],
+        "date_of_birth": ["1942-05-28"] * 5,
+        "date_of_death": ["2025-01-02"] * 5,
+    }
+    out = prepare_frame(pl.DataFrame(rows), "deceased", key=KEY, period="2026-11").frame
+    two, whole = out["forenames__two_initials__tok"], out["forenames__initials__tok"]
+    assert two[0] == two[1] == whole[1] != whole[0]
+    assert two[2] != two[3]
+    assert two[4] is None and whole[4] is None

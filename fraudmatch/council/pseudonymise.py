@@ -68,6 +68,7 @@ from fraudmatch.spec.normalisers import (
     initials,
     letters,
     name_form,
+    two_initials,
 )
 from fraudmatch.spec.normalisers.name_forms import FORM_EXTRAS
 from fraudmatch.spec.normalisers.names import SWAP_EXTRAS
@@ -108,7 +109,7 @@ _FORM_DOMAIN = "form"
 # swap token meets a forename's (see SWAP_EXTRAS).
 _SWAP_DOMAIN = "name__swap"
 _SHARED_DOMAIN_EXTRAS = {
-    "name": frozenset({"first", "last", "initial", "formal", "given", "initials"}),
+    "name": frozenset({"first", "last", "initial", "formal", "given", "initials", "two_initials"}),
     "address": frozenset({"line", "street"}),
 }
 ADULT_AGE = 18
@@ -251,6 +252,8 @@ def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
         return value.str.slice(0, 1)
     if suffix == "initials":
         return value.to_frame(_VALUE).select(initials(pl.col(_VALUE))).to_series()
+    if suffix == "two_initials":
+        return value.to_frame(_VALUE).select(two_initials(pl.col(_VALUE))).to_series()
     if suffix == "letters":
         return words.list.first().to_frame(_VALUE).select(letters(pl.col(_VALUE))).to_series()
     if suffix in FORM_EXTRAS:

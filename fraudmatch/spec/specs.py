@@ -55,7 +55,7 @@ CLEAR_PART_METHODS = frozenset({"date_parts"})
 # Extra columns each normaliser adds next to the value (``{col}__{suffix}``).
 NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
     "name": (
-        "first", "last", "initial", "formal", "given", "initials", "letters",
+        "first", "last", "initial", "formal", "given", "initials", "two_initials", "letters",
         *FORM_EXTRAS, *SWAP_EXTRAS,
     ),
     "postcode": ("sector", "district"),

@@ -370,6 +370,7 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     _initials_cells(grid, pair, add, contexts)
     _shared_initial_twin_cell(pair, add, no_ni)
     _twin_with_a_slip_cell(pair, add, no_ni)
+    _third_forename_cell(pair, add, no_ni)
     return out
 
 
@@ -516,6 +517,17 @@ def _twin_with_a_slip_cell(pair, add, no_ni) -> None:
         "year one out on one record", NEVER, left,
         no_ni(left.copy(forenames="MAYA", date_of_birth=born.replace(year=born.year + 1))),
         "two known given names: twins, with a slip in the date of birth on top")  # fmt: skip
+
+
+def _third_forename_cell(pair, add, no_ni) -> None:
+    """A third forename on one record only (LEONIE MARGUERITE SOLANGE and LEONIE
+    MARGUERITE): the initials of the first two agree, and a forename missing is no
+    forename that differs. A surname of its own, as for the twins with a slip."""
+    left, _ = pair("LEONIE MARGUERITE SOLANGE")
+    left = left.copy(surname="TREVASKIS")
+    add("same person", "forenames", "a third forename on one record only", MATCH, left,
+        no_ni(left.copy(forenames="LEONIE MARGUERITE")),
+        "a forename missing is no evidence; the first two forenames and their initials agree")  # fmt: skip
 
 
 #: Rare forenames (none in the background), a different one per cell of a rule: where the

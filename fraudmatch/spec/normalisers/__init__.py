@@ -43,6 +43,7 @@ from fraudmatch.spec.normalisers.names import (
     letters,
     name_form,
     normalise_name,
+    two_initials,
 )
 from fraudmatch.spec.normalisers.postcodes import normalise_postcode
 from fraudmatch.spec.normalisers.short_forms import NICKNAMES, short_forms
@@ -65,6 +66,7 @@ __all__ = [
     "letters",
     "normalise_column",
     "short_forms",
+    "two_initials",
 ]
 
 NORMALISERS: dict[str, Normaliser] = {

@@ -64,7 +64,8 @@ def normalise_name(raw: pl.Expr) -> Normalised:
     word is (:func:`given_name`): the formal name where the word is a known given name or
     short form, else null (an unknown word, an initial, a typo), so that two known names
     that differ (LAURA, LAUREN) tell twins apart while a typo (LUARA) is no evidence.
-    ``initials`` (:func:`initials`) lets "C E" meet CHRISTINE EMMA on both initials.
+    ``initials`` (:func:`initials`) lets "C E" meet CHRISTINE EMMA on both initials;
+    ``two_initials`` (:func:`two_initials`) are those of the first two words only.
     ``letters`` (:func:`letters`) lets a first word with two letters swapped (CHNADLER,
     MICTHELL) meet the word itself, which Bloom bigrams rate low in a short name.
     The swap extras (:data:`SWAP_EXTRAS`), like the name forms, are derived where the value
@@ -84,6 +85,7 @@ def normalise_name(raw: pl.Expr) -> Normalised:
             "formal": formal_name(F("first")),
             "given": given_name(F("first")),
             "initials": initials(name),
+            "two_initials": two_initials(name),
             "letters": letters(F("first")),
         },
     )
@@ -109,6 +111,18 @@ def initials(name: pl.Expr) -> pl.Expr:
     """
     words = name.str.split(" ")
     letters = words.list.eval(pl.element().str.slice(0, 1)).list.join(" ")
+    return pl.when(words.list.len() >= 2).then(letters).otherwise(None)
+
+
+def two_initials(name: pl.Expr) -> pl.Expr:
+    """The first letters of the first two words, where a name has two words or more.
+
+    MEI LING JING -> "M L", as MEI LING's initials: a third forename shown on one record
+    only is no disagreement, while a second forename that differs ("J M" and "J J") is.
+    Null for a single word.
+    """
+    words = name.str.split(" ")
+    letters = words.list.head(2).list.eval(pl.element().str.slice(0, 1)).list.join(" ")
     return pl.when(words.list.len() >= 2).then(letters).otherwise(None)
 
 
