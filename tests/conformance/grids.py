@@ -907,7 +907,13 @@ def _possible(cell: Cell, grid: RuleGrid, spec: Spec) -> bool:
 
 
 def grid_cells(spec: Spec | None = None) -> dict[str, list[Cell]]:
-    """Every rule's cells (those both extracts can hold), identities apart across rules."""
+    """Every rule's cells (those both extracts can hold), identities apart across rules.
+
+    Apart only up to 100 identities a rule: the deceased grids use more, so their last
+    identities are the next rule's first ones (the same surname and birth date), and the
+    tenancy rule's model moves when records are added to housing_tenants anywhere. Cells
+    added late therefore use surnames and postcodes of their own (_OWN_SURNAMES).
+    """
     spec = spec or load_spec()
     return {
         g.rule: [c for c in cells(g, 100 * i) if _possible(c, g, spec)] for i, g in enumerate(GRIDS)
