@@ -675,3 +675,17 @@ def test_two_initials_are_the_initials_of_the_first_two_words(words: list[str]) 
     else:
         assert out["two"][0] == f"{parts[0][0]} {parts[1][0]}"
         assert out["all"][0].startswith(out["two"][0])
+
+
+@pytest.mark.parametrize(
+    ("apart", "together"),
+    [("MC QUAID", "MCQUAID"), ("Mac Donald", "MACDONALD"), ("ANNA MC QUAID", "ANNA MCQUAID")],
+)
+def test_mc_and_mac_written_apart_are_the_name_written_together(apart: str, together: str) -> None:
+    assert _run("name", [apart, together])["value"].to_list() == [together] * 2
+
+
+@pytest.mark.parametrize("name", ["O BRIEN", "J MC", "MACK SMITH", "JAMES MC"])
+def test_other_words_stay_apart(name: str) -> None:
+    """O may be an initial in a forenames cell; MC alone at the end has no name after it."""
+    assert _run("name", [name])["value"].to_list() == [name]

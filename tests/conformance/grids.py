@@ -371,6 +371,7 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     _shared_initial_twin_cell(pair, add, no_ni)
     _twin_with_a_slip_cell(pair, add, no_ni)
     _third_forename_cell(pair, add, no_ni)
+    _surname_shape_cells(pair, add, no_ni)
     return out
 
 
@@ -528,6 +529,23 @@ def _third_forename_cell(pair, add, no_ni) -> None:
     add("same person", "forenames", "a third forename on one record only", MATCH, left,
         no_ni(left.copy(forenames="LEONIE MARGUERITE")),
         "a forename missing is no evidence; the first two forenames and their initials agree")  # fmt: skip
+
+
+def _surname_shape_cells(pair, add, no_ni) -> None:
+    """A surname's Mc written apart on one record (MC QUILLAN, MCQUILLAN), and a long surname
+    with two letters swapped near its end, where its sound changes (MACCONNGHAMHNA,
+    MACCONNGHAMNHA) and blocking must find it by the letters in order."""
+    left, _ = pair("ROWAN")
+    left = left.copy(surname="MCQUILLAN")
+    add("same person", "surname", "Mc written apart on one record (MC QUILLAN)", MATCH, left,
+        no_ni(left.copy(surname="MC QUILLAN")), "councils write Mc and Mac apart or together")  # fmt: skip
+    left, _ = pair("PETER")
+    left = left.copy(surname="MACCONNGHAMHNA")
+    right = left.copy(surname="MACCONNGHAMNHA", forenames="PETE", postcode=None)
+    add("same person", "surname", "two letters swapped near the end of a long surname "
+        "(MACCONNGHAMNHA), PETE for PETER, no postcode on one record", MATCH, left,
+        no_ni(right), "the letters in order agree (one keying slip) and the same address; "
+        "no block on the sound, the first forename or the postcode finds this pair")  # fmt: skip
 
 
 #: Rare forenames (none in the background), a different one per cell of a rule: where the

@@ -49,7 +49,11 @@ def _clean_name(raw: pl.Expr) -> pl.Expr:
     words = collapse_spaces(fold(raw).str.replace_all(r"[^\p{L}\p{N}]+", " "))
     words = drop_words(words, NAME_TITLES)
     leading = "|".join(sorted(NAME_LEADING_TITLES))
-    return words.str.replace(f"^(?:(?:{leading}) )+", "")
+    words = words.str.replace(f"^(?:(?:{leading}) )+", "")
+    # Mc and Mac written apart (MC QUAID, MAC DONALD) are the name written together, as
+    # councils record it either way. Not O (O BRIEN): in a forenames cell "O" may be an
+    # initial; O'BRIEN with its apostrophe is OBRIEN already
+    return words.str.replace_all(r"(^| )(MC|MAC) (\p{L}{2,})", "${1}${2}${3}")
 
 
 def normalise_name(raw: pl.Expr) -> Normalised:
