@@ -255,3 +255,18 @@ def test_explain_blocking_counts_new_pairs() -> None:
     assert (table["candidate_pairs"] >= table["new_pairs"]).all()
     # the second rule's candidates include every pair of the first (a,b ⊂ a)
     assert table["candidate_pairs"][1] >= table["candidate_pairs"][0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a one-dataset rule hashes its blocking key from the left columns on both sides "
+    "(plan_blocking: right = left), so {left: a, right: b} blocks on a = a: the day-month-"
+    "swap blocks of the two-council rules (date_of_birth__dmswap against __tok) find no "
+    "swap, and surname/forenames transposed cannot be blocked there (issue 13, ninth round)",
+)
+def test_one_dataset_rule_blocks_a_left_column_against_a_right_column() -> None:
+    """Record 1's a equals record 0's b: one pair, whichever record plays which side."""
+    data = frame(["p", "q", "q"], a=[1, 9, 3], b=[9, 2, 4])
+    r = rule([{"name": "ab", "keys": {"left": "a", "right": "b"}}])
+    pairs, _ = candidate_pairs(r, data, data)
+    assert sorted(pairs.select("li", "ri").rows()) == [(0, 1)]
