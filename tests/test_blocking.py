@@ -257,16 +257,46 @@ def test_explain_blocking_counts_new_pairs() -> None:
     assert table["candidate_pairs"][1] >= table["candidate_pairs"][0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a one-dataset rule hashes its blocking key from the left columns on both sides "
-    "(plan_blocking: right = left), so {left: a, right: b} blocks on a = a: the day-month-"
-    "swap blocks of the two-council rules (date_of_birth__dmswap against __tok) find no "
-    "swap, and surname/forenames transposed cannot be blocked there (issue 13, ninth round)",
-)
 def test_one_dataset_rule_blocks_a_left_column_against_a_right_column() -> None:
-    """Record 1's a equals record 0's b: one pair, whichever record plays which side."""
+    """Record 1's a equals record 0's b: one pair, whichever record plays which side (the
+    day-month-swap and transposed-name blocks of the two-council rules are of this kind)."""
     data = frame(["p", "q", "q"], a=[1, 9, 3], b=[9, 2, 4])
     r = rule([{"name": "ab", "keys": {"left": "a", "right": "b"}}])
     pairs, _ = candidate_pairs(r, data, data)
     assert sorted(pairs.select("li", "ri").rows()) == [(0, 1)]
+
+
+@pytest.mark.parametrize("parts", [1_000_000, 3])
+@pytest.mark.parametrize("scope", ["any", "within_partner", "across_partners"])
+def test_one_dataset_crossed_keys_match_brute_force_in_either_order(scope: str, parts: int) -> None:
+    """Beside same-column rules, a left column against a right one: every unordered pair
+    that either order of its two records blocks, once, with the first rule that finds it."""
+    data = random_frame(60, 4)
+    blocking = [
+        {"name": "a", "keys": "a"},
+        {"name": "bc", "keys": [{"left": "b", "right": "c"}, "a"]},
+        {"name": "cb", "keys": {"left": "c", "right": "b"}},
+    ]
+    r = rule(blocking, scope=scope, partition_pairs=parts)  # 3: a pair's two orders apart
+    pairs, plan = candidate_pairs(r, data, data)
+    got = as_dict(pairs)
+    rows = data.to_dicts()
+    expected: dict[tuple[int, int], int] = {}
+    for i, j in itertools.combinations(range(len(rows)), 2):
+        a, b = rows[i], rows[j]
+        if scope == "within_partner" and a["partner"] != b["partner"]:
+            continue
+        if scope == "across_partners" and a["partner"] == b["partner"]:
+            continue
+        for k, br in enumerate(r.blocking.rules):
+            hit = any(
+                all(x[ref.left] is not None and x[ref.left] == y[ref.right] for ref in br.on)
+                for x, y in ((a, b), (b, a))
+            )
+            if hit:
+                expected[(i, j)] = k
+                break
+    assert got == expected
+    assert [s["pairs_made"] for s in plan.stats.rules] == [
+        sum(1 for v in got.values() if v == k) for k in range(3)
+    ]

@@ -260,7 +260,8 @@ class BlockingPlan:
             if table.height == 0:
                 continue
             lsides = self._split(self.left, table, key)
-            rsides = lsides if self.rule.one_dataset else self._split(self.right, table, key)
+            own = _one_frame(self.rule, self.rule.blocking.rules[i])
+            rsides = lsides if own else self._split(self.right, table, key)
             for pkey, lpart in sorted(lsides.items()):
                 rpart = rsides.get(pkey)
                 if rpart is None:
@@ -284,16 +285,40 @@ class BlockingPlan:
     def _join(self, lpart, rpart, key, i, earlier_l, earlier_r) -> pl.DataFrame:
         rule = self.rule
         pairs = _scope_join(lpart, rpart, key, rule.scope)
-        if rule.one_dataset:
+        if rule.one_dataset and _one_frame(rule, rule.blocking.rules[i]):
             pairs = pairs.filter(pl.col("li") < pl.col("ri"))
+        elif rule.one_dataset:
+            pairs = self._unordered(pairs, earlier_l[i], earlier_r[i])
         if i and pairs.height:
             li, ri = pairs.get_column("li"), pairs.get_column("ri")
             seen = pl.Series([False] * pairs.height)
             for j in range(i):
                 a, b = earlier_l[j].gather(li), earlier_r[j].gather(ri)
                 seen = seen | (a == b).fill_null(False)
+                if rule.one_dataset and not _one_frame(rule, rule.blocking.rules[j]):
+                    a, b = earlier_l[j].gather(ri), earlier_r[j].gather(li)
+                    seen = seen | (a == b).fill_null(False)
             pairs = pairs.filter(~seen)
         return pairs.with_columns(pl.lit(i, dtype=pl.UInt8).alias("blocking_rule"))
+
+    @staticmethod
+    def _unordered(pairs: pl.DataFrame, lkey: pl.Series, rkey: pl.Series) -> pl.DataFrame:
+        """A one-dataset rule's pairs from a left column against a right one, smaller row
+        first: either record may play either side, so (i, j) is kept once, from the side
+        order that found it (both orders found it: the one with i < j), never as (i, i)."""
+        li, ri = pairs.get_column("li"), pairs.get_column("ri")
+        mirror = (lkey.gather(ri) == rkey.gather(li)).fill_null(False)
+        keep = (li < ri) | ((li > ri) & ~mirror)
+        return pairs.filter(keep).select(
+            pl.min_horizontal("li", "ri").alias("li"), pl.max_horizontal("li", "ri").alias("ri")
+        )
+
+
+def _one_frame(rule: Rule, br: BlockingRule) -> bool:
+    """Whether one key column serves both sides: a one-dataset rule whose blocking rule reads
+    the same columns on both (a left column against a right one needs a right key too)."""
+    refs = (*br.on, *br.split_hot_by)
+    return rule.one_dataset and all(r.left == r.right for r in refs)
 
 
 def _scope_join(lpart: pl.DataFrame, rpart: pl.DataFrame, key: str, scope: str) -> pl.DataFrame:
@@ -345,16 +370,17 @@ def plan_blocking(rule: Rule, left: pl.DataFrame, right: pl.DataFrame) -> Blocki
         left, right = _narrow(left, lcols, codes), _narrow(right, rcols, codes)
     for i, br in enumerate(b.rules):
         key = block_col(i)
-        right = _unify_key_types(br.on, left, right) if not rule.one_dataset else right
+        own = _one_frame(rule, br)
+        right = right if own else _unify_key_types(br.on, left, right)
         left = left.with_columns(_key_hash(br.on, "left", left).alias(key))
-        right = (
-            left
-            if rule.one_dataset
-            else right.with_columns(_key_hash(br.on, "right", right).alias(key))
+        # a one-dataset rule's right side is the same rows; its key is the left one unless
+        # the blocking rule reads other columns there
+        right = right.with_columns(
+            left.get_column(key) if own else _key_hash(br.on, "right", right).alias(key)
         )
         lc = _counts(left, key, rule.scope)
-        rc = lc if rule.one_dataset else _counts(right, key, rule.scope)
-        blocks = _block_pairs(lc, rc, key, rule.one_dataset, rule.scope)
+        rc = lc if own else _counts(right, key, rule.scope)
+        blocks = _block_pairs(lc, rc, key, own, rule.scope)
         hot = blocks.filter(pl.col("pairs") > b.block_ceiling)
         if hot.height:
             left, right, blocks = _handle_hot(rule, br, i, left, right, blocks, hot, stats)
@@ -385,6 +411,7 @@ def plan_blocking(rule: Rule, left: pl.DataFrame, right: pl.DataFrame) -> Blocki
 def _handle_hot(rule, br: BlockingRule, i, left, right, blocks, hot, stats: BlockingStats):
     """Split hot blocks by the secondary key, or skip them; every one is reported."""
     key = block_col(i)
+    own = _one_frame(rule, br)
     ceiling = rule.blocking.block_ceiling
     action = "split" if br.split_hot_by else "skipped"
     _record_hot(stats, br.name, action, left, key, br.on, hot)
@@ -392,8 +419,8 @@ def _handle_hot(rule, br: BlockingRule, i, left, right, blocks, hot, stats: Bloc
     if br.split_hot_by:
         sub_l = _key_hash((*br.on, *br.split_hot_by), "left", left)
         left = left.with_columns(pl.when(is_hot_l).then(sub_l).otherwise(pl.col(key)).alias(key))
-        if rule.one_dataset:
-            right = left
+        if own:
+            right = right.with_columns(left.get_column(key))
         else:
             right = _unify_key_types(br.split_hot_by, left, right)
             sub_r = _key_hash((*br.on, *br.split_hot_by), "right", right)
@@ -401,8 +428,8 @@ def _handle_hot(rule, br: BlockingRule, i, left, right, blocks, hot, stats: Bloc
                 pl.when(is_hot_l).then(sub_r).otherwise(pl.col(key)).alias(key)
             )
         lc = _counts(left, key, rule.scope)
-        rc = lc if rule.one_dataset else _counts(right, key, rule.scope)
-        blocks = _block_pairs(lc, rc, key, rule.one_dataset, rule.scope)
+        rc = lc if own else _counts(right, key, rule.scope)
+        blocks = _block_pairs(lc, rc, key, own, rule.scope)
         still = blocks.filter(pl.col("pairs") > ceiling)
         if still.height:
             refs = (*br.on, *br.split_hot_by)
@@ -412,7 +439,7 @@ def _handle_hot(rule, br: BlockingRule, i, left, right, blocks, hot, stats: Bloc
             return left, right, blocks
     drop = hot.get_column(key).implode()
     left = left.with_columns(_null_where(key, drop))
-    right = left if rule.one_dataset else right.with_columns(_null_where(key, drop))
+    right = right.with_columns(_null_where(key, drop))
     return left, right, blocks.filter(~pl.col(key).is_in(drop))
 
 
@@ -477,7 +504,7 @@ def _enforce_budget(rule: Rule, left, right, tables, stats: BlockingStats):
         ids = d.get_column("k").implode()
         _record_hot(stats, names.name, "over_budget", left, key, names.on, d.rename({"k": key}))
         left = left.with_columns(_null_where(key, ids))
-        right = left if rule.one_dataset else right.with_columns(_null_where(key, ids))
+        right = right.with_columns(_null_where(key, ids))
         tables[i] = tables[i].filter(~pl.col(key).is_in(ids))
         stats.rules[i]["candidate_pairs"] = int(tables[i].get_column("pairs").sum())
     return left, right, tables
