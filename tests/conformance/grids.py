@@ -372,6 +372,8 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     _twin_with_a_slip_cell(pair, add, no_ni)
     _third_forename_cell(pair, add, no_ni)
     _surname_shape_cells(pair, add, no_ni)
+    if grid.rule in _TRANSPOSED_RULES:
+        _transposed_cells(pair, add, no_ni)
     return out
 
 
@@ -546,6 +548,30 @@ def _surname_shape_cells(pair, add, no_ni) -> None:
         "(MACCONNGHAMNHA), PETE for PETER, no postcode on one record", MATCH, left,
         no_ni(right), "the letters in order agree (one keying slip) and the same address; "
         "no block on the sound, the first forename or the postcode finds this pair")  # fmt: skip
+
+
+#: The two-council rules that read surname and forenames transposed on one record (the
+#: deceased rules do too, with cells of their own; the other rules' extracts do not send
+#: the swap tokens)
+_TRANSPOSED_RULES = ("housing_benefit_to_housing_benefit", "housing_tenants_to_housing_tenants")
+
+
+def _transposed_cells(pair, add, no_ni) -> None:
+    """Surname and forenames in each other's columns on one record, the NI number on the
+    other only, two homes: the same names and birth date, so a rare name is flagged and a
+    common one stays undecided, as written the right way round."""
+    left, right = pair("GWENLLIAN")
+    left, right = left.copy(surname="PENROSE"), right.copy(surname="PENROSE")
+    add("same person", "surname", "surname and forenames transposed on one record, NI number "
+        "on the other only, a rare name", MATCH, left,
+        no_ni(right.copy(surname=right.forenames, forenames=right.surname)),
+        "the same names in the other columns and the same birth date")  # fmt: skip
+    left, right = pair(COMMON_FORENAME)
+    left, right = left.copy(surname=COMMON_SURNAME), right.copy(surname=COMMON_SURNAME)
+    add("hard negative", "namesakes", f"{COMMON_FORENAME} {COMMON_SURNAME} transposed on one "
+        "record, NI number on the other only", NEVER, left,
+        no_ni(right.copy(surname=right.forenames, forenames=right.surname)),
+        "a common name: the evidence cannot decide, whichever way round it is written")  # fmt: skip
 
 
 #: Rare forenames (none in the background), a different one per cell of a rule: where the
