@@ -520,6 +520,12 @@ def _twin_with_a_slip_cell(pair, add, no_ni) -> None:
         "year one out on one record", NEVER, left,
         no_ni(left.copy(forenames="MAYA", date_of_birth=born.replace(year=born.year + 1))),
         "two known given names: twins, with a slip in the date of birth on top")  # fmt: skip
+    left, _ = pair("MEGAN")
+    left = left.copy(surname="TRELAWNEY", date_of_birth=date(1995, 1, 9))
+    add("hard negative", "twins", "same surname and home, forenames MEGAN and MORGAN, day and "
+        "month swapped on one record (09/01 and 01/09)", NEVER, left,
+        no_ni(left.copy(forenames="MORGAN", date_of_birth=date(1995, 9, 1))),
+        "two known given names that sound different: twins, whatever the date's slip")  # fmt: skip
 
 
 def _third_forename_cell(pair, add, no_ni) -> None:
