@@ -357,3 +357,27 @@ def test_datasets_a_spread_looks_in_are_inputs_but_not_required() -> None:
     looked_up = rule_datasets(rule, rules, looked_up=True)
     assert looked_up[:2] == ["payroll", "creditors"]
     assert {"electoral_register", "housing_tenants", "deceased"} <= set(looked_up)
+
+
+def test_either_names_alternatives_a_clause_stands_for(tmp_path: Path) -> None:
+    """A clause naming a set of alternatives is one clause per alternative, each with the
+    clause's other selectors; a misnamed set or a value other than 'any' is refused."""
+    doc = copy.deepcopy(BASE)
+    doc["scoring"]["either"] = {"no_home": [{"postcode": "null"}, {"postcode": "district"}]}
+    doc["scoring"]["hard_match"] = [{"no_home": "any", "ni": "exact"}, {"dob": "exact"}]
+    rule = parse_rule(doc)
+    clauses = [{(s.comparison, s.text) for s in c} for c in rule.scoring.hard_match]
+    assert clauses == [
+        {("postcode", "null"), ("ni", "exact")},
+        {("postcode", "district"), ("ni", "exact")},
+        {("dob", "exact")},
+    ]
+    bad = copy.deepcopy(doc)
+    bad["scoring"]["hard_match"][0]["no_home"] = "exact"
+    assert "{no_home: any}" in error_of(bad, tmp_path)
+    bad = copy.deepcopy(doc)
+    bad["scoring"]["either"] = {"ni": [{"postcode": "null"}]}
+    assert "a name of its own" in error_of(bad, tmp_path)
+    bad = copy.deepcopy(doc)
+    bad["scoring"]["hard_match"][0] = {"no_hom": "any"}
+    assert "no_home" in error_of(bad, tmp_path)  # the hint names the set

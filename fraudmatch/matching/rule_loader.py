@@ -331,26 +331,56 @@ def _selector(node: Node, comp: Comparison) -> LevelSelector:
     return LevelSelector(comp.name, text.strip(), frozenset(gammas))
 
 
-def _combinations(node: Node, comps: Mapping[str, Comparison]):
+def _combinations(
+    node: Node, comps: Mapping[str, Comparison], either: Mapping[str, tuple] | None = None
+):
+    """Each clause's selectors. A clause naming one of ``either``'s sets (``{home: any}``)
+    stands for one clause per alternative of the set, each with the clause's other
+    selectors: the loader writes them out, so the engine sees plain clauses."""
+    either = either or {}
     out = []
     for item in node.items():
         if not isinstance(item.value, dict) or not item.value:
             raise item.fail("expected a mapping of comparison: level, e.g. {ni: exact}")
         sels = []
+        alternatives: list[tuple] = [()]
         for cname, sub in item.pairs():
+            if cname in either:
+                if sub.value != "any":
+                    raise sub.fail(f"a set of alternatives is named with 'any': {{{cname}: any}}")
+                alternatives = [a + b for a in alternatives for b in either[cname]]
+                continue
             if cname not in comps:
+                names = [*comps, *either]
                 raise Node(item.source, f"{item.path}.{cname}", None).fail(
-                    f"unknown comparison{hint(cname, comps)} (comparisons: {', '.join(comps)})"
+                    f"unknown comparison{hint(cname, names)} (comparisons: {', '.join(comps)})"
                 )
             sels.append(_selector(sub, comps[cname]))
-        out.append(tuple(sels))
+        out.extend(tuple(alt) + tuple(sels) for alt in alternatives)
     return tuple(out)
+
+
+def _either(node: Node | None, comps: Mapping[str, Comparison]) -> dict[str, tuple]:
+    """``either``: named sets of alternative selections (a home that cannot be compared:
+    no postcode and no address, or a death place), each set a list of clauses."""
+    if node is None:
+        return {}
+    out = {}
+    for name, sub in node.pairs():
+        if name in comps:
+            raise Node(node.source, f"{node.path}.{name}", None).fail(
+                "a set of alternatives needs a name of its own, not a comparison's"
+            )
+        if not isinstance(sub.value, list) or not sub.value:
+            raise sub.fail("expected a list of alternatives, e.g. [{postcode: null}, ...]")
+        out[name] = _combinations(sub, comps)
+    return out
 
 
 def _parse_scoring(node: Node, comps: Mapping[str, Comparison]) -> Scoring:
     model = node.choice("model", MODELS, "model")
     if model == "deterministic":
-        node.mapping(["model", "match_when"], ["hard_match", "veto", "undecided"])
+        node.mapping(["model", "match_when"], ["hard_match", "veto", "undecided", "either"])
     else:
         node.mapping(
             ["model", "threshold"],
@@ -358,6 +388,7 @@ def _parse_scoring(node: Node, comps: Mapping[str, Comparison]) -> Scoring:
                 "hard_match",
                 "veto",
                 "undecided",
+                "either",
                 "u_sample_pairs",
                 "em_max_iterations",
                 "em_tolerance",
@@ -365,10 +396,11 @@ def _parse_scoring(node: Node, comps: Mapping[str, Comparison]) -> Scoring:
             ],
         )
     kw: dict[str, Any] = {"model": model}
+    either = _either(node.opt("either"), comps)
     for key in ("match_when", "hard_match", "veto", "undecided"):
         sub = node.opt(key)
         if sub is not None:
-            kw[key] = _combinations(sub, comps)
+            kw[key] = _combinations(sub, comps, either)
     th = node.opt("threshold")
     if th is not None:
         th.mapping([], ["match_probability", "match_weight"])
