@@ -285,7 +285,7 @@ class BlockingPlan:
     def _join(self, lpart, rpart, key, i, earlier_l, earlier_r) -> pl.DataFrame:
         rule = self.rule
         pairs = _scope_join(lpart, rpart, key, rule.scope)
-        if rule.one_dataset and _one_frame(rule, rule.blocking.rules[i]):
+        if _one_frame(rule, rule.blocking.rules[i]):
             pairs = pairs.filter(pl.col("li") < pl.col("ri"))
         elif rule.one_dataset:
             pairs = self._unordered(pairs, earlier_l[i], earlier_r[i])

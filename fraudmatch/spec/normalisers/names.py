@@ -125,9 +125,7 @@ def two_initials(name: pl.Expr) -> pl.Expr:
     only is no disagreement, while a second forename that differs ("J M" and "J J") is.
     Null for a single word.
     """
-    words = name.str.split(" ")
-    letters = words.list.head(2).list.eval(pl.element().str.slice(0, 1)).list.join(" ")
-    return pl.when(words.list.len() >= 2).then(letters).otherwise(None)
+    return initials(name.str.split(" ").list.head(2).list.join(" "))
 
 
 def formal_name(first_word: pl.Expr) -> pl.Expr:
