@@ -69,6 +69,26 @@ def test_exact_token_levels() -> None:
     assert got == [(c[2], c[3]) for c in cases]
 
 
+def test_exact_with_slips_reads_one_half_agreeing_as_no_evidence() -> None:
+    """An NI number one character apart (one half agrees) is null, like one left out;
+    numbers that differ in both halves are two people's (else)."""
+    cases = [
+        (("AB123456", "AB12", "3456"), ("AB123456", "AB12", "3456"), 1, "exact"),
+        (("AB123456", "AB12", "3456"), ("AB123486", "AB12", "3486"), -1, "null"),
+        (("AB123456", "AB12", "3456"), ("AB193456", "AB19", "3456"), -1, "null"),
+        (("AB123456", "AB12", "3456"), ("CE654321", "CE65", "4321"), 0, "else"),
+        (("AB123456", "AB12", "3456"), (None, None, None), -1, "null"),
+    ]
+    cols = ["ni__tok", "ni__head__tok", "ni__tail__tok"]
+    left, right = token_frames(cases, cols)
+    spec = {"type": "exact", "column": "ni__tok", "slips": ["ni__head__tok", "ni__tail__tok"]}
+    comp = comparison(spec)
+    assert [r.left for r in comp.slips] == cols[1:]
+    assert run(comp, left, right) == [(c[2], c[3]) for c in cases]
+    with pytest.raises(RuleError, match="slips"):
+        comparison({"type": "hierarchy", "levels": {"exact": "ni__tok"}, "slips": ["x"]})
+
+
 POSTCODE_CASES = [
     # (left pc, sector, district), (right ...), gamma, label
     (("LS1 1AA", "LS1 1", "LS1"), ("LS1 1AA", "LS1 1", "LS1"), 3, "exact"),

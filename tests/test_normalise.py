@@ -169,7 +169,7 @@ GOLDEN: list[G] = [
     ("name", "Lady Jane Grey", "JANE GREY", None, None),
     ("name", "", None, None, {"first": None, "last": None}),
     # ni_number: stem without suffix
-    ("ni_number", "ab 12 34 56 c", "AB123456", None, None),
+    ("ni_number", "ab 12 34 56 c", "AB123456", None, {"head": "AB12", "tail": "3456"}),
     ("ni_number", "AB123456", "AB123456", None, None),
     ("ni_number", "AB-12-34-56-D", "AB123456", None, None),
     ("ni_number", "TN311258F", None, NINO_PREFIX, None),
@@ -418,6 +418,7 @@ EXPECTED_EXTRAS = {
     "name": {"first", "last", "initial", "formal", "given", "initials", "two_initials", "letters"},
     "postcode": {"sector", "district"},
     "address": {"line", "number", "street"},
+    "ni_number": {"head", "tail"},
     "date": {"py", "pm", "pd"},
 }
 #: Extras that may be null for a valid value (an address without a house number or street,
@@ -689,3 +690,32 @@ def test_mc_and_mac_written_apart_are_the_name_written_together(apart: str, toge
 def test_other_words_stay_apart(name: str) -> None:
     """O may be an initial in a forenames cell; MC alone at the end has no name after it."""
     assert _run("name", [name])["value"].to_list() == [name]
+
+
+_NI_LETTERS = "ABCEGHJKLMNPRSTWXYZ"  # valid in both prefix positions
+_NI_NEVER = ("BG", "GB", "NK", "KN", "TN", "NT", "ZZ")  # prefixes never issued
+
+
+@PROPERTY_SETTINGS
+@given(
+    prefix=st.text(_NI_LETTERS, min_size=2, max_size=2).filter(lambda p: p not in _NI_NEVER),
+    digits=st.text("0123456789", min_size=6, max_size=6),
+    at=st.integers(0, 7),
+    data=st.data(),
+)
+def test_one_slip_in_an_ni_number_leaves_one_half(
+    prefix: str, digits: str, at: int, data: st.DataObject
+) -> None:
+    """Head and tail make the stem; a number with one character keyed wrong (a valid one)
+    shares exactly one of them, so a rule reads the slip as a slip."""
+    ni = prefix + digits
+    pool = _NI_LETTERS if at < 2 else "0123456789"
+    wrong = data.draw(st.sampled_from([c for c in pool if c != ni[at]]), label="wrong")
+    slipped = ni[:at] + wrong + ni[at + 1 :]
+    out = _run("ni_number", [ni, slipped])
+    if out["value"].null_count():  # the slip made a prefix never issued: rejected, not read
+        assert slipped[:2] in _NI_NEVER
+        return
+    head, tail = out["head"].to_list(), out["tail"].to_list()
+    assert head[0] + tail[0] == ni
+    assert (head[0] == head[1]) != (tail[0] == tail[1])

@@ -312,6 +312,37 @@ def test_address_line_and_number_extras() -> None:
     assert again["address__line__tok"][3] is None
 
 
+def test_ni_number_halves_are_keyed_each_in_its_own_domain() -> None:
+    """One character keyed wrong keeps one half's token; a half never meets the other half
+    or the whole number (each has its own domain), and the halves go only where listed."""
+    numbers = ["AB123456", "AB123486", "AB193456", "CE654321"]
+    people = [(*PEOPLE[0][:3], ni, *PEOPLE[0][4:]) for ni in numbers]
+    frame = payroll_frame(people)
+    out = pseudonymise(frame, PAYROLL, KEY)
+    head, tail = out["ni_number__head__tok"], out["ni_number__tail__tok"]
+    assert head[0] == head[1] != head[2] and tail[0] == tail[2] != tail[1]
+    assert head[3] not in head[:3].to_list() and tail[3] not in tail[:3].to_list()
+    assert head[0] == reference_token(field_key(KEY, "ni_number__head"), "AB12")
+    assert tail[0] == reference_token(field_key(KEY, "ni_number__tail"), "3456")
+    plain = parse_spec(
+        {
+            "version": 1,
+            "datasets": {
+                "d": {
+                    "columns": {
+                        "record_id": {"type": "string", "required": True,
+                                      "normaliser": "record_id", "pseudonymise": ["clear"]},
+                        "ni_number": {"type": "string", "normaliser": "ni_number",
+                                      "pseudonymise": ["token"]},
+                    }
+                }
+            },
+        }
+    ).dataset("d")  # fmt: skip
+    bare = pseudonymise(frame.select("record_id", "ni_number"), plain, KEY)
+    assert not [c for c in bare.columns if "head" in c or "tail" in c]
+
+
 def test_domain_is_the_column_name_not_the_dataset() -> None:
     hb = SPEC.dataset("housing_benefit")
     frame = payroll_frame(PEOPLE).with_columns(

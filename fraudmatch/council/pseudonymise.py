@@ -70,6 +70,7 @@ from fraudmatch.spec.normalisers import (
     name_form,
     two_initials,
 )
+from fraudmatch.spec.normalisers.identifiers import NI_HALF
 from fraudmatch.spec.normalisers.name_forms import FORM_EXTRAS
 from fraudmatch.spec.normalisers.names import SWAP_EXTRAS
 from fraudmatch.spec.outputs import (
@@ -268,6 +269,10 @@ def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
         return words.list.first()
     if suffix == "sector":
         return value.str.slice(0, value.str.len_chars() - 2)
+    if suffix == "head":
+        return value.str.slice(0, NI_HALF)
+    if suffix == "tail":
+        return value.str.slice(NI_HALF, 8 - NI_HALF)
     if suffix in ("line", "number", "street", "institution"):
         derive = {"line": address_line, "number": address_number, "street": address_street,
                   "institution": address_institution}  # fmt: skip

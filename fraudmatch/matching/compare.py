@@ -62,7 +62,7 @@ def _sfx(ref: ColumnRef, suffix: str) -> ColumnRef:
 def comparison_columns(comp: Comparison) -> list[ColumnRef]:
     """Columns gathered per pair (as ``l__``/``r__``) for a comparison."""
     if comp.type in ("exact", "hierarchy", "shared"):
-        refs = [ref for keys in comp.keys for ref in keys]
+        refs = [ref for keys in comp.keys for ref in keys] + list(comp.slips)
     elif comp.type == "bloom":
         refs = [bloom_key(comp)]
         assert comp.column is not None
@@ -124,9 +124,16 @@ def _both(ref: ColumnRef) -> pl.Expr:
 
 
 def _hierarchy_expr(comp: Comparison) -> pl.Expr:
+    """The first level whose keys all agree; null where no level's keys are all shown, or
+    (``slips``) where the values differ but a part of them agrees: a keying slip on one
+    record is no evidence either way, like a value left out."""
     conds = [pl.all_horizontal([_eq(r) for r in keys]) for keys in comp.keys]
     comparable = [pl.all_horizontal([_both(r) for r in keys]) for keys in comp.keys]
-    return levels_expr(conds, ~pl.any_horizontal(comparable), comp.n_levels)
+    unknown = ~pl.any_horizontal(comparable)
+    if comp.slips:
+        slip = pl.any_horizontal([_eq(r).fill_null(False) for r in comp.slips])
+        unknown = unknown | (slip & ~pl.any_horizontal(conds).fill_null(False))
+    return levels_expr(conds, unknown, comp.n_levels)
 
 
 def _shared_expr(comp: Comparison) -> pl.Expr:

@@ -55,6 +55,8 @@ def _comparison_columns(rule: Rule, add: Callable[..., None]) -> None:
             for keys in c.keys:
                 for ref in keys:
                     add(f"{path}.{key}", ref)
+            for ref in c.slips:
+                add(f"{path}.slips", ref)
         elif c.type == "bloom":
             assert c.column is not None
             add(f"{path}.column", suffixed(c.column, "__bfn"), "bloom")

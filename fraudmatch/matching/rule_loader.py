@@ -91,7 +91,7 @@ def _thresholds(node: Node, *, increasing: bool, minimum: float, maximum: float 
 
 
 _COMPARISON_KEYS: dict[str, tuple[list[str], list[str]]] = {
-    "exact": (["column"], []),
+    "exact": (["column"], ["slips"]),
     "hierarchy": (["levels"], []),
     "bloom": (["column", "thresholds"], ["exact", "forms"]),
     "date_parts": (["column"], ["levels"]),
@@ -108,7 +108,12 @@ _COMMON_COMPARISON_KEYS = ["name", "type", "tf_adjust", "m", "u", "description"]
 
 
 def _exact_fields(node: Node) -> dict[str, Any]:
-    return {"keys": (column_refs(node.child("column")),), "levels": ("exact",)}
+    slips = node.opt("slips")
+    return {
+        "keys": (column_refs(node.child("column")),),
+        "levels": ("exact",),
+        "slips": column_refs(slips) if slips is not None else (),
+    }
 
 
 def _shared_fields(node: Node) -> dict[str, Any]:

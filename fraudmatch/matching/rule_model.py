@@ -155,6 +155,10 @@ class Comparison:
     of: str = "shared"
     #: shown and count only: the side whose record is read
     side: str | None = None
+    #: exact only: tokens of parts of the value (an NI number's two halves) of which any
+    #: agreeing, where the whole differs, says one record has a keying slip: no evidence
+    #: either way (null), never disagreement
+    slips: tuple[ColumnRef, ...] = ()
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -60,13 +60,16 @@ NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
     ),
     "postcode": ("sector", "district"),
     "address": ("line", "number", "street", "institution"),
+    "ni_number": ("head", "tail"),
 }  # fmt: skip
 # Extras a column sends only where its ``extras:`` lists them (data minimisation): a
 # forename's name forms (ten tokens) are read by the single-person discount helpers alone,
 # and whether an address is a hospital or care home by the deceased rules alone.
 # The swap extras (a name keyed in a domain both name columns share) likewise go only where
 # a rule looks for surname and forenames written in each other's column.
-LISTED_ONLY_EXTRAS: tuple[str, ...] = (*FORM_EXTRAS, "institution", *SWAP_EXTRAS)
+# An NI number's halves go only where a rule reads a slip in it (the ``slips`` of an exact
+# comparison).
+LISTED_ONLY_EXTRAS: tuple[str, ...] = (*FORM_EXTRAS, "institution", *SWAP_EXTRAS, "head", "tail")
 # Which pseudonymisation methods make sense for which normalised type.
 _METHODS_FOR_TYPE = {
     "string": {"clear", "token", "bloom", "phonetic", "withheld"},

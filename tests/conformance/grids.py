@@ -189,6 +189,12 @@ def ni_for(index: int) -> str:
     return f"{_NI_PREFIXES[index % len(_NI_PREFIXES)]}{100000 + index * 37 % 900000:06d}C"
 
 
+def slipped_ni(ni: str | None) -> str:
+    """The NI number with its fifth digit keyed one higher (AB100037C -> AB100047C)."""
+    assert ni is not None
+    return ni[:6] + str((int(ni[6]) + 1) % 10) + ni[7:]
+
+
 def postcode_for(partner: int, index: int) -> str:
     letters = "ABDEFGHJLNPQRSTUWXYZ"
     return (
@@ -310,6 +316,10 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
         left, right = pair()
         add(same, "ni_number", "missing both", MATCH, left.copy(ni_number=None),
             right.copy(ni_number=None))  # fmt: skip
+        left, right = pair()
+        add(same, "ni_number", "one digit keyed wrong on one", MATCH, left,
+            right.copy(ni_number=slipped_ni(right.ni_number)),
+            "one half of the number agrees: a slip, no evidence either way")  # fmt: skip
         left, right = pair()
         add(
             same,

@@ -42,11 +42,18 @@ def normalise_text(raw: pl.Expr) -> Normalised:
 _NINO_BAD_PREFIXES = ("BG", "GB", "NK", "KN", "TN", "NT", "ZZ")
 
 
+#: where the NI number stem is cut in two for its ``head`` and ``tail`` extras
+NI_HALF = 4
+
+
 def normalise_ni_number(raw: pl.Expr) -> Normalised:
     """NI number stem (2 letters, 6 digits) without the A-D suffix.
 
     The suffix does not identify the person and is often left off, so matching on the stem
-    keeps AB123456C and AB123456 together.
+    keeps AB123456C and AB123456 together. Extras ``head`` and ``tail``, the stem's first and
+    last four characters: one character keyed wrong (AB123456 for AB128456) leaves one of
+    them agreeing, so a rule can tell a slip from two people's numbers (which differ in
+    both halves but by a chance of about one in ten thousand).
     """
     state = bind(raw, s=F("raw").str.to_uppercase().str.replace_all(r"[\s\-.]+", ""))
     s = F("s")
@@ -63,7 +70,8 @@ def normalise_ni_number(raw: pl.Expr) -> Normalised:
         (bad_prefix, "invalid NI number: prefix not issued"),
         (s.str.contains(r"^.{8}[^A-D]$"), "invalid NI number: suffix must be A, B, C or D"),
     ]
-    return finish(state, s.str.slice(0, 8), checks)
+    extras = {"head": s.str.slice(0, NI_HALF), "tail": s.str.slice(NI_HALF, 8 - NI_HALF)}
+    return finish(state, s.str.slice(0, 8), checks, extras)
 
 
 # --------------------------------------------------------------------------------------------
