@@ -179,6 +179,57 @@ def test_date_parts_subset_of_levels() -> None:
     assert [g for g, _ in run(comp, left, right)] == [2, 1, 1, 0, 1, 1, 0, -1, 1, 1, 1, 0]
 
 
+def _dates_with_partner(rows: list[tuple[str, date]]) -> pl.DataFrame:
+    frame = _date_parts([d for _, d in rows])
+    return frame.with_columns(pl.Series("partner", [p for p, _ in rows], dtype=pl.String))
+
+
+def _spread_days(partner: str, n: int, year: int = 1960) -> list[tuple[str, date]]:
+    """n ordinary birthdays spread over the year (none on 1 January)."""
+    return [(partner, date(year + i % 40, 1 + i % 12, 2 + i * 7 % 27)) for i in range(n)]
+
+
+def test_a_councils_placeholder_birthday_reads_as_day_month_unknown() -> None:
+    """01/01 written for an unknown birthday (30 of one council's 430 records on each side,
+    counted together) makes years that agree ``day_month_unknown``; a real 1 January
+    (another council, two records), a placeholder in extracts too small to tell (8 and 8),
+    or years that differ do not."""
+    cases = [
+        (("a", date(1970, 1, 1)), ("b", date(1970, 6, 18)), "day_month_unknown"),
+        (("b", date(1970, 6, 18)), ("a", date(1970, 1, 1)), "day_month_unknown"),
+        (("a", date(1970, 1, 1)), ("b", date(1975, 6, 18)), "else"),
+        (("a", date(1970, 3, 7)), ("b", date(1970, 11, 20)), "year_only"),
+        (("a", date(1970, 5, 5)), ("b", date(1970, 1, 1)), "year_only"),
+        (("c", date(1970, 1, 1)), ("b", date(1970, 6, 18)), "year_only"),
+        (("a", date(1970, 1, 1)), ("b", date(1970, 1, 1)), "exact"),
+        (("a", date(1970, 1, 1)), ("b", date(1970, 1, 18)), "one_part_differs"),
+    ]
+    others = [
+        *_spread_days("a", 400),
+        *[("a", date(1950 + i, 1, 1)) for i in range(30)],
+        *_spread_days("c", 20),
+        *[("c", date(1950 + i, 1, 1)) for i in range(8)],
+        *_spread_days("b", 400),
+        *[("b", date(1950 + i, 1, 1)) for i in range(2)],
+    ]
+    left = _dates_with_partner([c[0] for c in cases] + others)
+    right = _dates_with_partner([c[1] for c in cases] + others)
+    for frame in (left, right):
+        frame.insert_column(0, pl.Series("__row", range(frame.height), dtype=pl.UInt32))
+    n = len(cases)
+    pairs = pl.DataFrame(
+        {"li": range(n), "ri": range(n)}, schema={"li": pl.UInt32, "ri": pl.UInt32}
+    )
+    comp = comparison({"type": "date_parts", "column": "dob", "placeholder": 2.5})
+    assert "day_month_unknown" in comp.levels
+    out = Comparer([comp], left, right).gammas(pairs).with_columns(label_expr(comp))
+    assert out["level_c"].to_list() == [c[2] for c in cases]
+    # without a placeholder the level does not exist, and naming it asks for one
+    assert "day_month_unknown" not in comparison({"type": "date_parts", "column": "dob"}).levels
+    with pytest.raises(RuleError, match="placeholder"):
+        comparison({"type": "date_parts", "column": "dob", "levels": ["day_month_unknown"]})
+
+
 BLOOM_CASES = [
     ("SMITH", "SMITH", 4, "exact"),
     ("JOHNSTONE", "JOHNSTON", 3, "high"),  # bigram Dice 0.84

@@ -72,6 +72,8 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
     elif comp.type == "date_parts":
         assert comp.column is not None
         refs = [_sfx(comp.column, s) for s in DATE_PART_SUFFIXES]
+        if comp.placeholder is not None:  # whose council's placeholder each record's is
+            refs.append(ColumnRef("partner", "partner"))
     elif comp.type in ("shown", "count"):
         assert comp.column is not None
         refs = [comp.column]  # the other side names record_id (see rule_loader)
@@ -156,13 +158,15 @@ def _shown_expr(comp: Comparison) -> pl.Expr:
     return levels_expr([pl.col(col).is_not_null()], pl.lit(False), comp.n_levels)
 
 
-def _date_parts_expr(comp: Comparison) -> pl.Expr:
+def _date_parts_expr(comp: Comparison, placeholder: pl.Expr | None = None) -> pl.Expr:
     """Date-of-birth levels from tokens that counting cannot read back.
 
     Two of year, month and day agreeing is one of the pair tokens (day-month, month-year,
     day-year) agreeing. A damaged date (1958-07-71) has no whole-date token but keeps the
     pairs its possible parts make, so it still agrees or disagrees: the comparison is null
-    only when no token or year is comparable at all.
+    only when no token or year is comparable at all. ``placeholder``: either record's day
+    and month is its council's placeholder for an unknown birthday, so years that agree
+    with no pair agreeing are ``day_month_unknown``, not two parts that differ.
     """
     assert comp.column is not None
     tok, dm, my, dy, swap, year = (_sfx(comp.column, s) for s in DATE_PART_SUFFIXES)
@@ -174,6 +178,7 @@ def _date_parts_expr(comp: Comparison) -> pl.Expr:
         "exact": _eq(tok),
         "day_month_swapped": swapped,
         "one_part_differs": pl.any_horizontal(pairs),
+        "day_month_unknown": _eq(year) & (pl.lit(False) if placeholder is None else placeholder),
         "year_only": _eq(year),
     }
     comparable = pl.any_horizontal(_both(r) for r in (tok, dm, my, dy, year))
@@ -277,6 +282,36 @@ def spread_table(comp: Comparison, sources: Sequence[tuple[Frame, str, str]]) ->
     )
 
 
+#: a day and month is read as a council's placeholder only when at least this many of its
+#: records hold it: in a small extract a real birthday can be several times the median
+PLACEHOLDER_MIN_RECORDS = 20
+
+
+def placeholder_table(comp: Comparison, sides: Sequence[tuple[Frame, str]]) -> pl.DataFrame:
+    """Per council, the day-and-month tokens its records hold ``comp.placeholder`` times as
+    often as its median one, and on at least :data:`PLACEHOLDER_MIN_RECORDS` records: the
+    value it writes for an unknown birthday (01/01). ``sides``: (frame, day-month column)
+    per dataset read, counted together, since a council's habit shows in all its extracts
+    and a small one alone cannot tell a placeholder from a popular birthday. Found from the
+    counts alone, so it holds for whatever value a council uses and under any key."""
+    assert comp.placeholder is not None
+    counts = (
+        pl.concat([f.lazy().select("partner", pl.col(col).alias("__dm")) for f, col in sides])
+        .drop_nulls()
+        .group_by("partner", "__dm")
+        .agg(pl.len().alias("__n"))
+    )
+    typical = pl.col("__n").median().over("partner")
+    return (
+        counts.filter(
+            (pl.col("__n") >= comp.placeholder * typical - EPS)
+            & (pl.col("__n") >= PLACEHOLDER_MIN_RECORDS)
+        )
+        .select("partner", "__dm", pl.lit(True).alias("__placeholder"))
+        .collect()
+    )
+
+
 def label_expr(comp: Comparison) -> pl.Expr:
     """``level_<name>``: the label an analyst reads, from the gamma."""
     g = pl.col(gamma_name(comp))
@@ -303,6 +338,7 @@ class Comparer:
         workers: int = 1,
         words: tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame | pl.LazyFrame] | None = None,
         spread: Mapping[str, pl.DataFrame] | None = None,
+        placeholders: Mapping[str, pl.DataFrame] | None = None,
     ) -> None:
         """``left``/``right``: the rows pairs index into, with the columns comparisons read.
 
@@ -310,6 +346,9 @@ class Comparer:
         and ``right`` were selected without them (``side_columns(..., bloom_words=False)``).
         ``spread``: per ``spread`` comparison, its :func:`spread_table` over more datasets
         than the two sides (the engine's, from the rule's ``across``); else the two sides'.
+        ``placeholders``: per ``date_parts`` comparison with a ``placeholder``, its
+        :func:`placeholder_table` over every dataset loaded (the engine's); else the two
+        sides'.
         """
         self.comparisons = tuple(comparisons)
         self.left, self.right = left, right
@@ -328,7 +367,17 @@ class Comparer:
         self._tf: dict[str, pl.DataFrame] = {}
         self._freq: dict[str, pl.DataFrame] = {}
         self._spread: dict[str, pl.DataFrame] = dict(spread or {})
+        self._placeholders: dict[str, pl.DataFrame] = dict(placeholders or {})
         for comp in self.comparisons:
+            if (
+                comp.type == "date_parts"
+                and comp.placeholder is not None
+                and comp.name not in self._placeholders
+            ):
+                assert comp.column is not None
+                sides = [(left, comp.column.left + "__dm")]
+                sides += [(right, comp.column.right + "__dm")] if right is not left else []
+                self._placeholders[comp.name] = placeholder_table(comp, sides)
             if comp.type == "spread" and comp.name not in self._spread:
                 assert comp.column is not None and comp.by is not None
                 sides = [(left, comp.column.left, comp.by.left)]
@@ -479,7 +528,7 @@ class Comparer:
                 exprs.append(_shown_expr(comp).alias(gamma_name(comp)))
             elif comp.type == "shared":
                 exprs.append(_shared_expr(comp).alias(gamma_name(comp)))
-            elif comp.type == "date_parts":
+            elif comp.type == "date_parts" and comp.placeholder is None:
                 exprs.append(_date_parts_expr(comp).alias(gamma_name(comp)))
             elif comp.type in ("date_diff", "numeric"):
                 exprs.append(_diff_expr(comp).alias(gamma_name(comp)))
@@ -498,7 +547,26 @@ class Comparer:
                 wide = wide.with_columns(self._count_gamma(comp, wide).alias(gamma_name(comp)))
             elif comp.type == "spread":
                 wide = wide.with_columns(self._spread_gamma(comp, wide).alias(gamma_name(comp)))
+            elif comp.type == "date_parts" and comp.placeholder is not None:
+                wide = wide.with_columns(self._date_gamma(comp, wide).alias(gamma_name(comp)))
         return wide
+
+    def _date_gamma(self, comp: Comparison, wide: pl.DataFrame) -> pl.Series:
+        """Date-of-birth levels where either record's day and month may be its council's
+        placeholder (:func:`placeholder_table`, looked up per side)."""
+        assert comp.column is not None
+        flags = []
+        table = self._placeholders[comp.name]
+        for side in (L, R):
+            ref = side(comp.column.left if side is L else comp.column.right) + "__dm"
+            keys = wide.select(pl.col(side("partner")).alias("partner"), pl.col(ref).alias("__dm"))
+            found = keys.join(table, on=["partner", "__dm"], how="left", maintain_order="left")
+            flags.append(found.get_column("__placeholder").fill_null(False))
+        either = flags[0] | flags[1]
+        cols = {c for r in comparison_columns(comp) for c in (L(r.left), R(r.right))}
+        frame = wide.select(*cols).with_columns(either.alias("__placeholder"))
+        expr = _date_parts_expr(comp, pl.col("__placeholder"))
+        return frame.select(expr).to_series()
 
     def _frequency_gamma(self, comp: Comparison, wide: pl.DataFrame) -> pl.Series:
         """How common the value both records share is: the first level whose minimum share

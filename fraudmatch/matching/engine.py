@@ -43,6 +43,7 @@ from fraudmatch.matching.compare import (
     Comparer,
     gamma_name,
     label_expr,
+    placeholder_table,
     side_columns,
     spread_table,
 )
@@ -249,6 +250,7 @@ def _compare(
         n_words=n_words,
         words=(lframe, rframe),
         spread=_spread_tables(rule, frames, say),
+        placeholders=_placeholder_tables(rule, frames, say),
     )
     compared = _Compared(
         plan, comparer, pl.DataFrame(), left.height, right.height, (kl, kr),
@@ -380,6 +382,28 @@ def _spread_tables(
         tables[comp.name] = spread_table(comp, sources)
         read = ", ".join([rule.left, rule.right, *extra])
         say(f"{rule.name}: {comp.name} counts places over {read}")
+    return tables
+
+
+def _placeholder_tables(
+    rule: Rule, frames: Mapping[str, Frame], say: Progress
+) -> dict[str, pl.DataFrame]:
+    """Per ``date_parts`` comparison with a ``placeholder``, each council's placeholder day
+    and month, counted over every loaded dataset that sends the date's parts: a council's
+    habit shows in all its extracts, and one small extract alone cannot tell it."""
+    tables = {}
+    for comp in rule.comparisons:
+        if comp.type != "date_parts" or comp.placeholder is None:
+            continue
+        assert comp.column is not None
+        sides = {rule.left: comp.column.left + "__dm", rule.right: comp.column.right + "__dm"}
+        col = comp.column.right + "__dm"
+        for name, frame in frames.items():
+            names = frame.collect_schema().names()
+            if name not in sides and col in names and "partner" in names:
+                sides[name] = col
+        tables[comp.name] = placeholder_table(comp, [(frames[d], c) for d, c in sides.items()])
+        say(f"{rule.name}: {comp.name} placeholders counted over {', '.join(sides)}")
     return tables
 
 

@@ -21,6 +21,7 @@ from fraudmatch.matching.rule_model import (
     DATE_PART_LEVELS,
     FREQUENCY_OF,
     MODELS,
+    PLACEHOLDER_LEVELS,
     RESERVED_LABELS,
     RISKS,
     SCOPES,
@@ -94,7 +95,7 @@ _COMPARISON_KEYS: dict[str, tuple[list[str], list[str]]] = {
     "exact": (["column"], ["slips"]),
     "hierarchy": (["levels"], []),
     "bloom": (["column", "thresholds"], ["exact", "forms"]),
-    "date_parts": (["column"], ["levels"]),
+    "date_parts": (["column"], ["levels", "placeholder"]),
     "date_diff": (["column", "levels"], []),
     "numeric": (["column", "levels"], []),
     "string": (["column", "levels"], ["metric"]),
@@ -179,13 +180,24 @@ def _bloom_fields(node: Node) -> dict[str, Any]:
 
 
 def _date_parts_fields(node: Node) -> dict[str, Any]:
+    ph = node.opt("placeholder")
+    placeholder = ph.number(minimum=2.0, maximum=None) if ph is not None else None
     lv = node.opt("levels")
     if lv is None:
-        levels = DATE_PART_LEVELS
+        levels = tuple(x for x in DATE_PART_LEVELS if placeholder or x not in PLACEHOLDER_LEVELS)
     else:
         chosen = [n.str(DATE_PART_LEVELS) for n in lv.items()]
         levels = tuple(x for x in DATE_PART_LEVELS if x in chosen)
-    return {"column": column_ref(node.child("column")), "levels": levels}
+        if placeholder is None and set(levels) & set(PLACEHOLDER_LEVELS):
+            raise lv.fail(
+                "day_month_unknown needs placeholder: (how many times its council's median "
+                "day and month a day and month is held to be a placeholder)"
+            )
+    return {
+        "column": column_ref(node.child("column")),
+        "levels": levels,
+        "placeholder": placeholder,
+    }
 
 
 def _difference_fields(node: Node) -> dict[str, Any]:

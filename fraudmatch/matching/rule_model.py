@@ -39,7 +39,15 @@ SPREAD_WITHIN = ("home_area",)
 #: small extract one other holder is already a large share, and says nothing of a population
 MIN_COMMON_RECORDS = 5
 STRING_METRICS = ("levenshtein", "damerau", "ratio")
-DATE_PART_LEVELS = ("exact", "day_month_swapped", "one_part_differs", "year_only")
+DATE_PART_LEVELS = (
+    "exact",
+    "day_month_swapped",
+    "one_part_differs",
+    "day_month_unknown",
+    "year_only",
+)
+#: date_parts levels that exist only with a ``placeholder`` (see Comparison)
+PLACEHOLDER_LEVELS = ("day_month_unknown",)
 RESERVED_LABELS = ("else", "null")
 ALWAYS_PRESENT = ("partner", "record_id")
 
@@ -109,6 +117,12 @@ class Comparison:
       level, token columns of which any agreeing reaches it, e.g. a forename's initial;
       ``forms_as``: the same, read at a Dice level rather than a level of their own).
     - ``date_parts``: ``column`` (date base name), ``levels`` a subset of DATE_PART_LEVELS.
+      With ``placeholder`` (a multiple), a day and month that a council's extract holds at
+      least that many times as often as its median day and month (and on at least
+      :data:`~fraudmatch.matching.compare.PLACEHOLDER_MIN_RECORDS` records) is the
+      council's way of writing an unknown birthday (01/01): where the years agree and no
+      pair of parts does, the level is ``day_month_unknown`` (the year agrees, the rest is
+      not known), not ``year_only`` (two parts that differ).
     - ``date_diff`` / ``numeric``: ``column``, ``thresholds`` (max absolute difference).
     - ``frequency``: ``column`` (a token), ``thresholds`` (min relative frequency on the
       right side of the value both records share: how common the agreeing value is). With
@@ -155,6 +169,9 @@ class Comparison:
     of: str = "shared"
     #: shown and count only: the side whose record is read
     side: str | None = None
+    #: date_parts only: how many times its council's median day and month a day and month
+    #: must be held to be read as a placeholder for an unknown birthday
+    placeholder: float | None = None
     #: exact only: tokens of parts of the value (an NI number's two halves) of which any
     #: agreeing, where the whole differs, says one record has a keying slip: no evidence
     #: either way (null), never disagreement

@@ -302,6 +302,12 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
         d = left.date_of_birth
         add(same, "date_of_birth", "year slip" + tag, MATCH, left,
             right.copy(date_of_birth=d.replace(year=d.year + 1)))  # fmt: skip
+        if grid.homes == "one" or mode == "both":
+            left, right = ctx_pair(dob=date(1950 + n[0] % 45, 6, 18))  # no part of 01/01
+            add(same, "date_of_birth", "day and month unknown on the left: its council writes "
+                "01/01 for an unknown birthday" + tag, MATCH, left.copy(date_of_birth=
+                left.date_of_birth.replace(month=1, day=1)), right,
+                "the year agrees and the day is not known: no disagreement")  # fmt: skip
         if grid.homes == "one":
             left, right = ctx_pair()
             add(same, "address", "missing left" + tag, MATCH, left.copy(address=None), right)
@@ -348,9 +354,18 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     left, right = pair()
     add(neg, "parent and child", "same name and home, born 27 years apart", NEVER, left,
         no_ni(left.copy(date_of_birth=date(d.year + 27, 1 + (d.month + 5) % 12, 3))))  # fmt: skip
+    left, right = pair()
+    add(neg, "parent and child", "same name and home, born 30 years apart, the parent's "
+        "birthday unknown (01/01)", NEVER, left.copy(date_of_birth=date(d.year, 1, 1)),
+        no_ni(left.copy(date_of_birth=d.replace(year=d.year + 30))))  # fmt: skip
     left, right = pair("LUKE")
     add(neg, "twins", "same surname, birth date and home, forenames LUKE and LUCY", NEVER,
         left, no_ni(left.copy(forenames="LUCY")))  # fmt: skip
+    left, right = pair("LUKE", dob=date(1950 + n[0] % 45, 6, 18))
+    add(neg, "twins", "same surname, birth year and home, forenames LUKE and LUCY, one "
+        "twin's birthday unknown (01/01)", NEVER,
+        left.copy(date_of_birth=left.date_of_birth.replace(month=1, day=1)),
+        no_ni(left.copy(forenames="LUCY")))  # fmt: skip
     left, right = pair("AMY")
     add(neg, "twins", "same surname, birth date and home, forenames AMY and MAY (the same "
         "letters)", NEVER, left, no_ni(left.copy(forenames="MAY")),
@@ -1110,9 +1125,11 @@ def extract_rows(spec: Spec | None = None) -> dict[tuple[str, str], list[dict]]:
     rng = _random.Random(11)
     for i, (person, known) in enumerate(background()):
         for partner in known:
+            # the first partner writes 01/01 for an unknown birthday, as some councils do
+            shown = _placeholder_birthday(person) if partner == 0 and i % 6 == 0 else person
             for ds in _DEFAULTS:
                 if rng.random() < 0.5:
-                    put(ds, partner, f"bg{i}-{ds[:4]}", person, {})
+                    put(ds, partner, f"bg{i}-{ds[:4]}", shown, {})
     for j, person in enumerate(_institution_deaths()):
         put("deceased", 1, f"bg-inst-{j}", person, {})
     for rule, cs in grid_cells(spec).items():
@@ -1140,6 +1157,10 @@ def _institution_deaths() -> list[Person]:
                date_of_birth=date(1930 + j, 3, 14), address=None, postcode=institution_postcode())
         for j in range(INSTITUTION_DEATHS)
     ]  # fmt: skip
+
+
+def _placeholder_birthday(person: Person) -> Person:
+    return person.copy(date_of_birth=person.date_of_birth.replace(month=1, day=1))
 
 
 def cell_id(rule: str, index: int, side: str) -> str:
