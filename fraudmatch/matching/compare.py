@@ -312,6 +312,54 @@ def placeholder_table(comp: Comparison, sides: Sequence[tuple[Frame, str]]) -> p
     )
 
 
+def placeholder_flag(comp: Comparison) -> str | None:
+    """The side column that says a record's day and month is its council's placeholder,
+    for a ``date_parts`` comparison with a ``placeholder`` (made by :class:`Comparer`)."""
+    if comp.type != "date_parts" or comp.placeholder is None:
+        return None
+    return f"__placeholder__{comp.name}"
+
+
+def _gathered(comps: Sequence[Comparison]) -> tuple[list[str], list[str]]:
+    """The per-pair columns of each side: what the comparisons read, with each placeholder
+    flag in place of the council (read once per record, not per pair)."""
+    left: list[str] = []
+    right: list[str] = []
+    for comp in comps:
+        flag = placeholder_flag(comp)
+        for ref in comparison_columns(comp):
+            if flag is None or ref.left != "partner":
+                left.append(ref.left)
+                right.append(ref.right)
+        if flag is not None:
+            left.append(flag)
+            right.append(flag)
+    return list(dict.fromkeys(left)), list(dict.fromkeys(right))
+
+
+def _with_placeholder_flags(
+    frame: pl.DataFrame,
+    comps: Sequence[Comparison],
+    tables: Mapping[str, pl.DataFrame],
+    side: str,
+) -> pl.DataFrame:
+    """``frame`` with each placeholder comparison's flag: whether the record's day-month
+    token is one its council writes for an unknown birthday (``tables``: per comparison,
+    its :func:`placeholder_table`)."""
+    for comp in comps:
+        flag = placeholder_flag(comp)
+        if flag is None:
+            continue
+        assert comp.column is not None
+        dm = (comp.column.left if side == "left" else comp.column.right) + "__dm"
+        keys = frame.select("partner", pl.col(dm).alias("__dm"))
+        found = keys.join(
+            tables[comp.name], on=["partner", "__dm"], how="left", maintain_order="left"
+        )
+        frame = frame.with_columns(found.get_column("__placeholder").fill_null(False).alias(flag))
+    return frame
+
+
 def label_expr(comp: Comparison) -> pl.Expr:
     """``level_<name>``: the label an analyst reads, from the gamma."""
     g = pl.col(gamma_name(comp))
@@ -356,28 +404,28 @@ class Comparer:
         self._rows_cache: dict[tuple[int, tuple[str, ...]], pl.DataFrame] = {}
         self.n_words = n_words
         self.workers = workers
-        refs = [r for c in self.comparisons for r in comparison_columns(c)]
-        self.gather_left = list(dict.fromkeys(r.left for r in refs))
-        self.gather_right = list(dict.fromkeys(r.right for r in refs))
+        self.gather_left, self.gather_right = _gathered(self.comparisons)
         # the per-pair columns, contiguous: gathering from many-chunk columns (as read from
-        # parquet) is several times slower, and these few columns are cheap to copy once
-        self._gl = left.select(self.gather_left).rechunk()
-        self._gr = self._gl if right is left else right.select(self.gather_right).rechunk()
+        # parquet) is several times slower, and these few columns are cheap to copy once;
+        # with each record's placeholder flags, read once per record rather than per pair
+        tables = dict(placeholders or {})
+        for comp in self.comparisons:
+            if placeholder_flag(comp) is not None and comp.name not in tables:
+                assert comp.column is not None
+                sides = [(left, comp.column.left + "__dm")]
+                sides += [(right, comp.column.right + "__dm")] if right is not left else []
+                tables[comp.name] = placeholder_table(comp, sides)
+        self._gl = _with_placeholder_flags(left, self.comparisons, tables, "left")
+        self._gl = self._gl.select(self.gather_left).rechunk()
+        self._gr = self._gl
+        if right is not left:
+            self._gr = _with_placeholder_flags(right, self.comparisons, tables, "right")
+            self._gr = self._gr.select(self.gather_right).rechunk()
         self._words: dict[str, tuple[Words, Words]] = {}
         self._tf: dict[str, pl.DataFrame] = {}
         self._freq: dict[str, pl.DataFrame] = {}
         self._spread: dict[str, pl.DataFrame] = dict(spread or {})
-        self._placeholders: dict[str, pl.DataFrame] = dict(placeholders or {})
         for comp in self.comparisons:
-            if (
-                comp.type == "date_parts"
-                and comp.placeholder is not None
-                and comp.name not in self._placeholders
-            ):
-                assert comp.column is not None
-                sides = [(left, comp.column.left + "__dm")]
-                sides += [(right, comp.column.right + "__dm")] if right is not left else []
-                self._placeholders[comp.name] = placeholder_table(comp, sides)
             if comp.type == "spread" and comp.name not in self._spread:
                 assert comp.column is not None and comp.by is not None
                 sides = [(left, comp.column.left, comp.by.left)]
@@ -441,9 +489,7 @@ class Comparer:
         """
         out = copy.copy(self)
         out.comparisons = tuple(c for c in self.comparisons if c.name in names)
-        refs = [r for c in out.comparisons for r in comparison_columns(c)]
-        out.gather_left = list(dict.fromkeys(r.left for r in refs))
-        out.gather_right = list(dict.fromkeys(r.right for r in refs))
+        out.gather_left, out.gather_right = _gathered(out.comparisons)
         return out
 
     def portable(self) -> Comparer:
@@ -528,8 +574,10 @@ class Comparer:
                 exprs.append(_shown_expr(comp).alias(gamma_name(comp)))
             elif comp.type == "shared":
                 exprs.append(_shared_expr(comp).alias(gamma_name(comp)))
-            elif comp.type == "date_parts" and comp.placeholder is None:
-                exprs.append(_date_parts_expr(comp).alias(gamma_name(comp)))
+            elif comp.type == "date_parts":
+                flag = placeholder_flag(comp)
+                either = None if flag is None else pl.col(L(flag)) | pl.col(R(flag))
+                exprs.append(_date_parts_expr(comp, either).alias(gamma_name(comp)))
             elif comp.type in ("date_diff", "numeric"):
                 exprs.append(_diff_expr(comp).alias(gamma_name(comp)))
         return exprs
@@ -547,26 +595,7 @@ class Comparer:
                 wide = wide.with_columns(self._count_gamma(comp, wide).alias(gamma_name(comp)))
             elif comp.type == "spread":
                 wide = wide.with_columns(self._spread_gamma(comp, wide).alias(gamma_name(comp)))
-            elif comp.type == "date_parts" and comp.placeholder is not None:
-                wide = wide.with_columns(self._date_gamma(comp, wide).alias(gamma_name(comp)))
         return wide
-
-    def _date_gamma(self, comp: Comparison, wide: pl.DataFrame) -> pl.Series:
-        """Date-of-birth levels where either record's day and month may be its council's
-        placeholder (:func:`placeholder_table`, looked up per side)."""
-        assert comp.column is not None
-        flags = []
-        table = self._placeholders[comp.name]
-        for side in (L, R):
-            ref = side(comp.column.left if side is L else comp.column.right) + "__dm"
-            keys = wide.select(pl.col(side("partner")).alias("partner"), pl.col(ref).alias("__dm"))
-            found = keys.join(table, on=["partner", "__dm"], how="left", maintain_order="left")
-            flags.append(found.get_column("__placeholder").fill_null(False))
-        either = flags[0] | flags[1]
-        cols = {c for r in comparison_columns(comp) for c in (L(r.left), R(r.right))}
-        frame = wide.select(*cols).with_columns(either.alias("__placeholder"))
-        expr = _date_parts_expr(comp, pl.col("__placeholder"))
-        return frame.select(expr).to_series()
 
     def _frequency_gamma(self, comp: Comparison, wide: pl.DataFrame) -> pl.Series:
         """How common the value both records share is: the first level whose minimum share
