@@ -16,6 +16,11 @@ from collections.abc import Collection, Mapping, Sequence
 import numpy as np
 import polars as pl
 
+from fraudmatch.matching.placeholders import (
+    placeholder_flag,
+    placeholder_table,
+    with_placeholder_flags,
+)
 from fraudmatch.matching.rule_model import MIN_COMMON_RECORDS, ColumnRef, Comparison
 from fraudmatch.matching.similarity import (
     EPS,
@@ -282,44 +287,6 @@ def spread_table(comp: Comparison, sources: Sequence[tuple[Frame, str, str]]) ->
     )
 
 
-#: a day and month is read as a council's placeholder only when at least this many of its
-#: records hold it: in a small extract a real birthday can be several times the median
-PLACEHOLDER_MIN_RECORDS = 20
-
-
-def placeholder_table(comp: Comparison, sides: Sequence[tuple[Frame, str]]) -> pl.DataFrame:
-    """Per council, the day-and-month tokens its records hold ``comp.placeholder`` times as
-    often as its median one, and on at least :data:`PLACEHOLDER_MIN_RECORDS` records: the
-    value it writes for an unknown birthday (01/01). ``sides``: (frame, day-month column)
-    per dataset read, counted together, since a council's habit shows in all its extracts
-    and a small one alone cannot tell a placeholder from a popular birthday. Found from the
-    counts alone, so it holds for whatever value a council uses and under any key."""
-    assert comp.placeholder is not None
-    counts = (
-        pl.concat([f.lazy().select("partner", pl.col(col).alias("__dm")) for f, col in sides])
-        .drop_nulls()
-        .group_by("partner", "__dm")
-        .agg(pl.len().alias("__n"))
-    )
-    typical = pl.col("__n").median().over("partner")
-    return (
-        counts.filter(
-            (pl.col("__n") >= comp.placeholder * typical - EPS)
-            & (pl.col("__n") >= PLACEHOLDER_MIN_RECORDS)
-        )
-        .select("partner", "__dm", pl.lit(True).alias("__placeholder"))
-        .collect()
-    )
-
-
-def placeholder_flag(comp: Comparison) -> str | None:
-    """The side column that says a record's day and month is its council's placeholder,
-    for a ``date_parts`` comparison with a ``placeholder`` (made by :class:`Comparer`)."""
-    if comp.type != "date_parts" or comp.placeholder is None:
-        return None
-    return f"__placeholder__{comp.name}"
-
-
 def _gathered(comps: Sequence[Comparison]) -> tuple[list[str], list[str]]:
     """The per-pair columns of each side: what the comparisons read, with each placeholder
     flag in place of the council (read once per record, not per pair)."""
@@ -335,29 +302,6 @@ def _gathered(comps: Sequence[Comparison]) -> tuple[list[str], list[str]]:
             left.append(flag)
             right.append(flag)
     return list(dict.fromkeys(left)), list(dict.fromkeys(right))
-
-
-def _with_placeholder_flags(
-    frame: pl.DataFrame,
-    comps: Sequence[Comparison],
-    tables: Mapping[str, pl.DataFrame],
-    side: str,
-) -> pl.DataFrame:
-    """``frame`` with each placeholder comparison's flag: whether the record's day-month
-    token is one its council writes for an unknown birthday (``tables``: per comparison,
-    its :func:`placeholder_table`)."""
-    for comp in comps:
-        flag = placeholder_flag(comp)
-        if flag is None:
-            continue
-        assert comp.column is not None
-        dm = (comp.column.left if side == "left" else comp.column.right) + "__dm"
-        keys = frame.select("partner", pl.col(dm).alias("__dm"))
-        found = keys.join(
-            tables[comp.name], on=["partner", "__dm"], how="left", maintain_order="left"
-        )
-        frame = frame.with_columns(found.get_column("__placeholder").fill_null(False).alias(flag))
-    return frame
 
 
 def label_expr(comp: Comparison) -> pl.Expr:
@@ -415,11 +359,11 @@ class Comparer:
                 sides = [(left, comp.column.left + "__dm")]
                 sides += [(right, comp.column.right + "__dm")] if right is not left else []
                 tables[comp.name] = placeholder_table(comp, sides)
-        self._gl = _with_placeholder_flags(left, self.comparisons, tables, "left")
+        self._gl = with_placeholder_flags(left, self.comparisons, tables, "left")
         self._gl = self._gl.select(self.gather_left).rechunk()
         self._gr = self._gl
         if right is not left:
-            self._gr = _with_placeholder_flags(right, self.comparisons, tables, "right")
+            self._gr = with_placeholder_flags(right, self.comparisons, tables, "right")
             self._gr = self._gr.select(self.gather_right).rechunk()
         self._words: dict[str, tuple[Words, Words]] = {}
         self._tf: dict[str, pl.DataFrame] = {}

@@ -43,12 +43,12 @@ from fraudmatch.matching.compare import (
     Comparer,
     gamma_name,
     label_expr,
-    placeholder_table,
     side_columns,
     spread_table,
 )
 from fraudmatch.matching.conditions import apply_conditions, apply_exclusions, condition_columns
 from fraudmatch.matching.distributed import Executor, default_executor
+from fraudmatch.matching.placeholders import placeholder_table
 from fraudmatch.matching.rule_loader import order_rules
 from fraudmatch.matching.rule_model import LevelSelector, Rule, RuleError
 from fraudmatch.matching.training import Training, model_stats, train

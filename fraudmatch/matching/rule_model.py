@@ -119,7 +119,7 @@ class Comparison:
     - ``date_parts``: ``column`` (date base name), ``levels`` a subset of DATE_PART_LEVELS.
       With ``placeholder`` (a multiple), a day and month that a council's extract holds at
       least that many times as often as its median day and month (and on at least
-      :data:`~fraudmatch.matching.compare.PLACEHOLDER_MIN_RECORDS` records) is the
+      :data:`~fraudmatch.matching.placeholders.PLACEHOLDER_MIN_RECORDS` records) is the
       council's way of writing an unknown birthday (01/01): where the years agree and no
       pair of parts does, the level is ``day_month_unknown`` (the year agrees, the rest is
       not known), not ``year_only`` (two parts that differ).

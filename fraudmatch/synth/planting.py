@@ -333,7 +333,10 @@ _PLANT_NOTES: dict[str, dict[str, str]] = {
         "case": "planted: employee also claiming housing benefit",
         "period": "planted: employment and claim do not overlap",
     },
-    "payroll_to_payroll": {"case": "planted: employed by two councils"},
+    "payroll_to_payroll": {
+        "case": "planted: employed by two councils at once",
+        "period": "planted: one job ended before the other began (moved)",
+    },
     "blue_badge_to_deceased": {
         "case": "planted: badge still valid after death",
         "period": "planted: badge expired before death",

@@ -137,7 +137,8 @@ class IdRule:
 
 ID_RULES: tuple[IdRule, ...] = (
     IdRule("payroll_to_housing_benefit", "payroll", "housing_benefit", "any", "overlap"),
-    IdRule("payroll_to_payroll", "payroll", "payroll", "other", "none"),
+    # the two jobs must overlap (the rule's condition): one after the other is a move
+    IdRule("payroll_to_payroll", "payroll", "payroll", "other", "overlap"),
     IdRule("blue_badge_to_deceased", "blue_badge", "deceased", "any", "expiry_after_death"),
     IdRule(
         "concessionary_travel_to_deceased",

@@ -1,0 +1,86 @@
+"""A council's placeholder values, found from its counts: 01/01 written for an unknown birthday.
+
+Some councils' systems write a fixed day and month when the birthday is not known. Read as a
+birthday, it is two parts of the date that differ from the person's other record, which
+vetoes the pair as relatives. The hub cannot read a token, but it can count them: a day-month
+token one council's records hold several times as often as its typical one is that council's
+placeholder, whatever the value and under any key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from fraudmatch.matching.rule_model import Comparison
+from fraudmatch.matching.similarity import EPS
+
+__all__ = [
+    "PLACEHOLDER_MIN_RECORDS",
+    "placeholder_flag",
+    "placeholder_table",
+    "with_placeholder_flags",
+]
+
+Frame = pl.DataFrame | pl.LazyFrame
+
+#: a day and month is read as a council's placeholder only when at least this many of its
+#: records hold it: in a small extract a real birthday can be several times the median
+PLACEHOLDER_MIN_RECORDS = 20
+
+
+def placeholder_table(comp: Comparison, sides: Sequence[tuple[Frame, str]]) -> pl.DataFrame:
+    """Per council, the day-and-month tokens its records hold ``comp.placeholder`` times as
+    often as its median one, and on at least :data:`PLACEHOLDER_MIN_RECORDS` records: the
+    value it writes for an unknown birthday (01/01). ``sides``: (frame, day-month column)
+    per dataset read, counted together, since a council's habit shows in all its extracts
+    and a small one alone cannot tell a placeholder from a popular birthday. Found from the
+    counts alone, so it holds for whatever value a council uses and under any key."""
+    assert comp.placeholder is not None
+    counts = (
+        pl.concat([f.lazy().select("partner", pl.col(col).alias("__dm")) for f, col in sides])
+        .drop_nulls()
+        .group_by("partner", "__dm")
+        .agg(pl.len().alias("__n"))
+    )
+    typical = pl.col("__n").median().over("partner")
+    return (
+        counts.filter(
+            (pl.col("__n") >= comp.placeholder * typical - EPS)
+            & (pl.col("__n") >= PLACEHOLDER_MIN_RECORDS)
+        )
+        .select("partner", "__dm", pl.lit(True).alias("__placeholder"))
+        .collect()
+    )
+
+
+def placeholder_flag(comp: Comparison) -> str | None:
+    """The side column that says a record's day and month is its council's placeholder,
+    for a ``date_parts`` comparison with a ``placeholder`` (made by :class:`~fraudmatch.matching.compare.Comparer`)."""
+    if comp.type != "date_parts" or comp.placeholder is None:
+        return None
+    return f"__placeholder__{comp.name}"
+
+
+def with_placeholder_flags(
+    frame: pl.DataFrame,
+    comps: Sequence[Comparison],
+    tables: Mapping[str, pl.DataFrame],
+    side: str,
+) -> pl.DataFrame:
+    """``frame`` with each placeholder comparison's flag: whether the record's day-month
+    token is one its council writes for an unknown birthday (``tables``: per comparison,
+    its :func:`placeholder_table`)."""
+    for comp in comps:
+        flag = placeholder_flag(comp)
+        if flag is None:
+            continue
+        assert comp.column is not None
+        dm = (comp.column.left if side == "left" else comp.column.right) + "__dm"
+        keys = frame.select("partner", pl.col(dm).alias("__dm"))
+        found = keys.join(
+            tables[comp.name], on=["partner", "__dm"], how="left", maintain_order="left"
+        )
+        frame = frame.with_columns(found.get_column("__placeholder").fill_null(False).alias(flag))
+    return frame
