@@ -399,7 +399,39 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     _surname_shape_cells(pair, add, no_ni)
     if grid.rule in _TRANSPOSED_RULES:
         _transposed_cells(pair, add, no_ni)
+    _forename_typo_cells(grid, pair, add, no_ni)
     return out
+
+
+#: the variant of the twins cell whose names are alike and on no name list (known.py)
+RARE_NAMES_TWIN = (
+    "same surname, birth date and home, forenames OLUWASEUN and OLUWASEYI (neither a name "
+    "the lists know)"
+)
+
+
+def _forename_typo_cells(grid: RuleGrid, pair, add, no_ni) -> None:
+    """A typo in a short forename that changes its sound (EMMX for EMMA: no known name), and
+    twins whose forenames are alike as strings with one or both no known name: JAYDEN and
+    KAYDEN (another first letter), OLUWASEUN and OLUWASEYI (neither known). Surnames of
+    their own (added after the grids' identities were laid out)."""
+    if grid.right == "deceased":
+        left, right = pair("EMMA")
+        left, right = left.copy(surname="TREMAYNE"), right.copy(surname="TREMAYNE")
+        add("same person", "forenames", "a typo that changes a short forename's sound (EMMX "
+            "for EMMA), the same home", MATCH, left, right.copy(forenames="EMMX"),
+            "one record's forename is a known name, the other's no name at all: a typo")  # fmt: skip
+    left, _ = pair("JAYDEN")
+    left = left.copy(surname="TRESIDDER")
+    add("hard negative", "twins", "same surname, birth date and home, forenames JAYDEN and "
+        "KAYDEN (KAYDEN no name the lists know)", NEVER, left,
+        no_ni(left.copy(forenames="KAYDEN")),
+        "names that begin differently are two names, however alike the rest")  # fmt: skip
+    left, _ = pair("OLUWASEUN")
+    left = left.copy(surname="ROSEVEAR")
+    add("hard negative", "twins", RARE_NAMES_TWIN, NEVER, left,
+        no_ni(left.copy(forenames="OLUWASEYI")),
+        "two names no list knows may be two rare names alike: nothing says one is a typo")  # fmt: skip
 
 
 def _given_name_cells(grid: RuleGrid, pair, add, no_ni, contexts) -> None:
