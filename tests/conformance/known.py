@@ -30,13 +30,17 @@ KNOWN_CELLS.update(
 )
 
 #: Twins whose forenames are alike as strings and on no name list (OLUWASEUN and OLUWASEYI,
-#: two names in their own right): the Fellegi-Sunter rules weigh "close" forenames with the
-#: same home and date of birth as the same person, and no twins veto fires, since each asks
-#: for a known given name or forenames no more than similar. Telling them from a typo in a
-#: rare name (ZOYA, ZOYE) needs more than the Bloom similarity says; not tried (tenth round).
+#: two names in their own right): the Fellegi-Sunter rules weigh close forenames with the
+#: same home and date of birth as the same person, and no twins veto fires (each asks for
+#: known given names, or forenames no more than similar). A veto on two names no list knows
+#: that are close but sound different by both codes was tried (tenth round): it lost
+#: IQBAL SAJID / SAJIE on the third population (a typo at the end of a short name changes
+#: both codes), and the lists know British names far better than others, so it would fall
+#: on names from elsewhere. Left for a name list that knows more of them.
 _RARE_TWINS_WHY = (
     "two forenames no name list knows, close as strings: the model reads a typo in a rare "
-    "name, and no twins veto asks about names the lists do not know"
+    "name; a veto on such names cost a typo in SAJID, and would fall on names the British "
+    "lists do not know"
 )
 KNOWN_CELLS.update(
     {
