@@ -89,6 +89,31 @@ def test_exact_with_slips_reads_one_half_agreeing_as_no_evidence() -> None:
         comparison({"type": "hierarchy", "levels": {"exact": "ni__tok"}, "slips": ["x"]})
 
 
+def test_exact_with_placeholder_records_reads_a_shared_value_as_no_identifier() -> None:
+    """An NI number five records of one council share (AB123456, written for an unknown
+    number) identifies no one: null for a pair with a record showing it there, while the
+    same value held by fewer records of another council still agrees."""
+    values = [("a", "AB123456"), ("b", "AB123456"), ("b", "CE111111"), ("a", "JK222222")]
+    pairs = [(0, 1), (1, 0), (2, 2), (3, 3), (3, 1)]
+    rows = values + [("a", "AB123456")] * 4 + [("b", "CE111111")]
+    frame = pl.DataFrame(
+        {"__row": range(len(rows)), "partner": [p for p, _ in rows],
+         "ni__tok": [tok(v) for _, v in rows]},
+        schema={"__row": pl.UInt32, "partner": pl.String, "ni__tok": pl.UInt64},
+    )  # fmt: skip
+    comp = comparison({"type": "exact", "column": "ni__tok", "placeholder_records": 5})
+    assert comp.placeholder_records == 5
+    index = pl.DataFrame(
+        {"li": [a for a, _ in pairs], "ri": [b for _, b in pairs]},
+        schema={"li": pl.UInt32, "ri": pl.UInt32},
+    )
+    for left, right in ((frame, frame), (frame, frame.clone())):  # one dataset, or two
+        out = Comparer([comp], left, right).gammas(index).with_columns(label_expr(comp))
+        assert out["level_c"].to_list() == ["null", "null", "exact", "exact", "else"]
+    with pytest.raises(RuleError, match="one column"):
+        comparison({"type": "exact", "column": ["a", "b"], "placeholder_records": 5})
+
+
 POSTCODE_CASES = [
     # (left pc, sector, district), (right ...), gamma, label
     (("LS1 1AA", "LS1 1", "LS1"), ("LS1 1AA", "LS1 1", "LS1"), 3, "exact"),

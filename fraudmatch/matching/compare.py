@@ -68,6 +68,8 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
     """Columns gathered per pair (as ``l__``/``r__``) for a comparison."""
     if comp.type in ("exact", "hierarchy", "shared"):
         refs = [ref for keys in comp.keys for ref in keys] + list(comp.slips)
+        if comp.placeholder_records is not None:  # whose council's placeholder it is
+            refs.append(ColumnRef("partner", "partner"))
     elif comp.type == "bloom":
         refs = [bloom_key(comp)]
         assert comp.column is not None
@@ -130,13 +132,17 @@ def _both(ref: ColumnRef) -> pl.Expr:
     return pl.col(L(ref.left)).is_not_null() & pl.col(R(ref.right)).is_not_null()
 
 
-def _hierarchy_expr(comp: Comparison) -> pl.Expr:
+def _hierarchy_expr(comp: Comparison, placeholder: pl.Expr | None = None) -> pl.Expr:
     """The first level whose keys all agree; null where no level's keys are all shown, or
     (``slips``) where the values differ but a part of them agrees: a keying slip on one
-    record is no evidence either way, like a value left out."""
+    record is no evidence either way, like a value left out. ``placeholder``: either
+    record's value is its council's placeholder (``placeholder_records``), no identifier:
+    null too."""
     conds = [pl.all_horizontal([_eq(r) for r in keys]) for keys in comp.keys]
     comparable = [pl.all_horizontal([_both(r) for r in keys]) for keys in comp.keys]
     unknown = ~pl.any_horizontal(comparable)
+    if placeholder is not None:
+        unknown = unknown | placeholder
     if comp.slips:
         slip = pl.any_horizontal([_eq(r).fill_null(False) for r in comp.slips])
         unknown = unknown | (slip & ~pl.any_horizontal(conds).fill_null(False))
@@ -354,7 +360,7 @@ class Comparer:
         # with each record's placeholder flags, read once per record rather than per pair
         tables = dict(placeholders or {})
         for comp in self.comparisons:
-            if placeholder_flag(comp) is not None and comp.name not in tables:
+            if comp.type == "date_parts" and comp.placeholder and comp.name not in tables:
                 assert comp.column is not None
                 sides = [(left, comp.column.left + "__dm")]
                 sides += [(right, comp.column.right + "__dm")] if right is not left else []
@@ -508,20 +514,26 @@ class Comparer:
         keep = [*pairs.columns, *(gamma_name(c) for c in self.comparisons), *tf_cols]
         return wide.select(keep)
 
+    @staticmethod
+    def _either_flag(comp: Comparison) -> pl.Expr | None:
+        """Either record's value is its council's placeholder (None: the comparison has none)."""
+        flag = placeholder_flag(comp)
+        return None if flag is None else pl.col(L(flag)) | pl.col(R(flag))
+
     def _expression_gammas(self) -> list[pl.Expr]:
         """The comparisons that are plain polars expressions over the gathered columns."""
         exprs = []
         for comp in self.comparisons:
             if comp.type in ("exact", "hierarchy"):
-                exprs.append(_hierarchy_expr(comp).alias(gamma_name(comp)))
+                exprs.append(_hierarchy_expr(comp, self._either_flag(comp)).alias(gamma_name(comp)))
             elif comp.type == "shown":
                 exprs.append(_shown_expr(comp).alias(gamma_name(comp)))
             elif comp.type == "shared":
                 exprs.append(_shared_expr(comp).alias(gamma_name(comp)))
             elif comp.type == "date_parts":
-                flag = placeholder_flag(comp)
-                either = None if flag is None else pl.col(L(flag)) | pl.col(R(flag))
-                exprs.append(_date_parts_expr(comp, either).alias(gamma_name(comp)))
+                exprs.append(
+                    _date_parts_expr(comp, self._either_flag(comp)).alias(gamma_name(comp))
+                )
             elif comp.type in ("date_diff", "numeric"):
                 exprs.append(_diff_expr(comp).alias(gamma_name(comp)))
         return exprs

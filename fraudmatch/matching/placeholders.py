@@ -1,10 +1,13 @@
-"""A council's placeholder values, found from its counts: 01/01 written for an unknown birthday.
+"""A council's placeholder values, found from its counts: 01/01 for an unknown birthday,
+AB123456C for an unknown NI number.
 
-Some councils' systems write a fixed day and month when the birthday is not known. Read as a
-birthday, it is two parts of the date that differ from the person's other record, which
-vetoes the pair as relatives. The hub cannot read a token, but it can count them: a day-month
-token one council's records hold several times as often as its typical one is that council's
-placeholder, whatever the value and under any key.
+Some councils' systems write a fixed value when the real one is not known. Read as a
+birthday, 01/01 is two parts of the date that differ from the person's other record, which
+vetoes the pair as relatives; read as an NI number, AB123456C is an identifier two people
+share, which proves them one. The hub cannot read a token, but it can count them: a
+day-month token one council's records hold several times as often as its typical one, or an
+identifier several of its records share, is that council's placeholder, whatever the value
+and under any key.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ __all__ = [
     "PLACEHOLDER_MIN_RECORDS",
     "placeholder_flag",
     "placeholder_table",
+    "shared_value_table",
     "with_placeholder_flags",
 ]
 
@@ -56,11 +60,32 @@ def placeholder_table(comp: Comparison, sides: Sequence[tuple[Frame, str]]) -> p
 
 
 def placeholder_flag(comp: Comparison) -> str | None:
-    """The side column that says a record's day and month is its council's placeholder,
-    for a ``date_parts`` comparison with a ``placeholder`` (made by :class:`~fraudmatch.matching.compare.Comparer`)."""
-    if comp.type != "date_parts" or comp.placeholder is None:
-        return None
-    return f"__placeholder__{comp.name}"
+    """The side column that says a record's value is its council's placeholder: for a
+    ``date_parts`` comparison with a ``placeholder`` (its day and month) or an ``exact`` one
+    with ``placeholder_records`` (made by :class:`~fraudmatch.matching.compare.Comparer`)."""
+    if comp.type == "date_parts" and comp.placeholder is not None:
+        return f"__placeholder__{comp.name}"
+    if comp.type == "exact" and comp.placeholder_records is not None:
+        return f"__placeholder__{comp.name}"
+    return None
+
+
+def shared_value_table(comp: Comparison, frame: Frame, col: str) -> pl.DataFrame:
+    """Per council, the values of ``col`` that at least ``comp.placeholder_records`` of its
+    records in ``frame`` (one dataset) share: an identifier so many records hold is no one's.
+    Counted per dataset, not over all of them, since one person is in many of a council's
+    datasets under one NI number."""
+    assert comp.placeholder_records is not None
+    return (
+        frame.lazy()
+        .select("partner", pl.col(col).alias("__value"))
+        .drop_nulls()
+        .group_by("partner", "__value")
+        .agg(pl.len().alias("__n"))
+        .filter(pl.col("__n") >= comp.placeholder_records)
+        .select("partner", "__value", pl.lit(True).alias("__placeholder"))
+        .collect()
+    )
 
 
 def with_placeholder_flags(
@@ -71,16 +96,26 @@ def with_placeholder_flags(
 ) -> pl.DataFrame:
     """``frame`` with each placeholder comparison's flag: whether the record's day-month
     token is one its council writes for an unknown birthday (``tables``: per comparison,
-    its :func:`placeholder_table`)."""
+    its :func:`placeholder_table`), or its identifier one that many of its council's
+    records in this dataset share (:func:`shared_value_table`, counted here)."""
     for comp in comps:
         flag = placeholder_flag(comp)
         if flag is None:
             continue
-        assert comp.column is not None
-        dm = (comp.column.left if side == "left" else comp.column.right) + "__dm"
-        keys = frame.select("partner", pl.col(dm).alias("__dm"))
+        if comp.type == "exact":
+            (ref,) = comp.keys[0]
+            col = ref.left if side == "left" else ref.right
+            table = shared_value_table(comp, frame, col)
+        else:
+            assert comp.column is not None
+            col = (comp.column.left if side == "left" else comp.column.right) + "__dm"
+            table = tables[comp.name]
+        keys = frame.select("partner", pl.col(col).alias("__value"))
         found = keys.join(
-            tables[comp.name], on=["partner", "__dm"], how="left", maintain_order="left"
+            table.rename({"__dm": "__value"}, strict=False),
+            on=["partner", "__value"],
+            how="left",
+            maintain_order="left",
         )
         frame = frame.with_columns(found.get_column("__placeholder").fill_null(False).alias(flag))
     return frame

@@ -92,7 +92,7 @@ def _thresholds(node: Node, *, increasing: bool, minimum: float, maximum: float 
 
 
 _COMPARISON_KEYS: dict[str, tuple[list[str], list[str]]] = {
-    "exact": (["column"], ["slips"]),
+    "exact": (["column"], ["slips", "placeholder_records"]),
     "hierarchy": (["levels"], []),
     "bloom": (["column", "thresholds"], ["exact", "forms"]),
     "date_parts": (["column"], ["levels", "placeholder"]),
@@ -110,10 +110,14 @@ _COMMON_COMPARISON_KEYS = ["name", "type", "tf_adjust", "m", "u", "description"]
 
 def _exact_fields(node: Node) -> dict[str, Any]:
     slips = node.opt("slips")
+    held = node.opt("placeholder_records")
+    if held is not None and len(column_refs(node.child("column"))) != 1:
+        raise held.fail("placeholder_records counts one column's values: give one column")
     return {
         "keys": (column_refs(node.child("column")),),
         "levels": ("exact",),
         "slips": column_refs(slips) if slips is not None else (),
+        "placeholder_records": held.integer(minimum=2) if held is not None else None,
     }
 
 

@@ -107,6 +107,8 @@ class Comparison:
       has a value in the column, else ``else`` (never null): a fact about one record that
       changes what the others' levels mean (the death record's address is a hospital or a
       care home: no home to compare).
+    - ``exact``: ``column``; optional ``slips`` (tokens of parts of the value) and
+      ``placeholder_records`` (see the fields below).
     - ``count``: ``column`` (a token), ``side`` and ``thresholds`` (min number of records):
       how many records on that side hold the value the record on that side shows, whatever
       the other record holds; null where it shows none. A fact about one record's value in
@@ -176,6 +178,10 @@ class Comparison:
     #: agreeing, where the whole differs, says one record has a keying slip: no evidence
     #: either way (null), never disagreement
     slips: tuple[ColumnRef, ...] = ()
+    #: exact only: a value held by at least this many records of one council's extract is
+    #: that council's placeholder (AB123456C written for an unknown NI number), no identifier:
+    #: the comparison is null for a record showing it
+    placeholder_records: int | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -400,7 +400,26 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     if grid.rule in _TRANSPOSED_RULES:
         _transposed_cells(pair, add, no_ni)
     _forename_typo_cells(grid, pair, add, no_ni)
+    if grid.ni:
+        _placeholder_ni_cells(pair, add)
     return out
+
+
+def _placeholder_ni_cells(pair, add) -> None:
+    """The NI number the first partner writes for an unknown one (PLACEHOLDER_NI, shared by
+    many of its records): no identifier. Twins who both show it are two people, and the
+    same person showing it on one record is decided by the rest. Surnames of their own."""
+    left, _ = pair("HARRY")
+    left = left.copy(surname="TREVASKIS", ni_number=PLACEHOLDER_NI)
+    add("hard negative", "twins", "same surname, birth date and home, forenames HARRY and "
+        "OSCAR, both records showing the council's placeholder NI number (AB123456C)",
+        NEVER, left, left.copy(forenames="OSCAR"),
+        "a number many records share identifies no one: the twins veto decides")  # fmt: skip
+    left, right = pair()
+    left, right = left.copy(surname="TRENGOVE"), right.copy(surname="TRENGOVE")
+    add("same person", "ni_number", "the left record shows its council's placeholder "
+        "(AB123456C)", MATCH, left.copy(ni_number=PLACEHOLDER_NI), right,
+        "no identifier, as if left out: names and date of birth decide")  # fmt: skip
 
 
 #: the twins cell whose names are alike and on no name list (a known gap: known.py)
@@ -1164,8 +1183,11 @@ def extract_rows(spec: Spec | None = None) -> dict[tuple[str, str], list[dict]]:
     rng = _random.Random(11)
     for i, (person, known) in enumerate(background()):
         for partner in known:
-            # the first partner writes 01/01 for an unknown birthday, as some councils do
+            # the first partner writes 01/01 for an unknown birthday, as some councils do, and
+            # AB123456C for an unknown NI number
             shown = _placeholder_birthday(person) if partner == 0 and i % 6 == 0 else person
+            if partner == 0 and i % 20 == 7:
+                shown = shown.copy(ni_number=PLACEHOLDER_NI)
             for ds in _DEFAULTS:
                 if rng.random() < 0.5:
                     put(ds, partner, f"bg{i}-{ds[:4]}", shown, {})
@@ -1196,6 +1218,11 @@ def _institution_deaths() -> list[Person]:
                date_of_birth=date(1930 + j, 3, 14), address=None, postcode=institution_postcode())
         for j in range(INSTITUTION_DEATHS)
     ]  # fmt: skip
+
+
+#: what the first partner writes for an unknown NI number (the grid's background has it on
+#: eighteen people, about nine records of each dataset)
+PLACEHOLDER_NI = "AB123456C"
 
 
 def _placeholder_birthday(person: Person) -> Person:
