@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from fraudmatch.synth.context import Ctx, as_arrays, record_frame, spell_end
+from fraudmatch.synth.context import Ctx, as_arrays, record_frame
 from fraudmatch.synth.days import uniform_days
 from fraudmatch.synth.plant_money import plant_duplicate_invoices, plant_payroll_creditors
 from fraudmatch.synth.plant_spd import plant_spd
@@ -62,15 +62,11 @@ def _rule_periods(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Left and right dates that meet the rule's time condition where `ok`, else fail it."""
     n = len(ok)
-    if rule.time in ("overlap", "none"):
-        if rule.time == "overlap":
-            s1, e1, s2, e2 = _overlapping(rng, n, cycle)
-            d1, d2, d3, d4 = _disjoint(rng, n, cycle)
-            s1, e1 = np.where(ok, s1, d1), np.where(ok, e1, d2)
-            s2, e2 = np.where(ok, s2, d3), np.where(ok, e2, d4)
-        else:
-            s1, s2 = cycle - rng.integers(30, 4000, n), cycle - rng.integers(30, 4000, n)
-            e1, e2 = spell_end(rng, s1, 0.2, 700, cycle), spell_end(rng, s2, 0.2, 700, cycle)
+    if rule.time == "overlap":
+        s1, e1, s2, e2 = _overlapping(rng, n, cycle)
+        d1, d2, d3, d4 = _disjoint(rng, n, cycle)
+        s1, e1 = np.where(ok, s1, d1), np.where(ok, e1, d2)
+        s2, e2 = np.where(ok, s2, d3), np.where(ok, e2, d4)
         a, b = PERIODS[rule.left], PERIODS[rule.right]
         return {a[0]: s1, a[1]: e1}, {b[0]: s2, b[1]: e2}
     if rule.time == "expiry_after_death":
@@ -197,8 +193,7 @@ def _plant_identity(ctx: Ctx, rule: IdRule, pool: _Pool) -> None:
     rng = ctx.rng("plant", rule.name)
     plan, n_part = ctx.plan, ctx.n_partners
     kinds = ["case"] * plan.cases + ["double"] * plan.decoys + ["twin"] * plan.decoys
-    if rule.time != "none":
-        kinds += ["period"] * plan.decoys
+    kinds += ["period"] * plan.decoys  # every rule has a time condition to fail
     anchors = pool.take(len(kinds))
     kind = np.array(kinds[: len(anchors)])
     n = len(anchors)

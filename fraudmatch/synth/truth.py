@@ -167,10 +167,9 @@ def _identity_pairs(ctx: Ctx, rule: IdRule) -> pl.DataFrame:
         j = j.filter(pl.col("uid") < pl.col("uid_r"))
     cycle = pl.lit(ctx.cycle).cast(pl.Date)
     cond, fail_note = {
-        "none": (pl.lit(True), ""),
         "overlap": (
             _overlaps(PERIODS[rule.left], PERIODS[rule.right])
-            if rule.time == "overlap"
+            if rule.time == "overlap"  # the table is built for every rule: only these have spells
             else pl.lit(True),
             "same person, periods do not overlap",
         ),

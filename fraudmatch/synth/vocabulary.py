@@ -132,7 +132,7 @@ class IdRule:
     left: str
     right: str
     scope: str  # "any" partners, or "other" (the two records at different partners)
-    time: str  # none | overlap | expiry_after_death | open_at_cycle | open_at_application
+    time: str  # overlap | expiry_after_death | open_at_cycle | open_at_application
 
 
 ID_RULES: tuple[IdRule, ...] = (
