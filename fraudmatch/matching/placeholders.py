@@ -34,6 +34,25 @@ Frame = pl.DataFrame | pl.LazyFrame
 PLACEHOLDER_MIN_RECORDS = 20
 
 
+def _value_counts(sides: Sequence[tuple[Frame, str]]) -> pl.LazyFrame:
+    """How many records of each council hold each value (``__value``, ``__n``), counted
+    together over ``sides``: (frame, column) per dataset read."""
+    return (
+        pl.concat([f.lazy().select("partner", pl.col(col).alias("__value")) for f, col in sides])
+        .drop_nulls()
+        .group_by("partner", "__value")
+        .agg(pl.len().alias("__n"))
+    )
+
+
+def _flagged(counts: pl.LazyFrame, held: pl.Expr) -> pl.DataFrame:
+    return (
+        counts.filter(held)
+        .select("partner", "__value", pl.lit(True).alias("__placeholder"))
+        .collect()
+    )
+
+
 def placeholder_table(comp: Comparison, sides: Sequence[tuple[Frame, str]]) -> pl.DataFrame:
     """Per council, the day-and-month tokens its records hold ``comp.placeholder`` times as
     often as its median one, and on at least :data:`PLACEHOLDER_MIN_RECORDS` records: the
@@ -42,32 +61,19 @@ def placeholder_table(comp: Comparison, sides: Sequence[tuple[Frame, str]]) -> p
     and a small one alone cannot tell a placeholder from a popular birthday. Found from the
     counts alone, so it holds for whatever value a council uses and under any key."""
     assert comp.placeholder is not None
-    counts = (
-        pl.concat([f.lazy().select("partner", pl.col(col).alias("__dm")) for f, col in sides])
-        .drop_nulls()
-        .group_by("partner", "__dm")
-        .agg(pl.len().alias("__n"))
-    )
-    typical = pl.col("__n").median().over("partner")
-    return (
-        counts.filter(
-            (pl.col("__n") >= comp.placeholder * typical - EPS)
-            & (pl.col("__n") >= PLACEHOLDER_MIN_RECORDS)
-        )
-        .select("partner", "__dm", pl.lit(True).alias("__placeholder"))
-        .collect()
-    )
+    n = pl.col("__n")
+    typical = n.median().over("partner")
+    held = (n >= comp.placeholder * typical - EPS) & (n >= PLACEHOLDER_MIN_RECORDS)
+    return _flagged(_value_counts(sides), held)
 
 
 def placeholder_flag(comp: Comparison) -> str | None:
     """The side column that says a record's value is its council's placeholder: for a
     ``date_parts`` comparison with a ``placeholder`` (its day and month) or an ``exact`` one
     with ``placeholder_records`` (made by :class:`~fraudmatch.matching.compare.Comparer`)."""
-    if comp.type == "date_parts" and comp.placeholder is not None:
-        return f"__placeholder__{comp.name}"
-    if comp.type == "exact" and comp.placeholder_records is not None:
-        return f"__placeholder__{comp.name}"
-    return None
+    if comp.placeholder is None and comp.placeholder_records is None:
+        return None
+    return f"__placeholder__{comp.name}"
 
 
 def shared_value_table(comp: Comparison, frame: Frame, col: str) -> pl.DataFrame:
@@ -76,16 +82,7 @@ def shared_value_table(comp: Comparison, frame: Frame, col: str) -> pl.DataFrame
     Counted per dataset, not over all of them, since one person is in many of a council's
     datasets under one NI number."""
     assert comp.placeholder_records is not None
-    return (
-        frame.lazy()
-        .select("partner", pl.col(col).alias("__value"))
-        .drop_nulls()
-        .group_by("partner", "__value")
-        .agg(pl.len().alias("__n"))
-        .filter(pl.col("__n") >= comp.placeholder_records)
-        .select("partner", "__value", pl.lit(True).alias("__placeholder"))
-        .collect()
-    )
+    return _flagged(_value_counts([(frame, col)]), pl.col("__n") >= comp.placeholder_records)
 
 
 def with_placeholder_flags(
@@ -111,11 +108,6 @@ def with_placeholder_flags(
             col = (comp.column.left if side == "left" else comp.column.right) + "__dm"
             table = tables[comp.name]
         keys = frame.select("partner", pl.col(col).alias("__value"))
-        found = keys.join(
-            table.rename({"__dm": "__value"}, strict=False),
-            on=["partner", "__value"],
-            how="left",
-            maintain_order="left",
-        )
+        found = keys.join(table, on=["partner", "__value"], how="left", maintain_order="left")
         frame = frame.with_columns(found.get_column("__placeholder").fill_null(False).alias(flag))
     return frame
