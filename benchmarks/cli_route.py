@@ -1,0 +1,171 @@
+"""Accuracy through the commands a new user runs, beside the library route on the same files.
+
+Why: `accuracy.py` prepares extracts through the library with each file's date order taken
+from the generator's manifest, and reads the matches straight from the engine. A council
+runs `fraudmatch prepare` on its files with nothing declared (the date order detected, the
+encoding sniffed, XLSX read as a spreadsheet), the hub runs `fraudmatch cycle`, and each
+council reads its own case list from `fraudmatch open`. This runs that route under fresh
+keys, rebuilds the flagged pairs from every council's case list (its own record and the
+other record's council and id), scores them against the truth and, with the library route
+on the same extracts, lists every pair one route flags and the other does not: a file read
+differently, a case lost on the way to a council, or a key changing a match.
+
+    python benchmarks/cli_route.py --population third --people 100000 --seed 7 --out /tmp/c7
+
+With ``--out`` the extracts are kept there and reused on the next run (keys, sealed files
+and the hub's workspace are made afresh each time). Synthetic people only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+from accuracy import CYCLE, MAKERS, RULES, run_population, side_by_side
+
+from fraudmatch.cli import main as cli
+from fraudmatch.library import accuracy, truth_pairs
+from fraudmatch.matching.rules import load_rules
+from fraudmatch.spec.specs import load_spec
+from fraudmatch.synth import RULES as RULE_NAMES
+from fraudmatch.synth.demo import make_parties
+
+PAIR = ["left_partner", "left_record_id", "right_partner", "right_record_id"]
+
+
+def run_cli(extracts: Path, work: Path, partners: list[str]) -> list[Path]:
+    """keys, prepare (nothing declared), cycle and open, as the README says; the case lists."""
+    parties = make_parties(work / "parties", partners, list(load_spec().datasets))
+    period = CYCLE.strftime("%Y-%m")
+    workspace = work / "workspace"
+    for partner in partners:
+        files = sorted(
+            p for p in (extracts / partner).iterdir()
+            if p.is_file() and not p.name.endswith(".rejects.csv")
+        )  # fmt: skip
+        code = cli(
+            ["prepare", *map(str, files), "--period", period,
+             "--partnership", str(parties.partnership_path),
+             "--key", str(parties.partner_key_paths[partner]),
+             "--linkage-key", str(parties.linkage_key_path),
+             "--out", str(workspace / "inbox" / partner)]
+        )  # fmt: skip
+        if code != 0:
+            raise SystemExit(f"prepare failed for {partner} (exit {code})")
+    code = cli(
+        ["cycle", "--workspace", str(workspace), "--partnership", str(parties.partnership_path),
+         "--hub-key", str(parties.hub_key_path), "--rules", str(RULES),
+         "--cycle-date", CYCLE.isoformat()]
+    )  # fmt: skip
+    if code != 0:
+        raise SystemExit(f"cycle failed (exit {code})")
+    lists = []
+    for partner in partners:
+        bundles = sorted((workspace / "outbox" / partner).glob("*.bundle"))
+        if not bundles:
+            continue
+        out = work / "case-lists" / partner
+        code = cli(
+            ["open", *map(str, bundles), "--partnership", str(parties.partnership_path),
+             "--key", str(parties.partner_key_paths[partner]),
+             "--extracts", str(extracts / partner), "--out", str(out)]
+        )  # fmt: skip
+        if code != 0:
+            raise SystemExit(f"open failed for {partner} (exit {code})")
+        lists += sorted(out.glob("*.cases.csv"))
+    return lists
+
+
+def pairs_from_case_lists(lists: list[Path], rules: list) -> dict[str, pl.DataFrame]:
+    """Per rule, the pairs the councils' case lists show, the rule's left dataset on the left."""
+    cols = ["rule", "partner", "dataset", "record_id", "other_partner", "other_dataset",
+            "other_record_id"]  # fmt: skip
+    rows = pl.concat([pl.read_csv(p, infer_schema=False, columns=cols) for p in lists])
+    found = {}
+    for rule in rules:
+        if rule.name not in RULE_NAMES:
+            continue
+        mine = rows.filter(pl.col("rule") == rule.name)
+        as_left = mine.filter(pl.col("dataset") == rule.left).select(
+            pl.col("partner").alias(PAIR[0]), pl.col("record_id").alias(PAIR[1]),
+            pl.col("other_partner").alias(PAIR[2]), pl.col("other_record_id").alias(PAIR[3]),
+        )  # fmt: skip
+        as_right = mine.filter(pl.col("other_dataset") == rule.left).select(
+            pl.col("other_partner").alias(PAIR[0]), pl.col("other_record_id").alias(PAIR[1]),
+            pl.col("partner").alias(PAIR[2]), pl.col("record_id").alias(PAIR[3]),
+        )  # fmt: skip
+        pairs = pl.concat([as_left, as_right]).unique()
+        found[rule.name] = pairs.select(pl.lit(rule.name).alias("rule"), *PAIR)
+    return found
+
+
+def unordered(frame: pl.DataFrame, one: bool) -> pl.DataFrame:
+    """The pair as two "partner:record" keys, the smaller first where the rule compares one
+    dataset with itself (either record may be on the left)."""
+    a = pl.col("left_partner") + ":" + pl.col("left_record_id")
+    b = pl.col("right_partner") + ":" + pl.col("right_record_id")
+    if one:
+        a, b = pl.min_horizontal(a, b), pl.max_horizontal(a, b)
+    return frame.select("rule", a.alias("left"), b.alias("right"))
+
+
+def differences(
+    cli_found: dict[str, pl.DataFrame], lib_found: dict[str, pl.DataFrame], one: dict[str, bool]
+) -> pl.DataFrame:
+    """Every pair one route flags and the other does not."""
+    out = []
+    for rule in sorted(lib_found):
+        c = unordered(cli_found.get(rule, pl.DataFrame()), one[rule]).unique()
+        lib = lib_found[rule].select("rule", *[pl.col(x).cast(pl.String) for x in PAIR])
+        lib = unordered(lib, one[rule]).unique()
+        keys = c.columns
+        out.append(c.join(lib, on=keys, how="anti").with_columns(only=pl.lit("cli")))
+        out.append(lib.join(c, on=keys, how="anti").with_columns(only=pl.lit("library")))
+    return pl.concat(out, how="diagonal_relaxed")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--population", choices=tuple(MAKERS), default="third")
+    ap.add_argument("--people", type=int, default=20_000)
+    ap.add_argument("--partners", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", type=Path, help="keep (and reuse) the extracts here")
+    args = ap.parse_args(argv)
+    print("command: python benchmarks/cli_route.py " + " ".join(argv or sys.argv[1:]))
+    rules = load_rules(RULES)
+    with tempfile.TemporaryDirectory() as tmp:
+        extracts = args.out or Path(tmp) / "extracts"
+        make = None if (extracts / "manifest.json").exists() else MAKERS[args.population]
+        t0 = time.perf_counter()
+        lib = run_population(make, extracts, rules, args.people, args.partners, args.seed)
+        t1 = time.perf_counter()
+        partners = sorted(p.name for p in extracts.iterdir() if p.is_dir() and p.name != "truth")
+        work = Path(tmp) / "cli"
+        shutil.rmtree(work, ignore_errors=True)
+        found = pairs_from_case_lists(run_cli(extracts, work, partners), rules)
+        t2 = time.perf_counter()
+        truth = truth_pairs(extracts)
+    one = lib.one
+    tables = {
+        "library": accuracy(lib.found, truth, one),
+        "cli": accuracy({r: found[r] for r in lib.found}, truth, one),
+    }
+    print(f"library route (with generation): {t1 - t0:.1f} s; CLI route: {t2 - t1:.1f} s")
+    diff = differences(found, lib.found, one)
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, tbl_hide_dataframe_shape=True,
+                   fmt_str_lengths=60):  # fmt: skip
+        print(side_by_side(tables))
+        print(f"pairs one route flags and the other does not: {diff.height}")
+        if diff.height:
+            print(diff)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
