@@ -10,9 +10,10 @@ keyed phonetic codes, date-of-birth parts; no clear name leaves), and the hub ru
 same number (``rec-1070-org`` and ``rec-1070-dup-0``).
 
 One preparation step outside fraudmatch's normalisers: FEBRL dates of birth are YYYYMMDD
-text, which the date normaliser (ISO or UK day-first) does not read, so they are re-formatted
-as ISO YYYY-MM-DD first; impossible ones (a corrupted month 13) are then blanked by the
-normaliser like any partner's.
+text, which the date normaliser reads, but it refuses eight digits whose month is not 1-12
+(so that a day-first date run together is never read), and FEBRL corrupts some months to
+13. They are re-formatted as ISO YYYY-MM-DD first, so that those are impossible dates whose
+year and day still count, as a partner's 1958-13-04 would be.
 
     python benchmarks/febrl.py            # a random key
     python benchmarks/febrl.py --seed 7   # a key derived from the seed (repeatable)

@@ -27,6 +27,7 @@ from fraudmatch.spec.normalisers import (
     normalise_column,
     two_initials,
 )
+from fraudmatch.spec.normalisers.dates import normalise_date
 from fraudmatch.spec.normalisers.given_names import BRITISH_GIVEN_NAMES, given_names
 
 # Every reason a normaliser may give. Reasons are grouped in the rejects summary, so they
@@ -228,7 +229,12 @@ GOLDEN: list[G] = [
     ("date", "01/02-1990", None, "unrecognised date format", None),
     ("date", "January 5 1990", None, "unrecognised date format", None),
     ("date", "5 Foo 1990", None, "unrecognised date format", None),
-    ("date", "19900131", None, "unrecognised date format", None),
+    # YYYYMMDD (ISO's basic form) is read; a day-first date run together never is
+    ("date", "19900131", date(1990, 1, 31), None, None),
+    ("date", "19900231", None, "impossible date", {"py": 1990, "pm": 2, "pd": 31}),
+    ("date", "19901301", None, "unrecognised date format", None),
+    ("date", "31011990", None, "unrecognised date format", None),
+    ("date", "20011990", None, "unrecognised date format", None),
     ("date", "32874", None, "unrecognised date format", None),
     ("date", "", None, None, None),
     # sort_code
@@ -483,7 +489,8 @@ PLAUSIBLE: dict[str, str] = {
     "ni_number": r"[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Fa-f]?",
     "postcode": r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}|GIR 0AA",
     "date": r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-](19|20)[0-9]{2}|(18|19|20|21)[0-9]{2}-[01][0-9]-[0-3][0-9]"
-    r"( 00:00:00|T00:00:00)?|[0-9]{1,2} (Jan|feb|SEPT|May|Dec)[a-z]* [0-9]{4}",
+    r"( 00:00:00|T00:00:00)?|[0-9]{1,2} (Jan|feb|SEPT|May|Dec)[a-z]* [0-9]{4}"
+    r"|(18|19|20|21)[0-9]{2}[01][0-9][0-3][0-9]",
     "sort_code": r"[0-9]{2}[ -]?[0-9]{2}[ -]?[0-9]{2,3}",
     "account_number": r"[0-9]{6,9}",
     "address": r"((Flat|Apt|Flt) [0-9]{1,2}, )?[0-9]{1,3}[A-Z]? (St|ST) [A-Za-z']{1,8}"
@@ -719,3 +726,17 @@ def test_one_slip_in_an_ni_number_leaves_one_half(
     head, tail = out["head"].to_list(), out["tail"].to_list()
     assert head[0] + tail[0] == ni
     assert (head[0] == head[1]) != (tail[0] == tail[1])
+
+
+@PROPERTY_SETTINGS
+@given(day=st.dates(min_value=date(1850, 1, 1), max_value=date(2100, 12, 31)))
+def test_a_date_run_together_is_read_year_first_and_never_guessed(day: date) -> None:
+    """YYYYMMDD is the date; the same date written day-first or month-first run together
+    (DDMMYYYY, MMDDYYYY) is never read as another date, in any declared order."""
+    for order in ("dmy", "mdy", "iso"):
+        norm = normalise_date(pl.col("raw"), order)
+        raw = [f"{day:%Y%m%d}", f"{day:%d%m%Y}", f"{day:%m%d%Y}"]
+        out = pl.DataFrame({"raw": raw}).select(norm.value, norm.error)
+        assert out.row(0) == (day, None)
+        for value, error in out.rows()[1:]:
+            assert value is None and error == "unrecognised date format"

@@ -100,7 +100,7 @@ def _bad_values(f: File, problem: np.ndarray, rng: np.random.Generator) -> pl.Se
         .then(real.dt.strftime("%B %d %Y"))
         .when(fmt == 1)
         .then(real.dt.strftime("%b %d, %Y"))
-        .otherwise(real.dt.strftime("%Y%m%d"))
+        .otherwise(real.dt.strftime("%d%m%Y"))
     ).to_series()
     district = pl.Series(rng.integers(1, 30, k)).cast(pl.String)
     digit = pl.Series(rng.integers(0, 10, k)).cast(pl.String)

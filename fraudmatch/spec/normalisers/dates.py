@@ -1,4 +1,5 @@
-"""Dates: ISO, day-first or month-first and day-month-name text into real dates, never a guess."""
+"""Dates: ISO (also run together, 19900325), day-first or month-first and day-month-name text
+into real dates, never a guess."""
 
 from __future__ import annotations
 
@@ -84,6 +85,24 @@ _MONTH_NUMBERS: dict[str, int] = {
     "SEPT": 9,
 }
 YEAR_MIN, YEAR_MAX = 1850, 2100
+# Eight digits with nothing between: ISO's basic form, YYYYMMDD, as system exports (and
+# FEBRL) write it.
+_COMPACT = r"^[0-9]{8}$"
+
+
+def _expand_compact(s: pl.Expr) -> pl.Expr:
+    """19900325 -> 1990-03-25 where the first four digits are a year in range and the next
+    two a month; any other eight digits are left as they are (unrecognised).
+
+    Never a guess: a day-first or month-first date run together (25031990, 03251990) can
+    never pass, since its reading as YYYYMMDD would need a month of 18-21 (the year's first
+    two digits) or a year below 1850 (a day and month, at most 3112).
+    """
+    y = s.str.slice(0, 4).cast(pl.Int32, strict=False)
+    m = s.str.slice(4, 2).cast(pl.Int32, strict=False)
+    ok = s.str.contains(_COMPACT) & y.is_between(YEAR_MIN, YEAR_MAX) & m.is_between(1, 12)
+    iso = pl.concat_str(s.str.slice(0, 4), s.str.slice(4, 2), s.str.slice(6, 2), separator="-")
+    return pl.when(ok.fill_null(False)).then(iso).otherwise(s)
 
 
 def _days_in_month(y: pl.Expr, m: pl.Expr) -> pl.Expr:
@@ -98,7 +117,8 @@ def _days_in_month(y: pl.Expr, m: pl.Expr) -> pl.Expr:
 
 
 def normalise_date(raw: pl.Expr, order: DateOrder = "dmy") -> Normalised:
-    """A real calendar date from ISO, numeric day and month or day-month-name text.
+    """A real calendar date from ISO (also YYYYMMDD), numeric day and month or day-month-name
+    text.
 
     ``order`` says how a numeric date such as 03/04/1990 is read: ``dmy`` (the UK
     convention, the default), ``mdy``, or ``iso`` (not at all: a partner that declares ISO
@@ -107,7 +127,8 @@ def normalise_date(raw: pl.Expr, order: DateOrder = "dmy") -> Normalised:
     breaks matching.
     """
     pattern, template = _date_pattern(order)
-    state = bind(raw, s=F("raw").str.strip_chars().str.to_uppercase())
+    state = bind(raw, t=F("raw").str.strip_chars().str.to_uppercase())
+    state = let(state, s=_expand_compact(F("t")))
     s = F("s")
     ymd = pl.when(s.str.contains(pattern)).then(s.str.replace(pattern, template))
     state = let(
