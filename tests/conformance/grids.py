@@ -403,7 +403,43 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     if grid.ni:
         _placeholder_ni_cells(pair, add)
     _slipped_namesake_cells(pair, add, no_ni, n)
+    if grid.rule == "payroll_to_payroll":
+        _bank_account_cells(grid, pair, add, no_ni)
     return out
+
+
+def _bank_account_cells(grid: RuleGrid, pair, add, no_ni) -> None:
+    """Two jobs paid into one bank account: the same person even with a new surname and an
+    initial, where nothing else would decide; never the twin, spouse or child who shares
+    the account (their forenames or birth dates differ)."""
+    pos_l, pos_r = grid.positive
+
+    def paid_into_one(index: int) -> tuple[dict[str, str], dict[str, str]]:
+        bank = {"sort_code": "40-11-62", "account_number": f"{31000000 + index:08d}"}
+        return {**pos_l, **bank}, {**pos_r, **bank}
+
+    left, right = pair("BEVERLEY CLAIRE")
+    add("same person", "bank account", "NI number on one record only, a new surname and the "
+        "first forename as its initial (B for BEVERLEY CLAIRE), the same bank account",
+        MATCH, left, no_ni(right.copy(surname="HOLLINGWORTH", forenames="B")),
+        "salary paid into the same account, the same birth date and a forename written "
+        "short: one person", extra=paid_into_one(1))  # fmt: skip
+    left, _ = pair("LUKE")
+    add("hard negative", "twins", "same surname, birth date and home, forenames LUKE and "
+        "LUCY, paid into one bank account", NEVER, left, no_ni(left.copy(forenames="LUCY")),
+        "an account two people share says nothing against their forenames",
+        extra=paid_into_one(2))  # fmt: skip
+    left, _ = pair("PETER")
+    d = left.date_of_birth
+    add("hard negative", "spouses", "same surname and home, other forename and birth date, "
+        "paid into one bank account", NEVER, left,
+        no_ni(left.copy(forenames="SUSAN", date_of_birth=d.replace(year=d.year + 3))),
+        extra=paid_into_one(3))  # fmt: skip
+    left, _ = pair()
+    d = left.date_of_birth
+    add("hard negative", "parent and child", "same name and home, born 30 years apart, paid "
+        "into one bank account", NEVER, left,
+        no_ni(left.copy(date_of_birth=d.replace(year=d.year + 30))), extra=paid_into_one(4))  # fmt: skip
 
 
 def _slipped_namesake_cells(pair, add, no_ni, n: list[int]) -> None:
