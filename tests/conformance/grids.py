@@ -405,7 +405,21 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     _slipped_namesake_cells(pair, add, no_ni, n)
     if grid.rule == "payroll_to_payroll":
         _bank_account_cells(grid, pair, add, no_ni)
+    if grid.right == "deceased":
+        _locality_cell(pair, add)
     return out
+
+
+def _locality_cell(pair, add) -> None:
+    """The same home with its district written on one record only: a short address with
+    two more words falls below the address's Dice level, and where the home is what tells
+    the person from a twin (the forename as an initial) the premises and street decide."""
+    left, right = pair("KELLY")
+    left, right = left.copy(address="7 BROAD ROAD"), right.copy(address="7 BROAD ROAD")
+    add("same person", "address", "the district written on one record only (7 BROAD ROAD "
+        "HEMPSTED GREEN), the forename as its initial (K for KELLY)", MATCH, left,
+        right.copy(forenames="K", address=f"{right.address} HEMPSTED GREEN"),
+        "the same premises and street at the same postcode: the same home")  # fmt: skip
 
 
 def _bank_account_cells(grid: RuleGrid, pair, add, no_ni) -> None:
