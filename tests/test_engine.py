@@ -376,7 +376,7 @@ def test_deferred_comparisons_change_no_match(population) -> None:
     # a threshold so strict that hard matches the model alone would miss decide some pairs
     rule = dataclasses.replace(rule, scoring=dataclasses.replace(rule.scoring, threshold=1 - 1e-9))
     deferred = deferred_comparisons(rule)
-    assert {"forename_form", "forename_sound", "surname_frequency"} <= deferred
+    assert {"forename_form", "forename_sound", "surname_each_frequency"} <= deferred
 
     def off(c):
         if c.name not in deferred:
