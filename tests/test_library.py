@@ -45,9 +45,15 @@ def test_two_payrolls_link_across_the_two_frames_only() -> None:
     pairs = linked.matches.select(
         "left_partner", "left_record_id", "right_partner", "right_record_id"
     )
-    assert pairs.rows() == [("eastvale", "X1", "northmoor", "E1")] or pairs.rows() == [
-        ("northmoor", "E1", "eastvale", "X1")
-    ]
+    # each pair one record of each frame, whichever side the engine puts it on: the NI
+    # pair always; CHIDI OKONKWO (no NI number, a rare name, the same birth date) is left
+    # to the model, whose call on two records a side is no test of the library route
+    found = {tuple(sorted([(lp, li), (rp, ri)])) for lp, li, rp, ri in pairs.rows()}
+    assert (("eastvale", "X1"), ("northmoor", "E1")) in found
+    assert found <= {
+        (("eastvale", "X1"), ("northmoor", "E1")),
+        (("eastvale", "X2"), ("northmoor", "E2")),
+    }
     clear = {c for c, t in linked.matches.schema.items() if t == pl.String}
     assert not clear & {"surname", "forenames", "ni_number"}
 
