@@ -81,15 +81,17 @@ def run_population(
     people: int,
     partners: int,
     seed: int,
+    key: bytes | None = None,
 ) -> Run:
     """Generate one population into ``out`` (``make`` None: reuse what is there), prepare it
-    through the library route under a key from the seed, and run every rule it can."""
+    through the library route under ``key`` (default: one from the seed), and run every rule
+    it can."""
     t0 = time.perf_counter()
     if make is not None:
         make(out, partners=partners, people=people, seed=seed, cycle_date=CYCLE)
     t1 = time.perf_counter()
     # a key from the seed, so the figures are the same run after run
-    key = np.random.default_rng(seed).bytes(32)
+    key = key or np.random.default_rng(seed).bytes(32)
     frames = pseudonymised_frames(out, key)
     rules, skipped = runnable(rules, set(frames))
     results = run_rules(rules, frames, cycle_date=CYCLE, seed=seed)

@@ -19,7 +19,6 @@ and the hub's workspace are made afresh each time). Synthetic people only.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import time
@@ -29,17 +28,19 @@ import polars as pl
 from accuracy import CYCLE, MAKERS, RULES, run_population, side_by_side
 
 from fraudmatch.cli import main as cli
-from fraudmatch.library import accuracy, truth_pairs
+from fraudmatch.library import accuracy, case_list_pairs, truth_pairs
 from fraudmatch.matching.rules import load_rules
+from fraudmatch.sealing.keys import load_linkage_key
 from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import RULES as RULE_NAMES
-from fraudmatch.synth.demo import make_parties
+from fraudmatch.synth.demo import DemoParties, make_parties
 
 PAIR = ["left_partner", "left_record_id", "right_partner", "right_record_id"]
 
 
-def run_cli(extracts: Path, work: Path, partners: list[str]) -> list[Path]:
-    """keys, prepare (nothing declared), cycle and open, as the README says; the case lists."""
+def run_cli(extracts: Path, work: Path, partners: list[str]) -> tuple[list[Path], DemoParties]:
+    """keys, prepare (nothing declared), cycle and open, as the README says; the case lists
+    and the parties (their keys)."""
     parties = make_parties(work / "parties", partners, list(load_spec().datasets))
     period = CYCLE.strftime("%Y-%m")
     workspace = work / "workspace"
@@ -78,30 +79,7 @@ def run_cli(extracts: Path, work: Path, partners: list[str]) -> list[Path]:
         if code != 0:
             raise SystemExit(f"open failed for {partner} (exit {code})")
         lists += sorted(out.glob("*.cases.csv"))
-    return lists
-
-
-def pairs_from_case_lists(lists: list[Path], rules: list) -> dict[str, pl.DataFrame]:
-    """Per rule, the pairs the councils' case lists show, the rule's left dataset on the left."""
-    cols = ["rule", "partner", "dataset", "record_id", "other_partner", "other_dataset",
-            "other_record_id"]  # fmt: skip
-    rows = pl.concat([pl.read_csv(p, infer_schema=False, columns=cols) for p in lists])
-    found = {}
-    for rule in rules:
-        if rule.name not in RULE_NAMES:
-            continue
-        mine = rows.filter(pl.col("rule") == rule.name)
-        as_left = mine.filter(pl.col("dataset") == rule.left).select(
-            pl.col("partner").alias(PAIR[0]), pl.col("record_id").alias(PAIR[1]),
-            pl.col("other_partner").alias(PAIR[2]), pl.col("other_record_id").alias(PAIR[3]),
-        )  # fmt: skip
-        as_right = mine.filter(pl.col("other_dataset") == rule.left).select(
-            pl.col("other_partner").alias(PAIR[0]), pl.col("other_record_id").alias(PAIR[1]),
-            pl.col("partner").alias(PAIR[2]), pl.col("record_id").alias(PAIR[3]),
-        )  # fmt: skip
-        pairs = pl.concat([as_left, as_right]).unique()
-        found[rule.name] = pairs.select(pl.lit(rule.name).alias("rule"), *PAIR)
-    return found
+    return lists, parties
 
 
 def unordered(frame: pl.DataFrame, one: bool) -> pl.DataFrame:
@@ -136,19 +114,33 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--partners", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, help="keep (and reuse) the extracts here")
+    ap.add_argument(
+        "--same-key", action="store_true",
+        help="the library route under the CLI's linkage key and the hub's sampling seed (0): "
+        "any pair apart is then the route's own doing",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     print("command: python benchmarks/cli_route.py " + " ".join(argv or sys.argv[1:]))
     rules = load_rules(RULES)
     with tempfile.TemporaryDirectory() as tmp:
         extracts = args.out or Path(tmp) / "extracts"
-        make = None if (extracts / "manifest.json").exists() else MAKERS[args.population]
-        t0 = time.perf_counter()
-        lib = run_population(make, extracts, rules, args.people, args.partners, args.seed)
-        t1 = time.perf_counter()
+        if not (extracts / "manifest.json").exists():
+            MAKERS[args.population](
+                extracts, partners=args.partners, people=args.people, seed=args.seed,
+                cycle_date=CYCLE,
+            )  # fmt: skip
         partners = sorted(p.name for p in extracts.iterdir() if p.is_dir() and p.name != "truth")
-        work = Path(tmp) / "cli"
-        shutil.rmtree(work, ignore_errors=True)
-        found = pairs_from_case_lists(run_cli(extracts, work, partners), rules)
+        t0 = time.perf_counter()
+        lists, parties = run_cli(extracts, Path(tmp) / "cli", partners)
+        found = case_list_pairs(lists, [r for r in rules if r.name in RULE_NAMES])
+        t1 = time.perf_counter()
+        period = CYCLE.strftime("%Y-%m")
+        key = (
+            load_linkage_key(parties.linkage_key_path).for_period(period) if args.same_key else None
+        )
+        # the hub samples its random pairs for u with seed 0: with the CLI's key, the same
+        seed = 0 if args.same_key else args.seed
+        lib = run_population(None, extracts, rules, args.people, args.partners, seed, key)
         t2 = time.perf_counter()
         truth = truth_pairs(extracts)
     one = lib.one
@@ -156,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         "library": accuracy(lib.found, truth, one),
         "cli": accuracy({r: found[r] for r in lib.found}, truth, one),
     }
-    print(f"library route (with generation): {t1 - t0:.1f} s; CLI route: {t2 - t1:.1f} s")
+    print(f"CLI route: {t1 - t0:.1f} s; library route: {t2 - t1:.1f} s")
     diff = differences(found, lib.found, one)
     with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, tbl_hide_dataframe_shape=True,
                    fmt_str_lengths=60):  # fmt: skip

@@ -7,7 +7,8 @@ hub workspace, which a notebook, a benchmark or another system's batch job does 
 
 For accuracy tests and benchmarks on the synthetic councils: :func:`pseudonymised_frames`
 (the hub's view of a folder of synthetic extracts), :func:`clear_frames`, :func:`truth_pairs`,
-:func:`accuracy` and :func:`misses`.
+:func:`accuracy`, :func:`misses`, and :func:`case_list_pairs` (the pairs councils' case
+lists show, for scoring the CLI route).
 """
 
 from __future__ import annotations
@@ -188,6 +189,36 @@ def misses(
     if not out:
         return pl.DataFrame(schema={c: pl.String for c in cols})
     return pl.concat([o.select(cols) for o in out]).sort(cols, nulls_last=True)
+
+
+def case_list_pairs(case_lists: list[Path], rules: list[Rule]) -> dict[str, pl.DataFrame]:
+    """Per rule, the pairs the councils' case lists (``fraudmatch open``'s CSVs) show, with
+    the rule's left dataset on the left: each row is a council's own record and the other
+    record's council and id, so a pair across two councils is in both lists, once here.
+
+    Why: the route a council takes ends in its case list; scoring that, beside
+    :func:`accuracy` on the engine's own matches, shows what a user would see.
+    """
+    cols = ["rule", "partner", "dataset", "record_id", "other_partner", "other_dataset",
+            "other_record_id"]  # fmt: skip
+    rows = pl.concat(
+        [pl.read_csv(p, infer_schema=False, columns=cols) for p in case_lists],
+        how="vertical",
+    ) if case_lists else pl.DataFrame(schema=dict.fromkeys(cols, pl.String))  # fmt: skip
+    mine, theirs = ("partner", "record_id"), ("other_partner", "other_record_id")
+    found = {}
+    for rule in rules:
+        of_rule = rows.filter(pl.col("rule") == rule.name)
+        sides = []
+        for left, right, on in ((mine, theirs, "dataset"), (theirs, mine, "other_dataset")):
+            sides.append(
+                of_rule.filter(pl.col(on) == rule.left).select(
+                    pl.lit(rule.name).alias("rule"),
+                    *[pl.col(c).alias(a) for c, a in zip((*left, *right), _PAIR, strict=True)],
+                )
+            )
+        found[rule.name] = pl.concat(sides).unique(maintain_order=True)
+    return found
 
 
 # --------------------------------------------------------------------------- the public route

@@ -27,6 +27,7 @@ def prefect_harness() -> Iterator[None]:
 LONG_MODULES = (
     "tests/test_schedule.py",
     "tests/test_cycle_e2e.py",
+    "tests/test_new_user_route.py",
     "tests/test_leak.py",
     "tests/test_review_browser_reach.py",
     "tests/test_cycle_kill.py",
