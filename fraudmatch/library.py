@@ -194,17 +194,19 @@ def misses(
 def case_list_pairs(case_lists: list[Path], rules: list[Rule]) -> dict[str, pl.DataFrame]:
     """Per rule, the pairs the councils' case lists (``fraudmatch open``'s CSVs) show, with
     the rule's left dataset on the left: each row is a council's own record and the other
-    record's council and id, so a pair across two councils is in both lists, once here.
+    record's council and id, so a pair across two councils is in both lists, once here (a
+    rule comparing one dataset with itself may hold it in both orders, as :func:`accuracy`
+    reads such a rule's pairs).
 
     Why: the route a council takes ends in its case list; scoring that, beside
     :func:`accuracy` on the engine's own matches, shows what a user would see.
     """
     cols = ["rule", "partner", "dataset", "record_id", "other_partner", "other_dataset",
             "other_record_id"]  # fmt: skip
+    empty = pl.DataFrame(schema=dict.fromkeys(cols, pl.String))
     rows = pl.concat(
-        [pl.read_csv(p, infer_schema=False, columns=cols) for p in case_lists],
-        how="vertical",
-    ) if case_lists else pl.DataFrame(schema=dict.fromkeys(cols, pl.String))  # fmt: skip
+        [empty, *(pl.read_csv(p, infer_schema=False, columns=cols) for p in case_lists)]
+    )
     mine, theirs = ("partner", "record_id"), ("other_partner", "other_record_id")
     found = {}
     for rule in rules:
