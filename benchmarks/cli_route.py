@@ -28,14 +28,12 @@ import polars as pl
 from accuracy import CYCLE, MAKERS, RULES, run_population, side_by_side
 
 from fraudmatch.cli import main as cli
-from fraudmatch.library import accuracy, case_list_pairs, truth_pairs
+from fraudmatch.library import accuracy, case_list_pairs, pair_keys, truth_pairs
 from fraudmatch.matching.rules import load_rules
 from fraudmatch.sealing.keys import load_linkage_key
 from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import RULES as RULE_NAMES
 from fraudmatch.synth.demo import DemoParties, make_parties
-
-PAIR = ["left_partner", "left_record_id", "right_partner", "right_record_id"]
 
 
 def run_cli(extracts: Path, work: Path, partners: list[str]) -> tuple[list[Path], DemoParties]:
@@ -82,29 +80,17 @@ def run_cli(extracts: Path, work: Path, partners: list[str]) -> tuple[list[Path]
     return lists, parties
 
 
-def unordered(frame: pl.DataFrame, one: bool) -> pl.DataFrame:
-    """The pair as two "partner:record" keys, the smaller first where the rule compares one
-    dataset with itself (either record may be on the left)."""
-    a = pl.col("left_partner") + ":" + pl.col("left_record_id")
-    b = pl.col("right_partner") + ":" + pl.col("right_record_id")
-    if one:
-        a, b = pl.min_horizontal(a, b), pl.max_horizontal(a, b)
-    return frame.select("rule", a.alias("left"), b.alias("right"))
-
-
 def differences(
     cli_found: dict[str, pl.DataFrame], lib_found: dict[str, pl.DataFrame], one: dict[str, bool]
 ) -> pl.DataFrame:
     """Every pair one route flags and the other does not."""
     out = []
     for rule in sorted(lib_found):
-        c = unordered(cli_found.get(rule, pl.DataFrame()), one[rule]).unique()
-        lib = lib_found[rule].select("rule", *[pl.col(x).cast(pl.String) for x in PAIR])
-        lib = unordered(lib, one[rule]).unique()
-        keys = c.columns
-        out.append(c.join(lib, on=keys, how="anti").with_columns(only=pl.lit("cli")))
-        out.append(lib.join(c, on=keys, how="anti").with_columns(only=pl.lit("library")))
-    return pl.concat(out, how="diagonal_relaxed")
+        c = pair_keys(cli_found[rule], one[rule]).unique()
+        lib = pair_keys(lib_found[rule], one[rule]).unique()
+        out.append(c.join(lib, on=c.columns, how="anti").with_columns(only=pl.lit("cli")))
+        out.append(lib.join(c, on=c.columns, how="anti").with_columns(only=pl.lit("library")))
+    return pl.concat(out)
 
 
 def main(argv: list[str] | None = None) -> int:

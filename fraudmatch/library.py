@@ -7,8 +7,8 @@ hub workspace, which a notebook, a benchmark or another system's batch job does 
 
 For accuracy tests and benchmarks on the synthetic councils: :func:`pseudonymised_frames`
 (the hub's view of a folder of synthetic extracts), :func:`clear_frames`, :func:`truth_pairs`,
-:func:`accuracy`, :func:`misses`, and :func:`case_list_pairs` (the pairs councils' case
-lists show, for scoring the CLI route).
+:func:`accuracy`, :func:`misses`, :func:`case_list_pairs` (the pairs councils' case lists
+show, for scoring the CLI route) and :func:`pair_keys` (pairs of two routes side by side).
 """
 
 from __future__ import annotations
@@ -108,8 +108,10 @@ def truth_pairs(synth_dir: Path | str) -> pl.DataFrame:
 _PAIR = ("left_partner", "left_record_id", "right_partner", "right_record_id")
 
 
-def _pairs(frame: pl.DataFrame, one_dataset: bool) -> pl.DataFrame:
-    """(rule, pair) keys; within one dataset the pair is unordered (smaller record first)."""
+def pair_keys(frame: pl.DataFrame, one_dataset: bool) -> pl.DataFrame:
+    """(rule, pair) keys as text, with ``kind`` and ``label`` where the frame has them;
+    within one dataset the pair is unordered (smaller record first), so two frames' pairs
+    compare by joining on the keys, whichever record a route put on the left."""
     extra = [c for c in ("kind", "label") if c in frame.columns]
     out = frame.select("rule", *[pl.col(c).cast(pl.String) for c in _PAIR], *extra)
     if not one_dataset:
@@ -134,8 +136,8 @@ def _by_rule(
         truth = truth.with_columns(label=pl.lit(None, pl.String))
     for rule, found in matches.items():
         od = one_dataset[rule]
-        got = _pairs(found, od).unique()
-        t = _pairs(truth.filter(pl.col("rule") == rule), od)
+        got = pair_keys(found, od).unique()
+        t = pair_keys(truth.filter(pl.col("rule") == rule), od)
         cases = t.filter(pl.col("kind") == "case").select("rule", *_PAIR).unique()
         decoys = t.filter(pl.col("kind") == "decoy").unique(subset=["rule", *_PAIR])
         yield rule, got, cases, decoys

@@ -18,7 +18,7 @@ import pytest
 from cli_steps import RULES, cycle, deliver, prepare
 
 from fraudmatch.cli import main
-from fraudmatch.library import case_list_pairs, pseudonymised_frames, truth_pairs
+from fraudmatch.library import case_list_pairs, pair_keys, pseudonymised_frames, truth_pairs
 from fraudmatch.matching.engine import run_rules
 from fraudmatch.matching.rules import load_rules
 from fraudmatch.sealing.keys import load_linkage_key
@@ -68,22 +68,15 @@ def routes(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> dict:
     }
 
 
-def _unordered(frame: pl.DataFrame, one: bool) -> set[tuple[str, str]]:
-    pairs = {
-        (f"{lp}:{li}", f"{rp}:{ri}")
-        for lp, li, rp, ri in frame.select(
-            pl.col("left_partner"), pl.col("left_record_id").cast(pl.String),
-            pl.col("right_partner"), pl.col("right_record_id").cast(pl.String),
-        ).rows()
-    }  # fmt: skip
-    return {tuple(sorted(p)) for p in pairs} if one else pairs
+def _pairs(frame: pl.DataFrame, one: bool) -> set[tuple[str, ...]]:
+    return set(pair_keys(frame, one).select(pl.exclude("rule", "kind", "label")).rows())
 
 
 def test_every_council_sees_what_the_library_route_finds(routes: dict) -> None:
     assert len(routes["rules"]) >= 9  # the nine person rules the third population feeds
     for rule in routes["rules"]:
-        cli = _unordered(routes["cli"][rule.name], rule.one_dataset)
-        library = _unordered(routes["library"][rule.name], rule.one_dataset)
+        cli = _pairs(routes["cli"][rule.name], rule.one_dataset)
+        library = _pairs(routes["library"][rule.name], rule.one_dataset)
         assert cli == library, (rule.name, sorted(cli - library), sorted(library - cli))
 
 
@@ -93,8 +86,8 @@ def test_the_route_finds_the_planted_cases(routes: dict) -> None:
     truth = routes["truth"].filter(pl.col("kind") == "case")
     found = planted = 0
     for rule in routes["rules"]:
-        cases = _unordered(truth.filter(pl.col("rule") == rule.name), rule.one_dataset)
-        found += len(cases & _unordered(routes["cli"][rule.name], rule.one_dataset))
+        cases = _pairs(truth.filter(pl.col("rule") == rule.name), rule.one_dataset)
+        found += len(cases & _pairs(routes["cli"][rule.name], rule.one_dataset))
         planted += len(cases)
     assert planted >= 20
     assert found >= 0.85 * planted, (found, planted)

@@ -460,17 +460,17 @@ def _slipped_namesake_cells(pair, add, no_ni, n: list[int]) -> None:
     """Namesakes with a common name written wrong on one record by a slip that neither keeps
     its letters (a swap) nor its sound: SMIITH for SMITH, DAVIF for DAVID. The commoner of
     the two names is common, so the name decides nothing at another council."""
-    for forename, surname, slipped, how in (
-        (COMMON_FORENAME, COMMON_SURNAME, f"{COMMON_FORENAME} SMIITH", "a letter doubled"),
-        ("DAVID", COMMON_SURNAME, f"DAVIF {COMMON_SURNAME}", "a neighbouring key, another sound"),
+    surname = COMMON_SURNAME
+    for forename, (first, last), how in (
+        (COMMON_FORENAME, (COMMON_FORENAME, "SMIITH"), "a letter doubled"),
+        ("DAVID", ("DAVIF", COMMON_SURNAME), "a neighbouring key, another sound"),
     ):  # fmt: skip
         left, _ = pair(forename)
         left = left.copy(surname=surname)
-        first, last = slipped.split(" ")
         other = left.copy(forenames=first, surname=last,
                           address=address_for(n[0] + 760), postcode=postcode_for(1, n[0] + 760))  # fmt: skip
-        add("hard negative", "namesakes", f"{forename} {surname} and {slipped} ({how}), same "
-            "birth date, another council and home, nothing else in common", NEVER, left,
+        add("hard negative", "namesakes", f"{forename} {surname} and {first} {last} ({how}), "
+            "same birth date, another council and home, nothing else in common", NEVER, left,
             no_ni(other), "a common name written wrong is still a common name", partner=1)  # fmt: skip
 
 
