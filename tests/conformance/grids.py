@@ -544,6 +544,26 @@ def _given_name_cells(grid: RuleGrid, pair, add, no_ni, contexts) -> None:
             "(alike as strings)", NEVER, left, no_ni(left.copy(forenames=other)),
             "two known given names that sound different: two people, however alike the "
             "letters")  # fmt: skip
+    for first, other in (("PAUL", "PAULA"), ("FRANCIS", "FRANCES"), ("DANIEL", "DANIELA")):
+        left, _ = pair(first)
+        add(neg, "twins", f"same surname, birth date and home, forenames {first} and {other} "
+            "(a boy's and a girl's name one letter apart)", NEVER, left,
+            no_ni(left.copy(forenames=other)),
+            "two known given names, however alike as strings and in sound: two people")  # fmt: skip
+    for first, other in (("STEVEN", "STEPHEN"), ("ISABEL", "ISOBEL"), ("SEAN", "SHAUN")):
+        for ctx, mode in contexts:
+            tag = f" ({ctx})" if ctx else ""
+            left, right = pair(first)
+            if mode == "both":
+                add("same person", "forenames", f"the forename spelt another way, {first} and "
+                    f"{other}{tag}", MATCH, left, right.copy(forenames=other),
+                    "the NI number agrees: a hard match whatever the forenames")  # fmt: skip
+                continue
+            add("same person", "forenames", f"the forename spelt another way, {first} and "
+                f"{other}{tag}", NEVER, left, no_ni(right.copy(forenames=other)),
+                "two known given names, one name's two spellings: the records cannot tell one "
+                "person spelt two ways from twins given the two spellings, so no flag without "
+                "the NI number")  # fmt: skip
     left, _ = pair("ELLA")
     add(neg, "twins", "same surname, birth date and home, forenames ELLA and ELLIE (the same "
         "sound)", NEVER, left, no_ni(left.copy(forenames="ELLIE")),

@@ -103,6 +103,10 @@ BRITISH_GIVEN_NAMES: frozenset[str] = frozenset(
         # so are other spellings of a name already here (AYESHA for AISHA, MARYAM for MARIAM)
         "ANNABELLE", "ARIA", "ARLO", "AURORA", "BONNIE", "EMILIA", "ESME", "HAFSA", "HARPER",
         "KEIRA", "LUNA", "LYLA", "MAYA", "RORY", "SIENNA", "WILLOW", "YASMIN",
+        # a girl's name made from a boy's (twins are named so: DANIEL and DANIELA), known so
+        # that it tells the twins apart instead of reading as a typo of the boy's name
+        "ADRIANA", "DANIELA", "DANIELLA", "ERICA", "GABRIELA", "JULIANA", "MARTINA",
+        "MICHAELA", "PHILIPPA", "SIMONE",
         # Welsh: the councils of Wales are partners too
         "ALED", "ANGHARAD", "ARWEL", "BERWYN", "CARYS", "CATRIN", "DELYTH", "EFA", "ELERI",
         "ELIN", "ELIS", "EMYR", "FFION", "GETHIN", "GLYN", "GWYNETH", "HAF", "HEDD", "HUW",
