@@ -29,6 +29,7 @@ from fraudmatch.spec.normalisers import (
 )
 from fraudmatch.spec.normalisers.dates import normalise_date
 from fraudmatch.spec.normalisers.given_names import BRITISH_GIVEN_NAMES, given_names
+from fraudmatch.spec.normalisers.spellings import SPELLINGS, spelling_table
 
 # Every reason a normaliser may give. Reasons are grouped in the rejects summary, so they
 # must be a small fixed set that never embeds the value.
@@ -667,10 +668,29 @@ def test_initials_written_as_initials_equal_the_whole_name() -> None:
 
 
 def test_every_british_given_name_is_its_own_given_name() -> None:
-    """Our own list holds names, never short forms the ``formal`` extra writes out."""
+    """Our own list holds names, never short forms the ``formal`` extra writes out; a
+    spelling of a name is written as the first of its group, itself a name of the list."""
     names = sorted(BRITISH_GIVEN_NAMES)
     out = _run("name", names)
-    assert out["given"].to_list() == names
+    spelt = spelling_table(SPELLINGS)
+    assert out["given"].to_list() == [spelt.get(n, n) for n in names]
+    assert set(spelt.values()) <= BRITISH_GIVEN_NAMES
+
+
+def test_spellings_of_one_name_are_one_given_name_and_twins_names_two() -> None:
+    """STEVEN and STEPHEN, CLAIRE and CLARE are one name (``given`` and ``formal`` agree);
+    PAUL and PAULA, FRANCIS and FRANCES, ELLA and ELLIE stay two."""
+    out = _run("name", ["Stephen", "STEVEN", "Claire", "clare", "Kathy", "Katherine",
+                        "PAUL", "PAULA", "FRANCIS", "FRANCES", "ELLA", "ELLIE"])  # fmt: skip
+    given, formal = out["given"].to_list(), out["formal"].to_list()
+    assert given[:6] == ["STEVEN", "STEVEN", "CLARE", "CLARE", "CATHERINE", "CATHERINE"]
+    assert formal[:6] == given[:6]
+    assert given[6:] == ["PAUL", "PAULA", "FRANCIS", "FRANCES", "ELLA", "ELLIE"]
+
+
+def test_a_name_in_two_spelling_groups_is_refused() -> None:
+    with pytest.raises(ValueError, match="ANNE is in two spelling groups"):
+        spelling_table((("ANN", "ANNE"), ("ANNE", "ANNA")))
 
 
 @given(st.lists(st.sampled_from(["ANNA", "MEI", "LING", "J", "O BRIEN"]), min_size=0, max_size=4))

@@ -109,7 +109,7 @@ def test_a_dataset_can_be_added_in_yaml(tmp_path: Path) -> None:
                 extras=["first", "sound"]
             ),
             "datasets.payroll.columns.surname.extras: 'sound' is not an extra of the name "
-            "normaliser (its extras: first, last, initial, formal, given, initials, two_initials, letters, form1 ... form10, swap, swap_first)",
+            "normaliser (its extras: first, last, initial, formal, given, initials, two_initials, letters, form1 ... form10, swap, swap_first, given_near)",
         ),
         (
             lambda d: d["datasets"]["payroll"]["columns"]["surname"].update(extras="first"),

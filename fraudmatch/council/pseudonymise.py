@@ -19,6 +19,7 @@ output                                        domain
 ``{col}__initial__tok``,                      part of "OBRIEN SMITH" meets "SMITH" as a
 ``{col}__formal__tok``,                       first word or a whole surname elsewhere, the
 ``{col}__given__tok``,                        initial S of SOPHIE meets a first word S,
+``{col}__given_near__tok``,
 ``{col}__initials__tok``                      JIMMY's formal name meets a first word JAMES,
                                               and the initials "C E" meet a whole name "C E"
 ``{col}__line__tok``, ``{col}__street__tok``  ``{col}`` for addresses, so "BECK LANE" as
@@ -73,6 +74,7 @@ from fraudmatch.spec.normalisers import (
 from fraudmatch.spec.normalisers.identifiers import NI_HALF
 from fraudmatch.spec.normalisers.name_forms import FORM_EXTRAS
 from fraudmatch.spec.normalisers.names import SWAP_EXTRAS
+from fraudmatch.spec.normalisers.near_names import near_given_names
 from fraudmatch.spec.outputs import (
     CLEAR_TYPES,
     DATE_PAIRS,
@@ -110,7 +112,9 @@ _FORM_DOMAIN = "form"
 # swap token meets a forename's (see SWAP_EXTRAS).
 _SWAP_DOMAIN = "name__swap"
 _SHARED_DOMAIN_EXTRAS = {
-    "name": frozenset({"first", "last", "initial", "formal", "given", "initials", "two_initials"}),
+    "name": frozenset(
+        {"first", "last", "initial", "formal", "given", "given_near", "initials", "two_initials"}
+    ),
     "address": frozenset({"line", "street"}),
 }
 ADULT_AGE = 18
@@ -262,6 +266,8 @@ def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
         return (
             words.list.first().to_frame(_VALUE).select(name_form(pl.col(_VALUE), slot)).to_series()
         )
+    if suffix == "given_near":
+        return near_given_names(words.list.first())
     if suffix in ("formal", "given"):
         derive = {"formal": formal_name, "given": given_name}[suffix]
         return words.list.first().to_frame(_VALUE).select(derive(pl.col(_VALUE))).to_series()

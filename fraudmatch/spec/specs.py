@@ -56,7 +56,7 @@ CLEAR_PART_METHODS = frozenset({"date_parts"})
 NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
     "name": (
         "first", "last", "initial", "formal", "given", "initials", "two_initials", "letters",
-        *FORM_EXTRAS, *SWAP_EXTRAS,
+        *FORM_EXTRAS, *SWAP_EXTRAS, "given_near",
     ),
     "postcode": ("sector", "district"),
     "address": ("line", "number", "street", "institution"),
@@ -68,8 +68,11 @@ NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
 # The swap extras (a name keyed in a domain both name columns share) likewise go only where
 # a rule looks for surname and forenames written in each other's column.
 # An NI number's halves go only where a rule reads a slip in it (the ``slips`` of an exact
-# comparison).
-LISTED_ONLY_EXTRAS: tuple[str, ...] = (*FORM_EXTRAS, "institution", *SWAP_EXTRAS, "head", "tail")
+# comparison). The known name a forename's slip stands for (``given_near``) goes only where
+# a twins veto reads it.
+LISTED_ONLY_EXTRAS: tuple[str, ...] = (
+    *FORM_EXTRAS, "institution", *SWAP_EXTRAS, "head", "tail", "given_near",
+)  # fmt: skip
 # Which pseudonymisation methods make sense for which normalised type.
 _METHODS_FOR_TYPE = {
     "string": {"clear", "token", "bloom", "phonetic", "withheld"},

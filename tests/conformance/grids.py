@@ -550,20 +550,29 @@ def _given_name_cells(grid: RuleGrid, pair, add, no_ni, contexts) -> None:
             "(a boy's and a girl's name one letter apart)", NEVER, left,
             no_ni(left.copy(forenames=other)),
             "two known given names, however alike as strings and in sound: two people")  # fmt: skip
-    for first, other in (("STEVEN", "STEPHEN"), ("ISABEL", "ISOBEL"), ("SEAN", "SHAUN")):
+    left, _ = pair("DENIS")
+    add(neg, "twins", "same surname, birth date and home, forenames DENIS and DENUSE (his twin "
+        "DENISE, keyed wrong)", NEVER, left, no_ni(left.copy(forenames="DENUSE")),
+        "a slip one letter from one known name is read as that name: DENISE and DENIS are "
+        "two people")  # fmt: skip
+    for ctx, mode in contexts:
+        tag = f" ({ctx})" if ctx else ""
+        left, right = pair("AMINA")
+        if mode == "one":
+            right = right.copy(ni_number=None)
+        add("same person", "forenames", "two letters swapped in a forename no list knows, "
+            "AMINA and AMIAN" + tag, MATCH, left, right.copy(forenames="AMIAN"),
+            "each is one slip from another known name (ALMINA, DAMIAN), but a slip is read "
+            "only against a known name on the other record")  # fmt: skip
+    for first, other in (("STEVEN", "STEPHEN"), ("ISABEL", "ISOBEL"), ("ANN", "ANNE")):
         for ctx, mode in contexts:
             tag = f" ({ctx})" if ctx else ""
             left, right = pair(first)
-            if mode == "both":
-                add("same person", "forenames", f"the forename spelt another way, {first} and "
-                    f"{other}{tag}", MATCH, left, right.copy(forenames=other),
-                    "the NI number agrees: a hard match whatever the forenames")  # fmt: skip
-                continue
+            if mode == "one":
+                right = right.copy(ni_number=None)
             add("same person", "forenames", f"the forename spelt another way, {first} and "
-                f"{other}{tag}", NEVER, left, no_ni(right.copy(forenames=other)),
-                "two known given names, one name's two spellings: the records cannot tell one "
-                "person spelt two ways from twins given the two spellings, so no flag without "
-                "the NI number")  # fmt: skip
+                f"{other}{tag}", MATCH, left, right.copy(forenames=other),
+                "two spellings of one name are one given name (spellings.py), never twins")  # fmt: skip
     left, _ = pair("ELLA")
     add(neg, "twins", "same surname, birth date and home, forenames ELLA and ELLIE (the same "
         "sound)", NEVER, left, no_ni(left.copy(forenames="ELLIE")),

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 import nicknames
 
 from fraudmatch.spec.normalisers.short_forms import short_forms, stands_for
+from fraudmatch.spec.normalisers.spellings import SPELLINGS, spelling_table, written_out
 
 # Given names common in Britain, of every generation and of the communities councils serve,
 # full forms and the short forms that are names in their own right (JACK, HARRY, JAMIE,
@@ -88,7 +89,8 @@ BRITISH_GIVEN_NAMES: frozenset[str] = frozenset(
         "SOPHIA", "SOPHIE", "STACEY", "STELLA", "STEPHANIE", "SUSAN", "SUZANNE", "SYLVIA",
         "TANYA", "TERESA", "THERESA", "TRACEY", "TRACY", "VALERIE", "VANESSA", "VERA",
         "VICTORIA", "VIOLET", "WENDY", "YVONNE", "ZARA", "ZOE",
-        # spellings of a name that are given names in their own right (parents choose them)
+        # other spellings of a name (parents choose them): known, so never null, and written
+        # as the first of their group by the extras (spellings.py: STEWART -> STUART)
         "ALLEN", "ALLISON", "ANDREA", "CAROLYN", "GRAEME", "HAILEY", "JAYNE", "KATRINA",
         "KERRIE", "LESLIE", "LINDSAY", "LINDSEY", "LYNDA", "MATHEW", "MAXINE",
         "NEALE", "SHAWN", "STEWART", "SUSANNE", "VIVIEN", "VIVIENNE",
@@ -132,12 +134,13 @@ def known_given_names(
 
 @functools.cache
 def given_names() -> dict[str, str]:
-    """Word -> the given name it is: a known name itself, a known short form written out.
+    """Word -> the given name it is: a known name itself, a known short form written out,
+    a spelling of a name written as its group writes it (:mod:`.spellings`).
 
     Built once per process. A word that is neither is not in it (the extra is null).
     """
     shorts = short_forms()
-    known = known_given_names(nicknames.name_triplets(), shorts, BRITISH_GIVEN_NAMES)
-    out = {name: name for name in known if name not in shorts}
-    out.update(shorts)
-    return out
+    spelt = spelling_table(SPELLINGS)
+    known = known_given_names(nicknames.name_triplets(), shorts, BRITISH_GIVEN_NAMES | set(spelt))
+    written = written_out()
+    return {name: written.get(name, name) for name in known | set(shorts)}

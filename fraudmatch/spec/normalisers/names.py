@@ -17,7 +17,7 @@ from fraudmatch.spec.normalisers.core import (
 )
 from fraudmatch.spec.normalisers.given_names import given_names
 from fraudmatch.spec.normalisers.name_forms import form_slot
-from fraudmatch.spec.normalisers.short_forms import short_forms
+from fraudmatch.spec.normalisers.spellings import written_out
 
 # --------------------------------------------------------------------------------------------
 # Names
@@ -129,11 +129,13 @@ def two_initials(name: pl.Expr) -> pl.Expr:
 
 
 def formal_name(first_word: pl.Expr) -> pl.Expr:
-    """A name's first word with a known short form written out (BILL -> WILLIAM).
+    """A name's first word with a known short form written out (BILL -> WILLIAM) and a
+    spelling of a name written as its group writes it (STEPHEN -> STEVEN: see
+    :mod:`~fraudmatch.spec.normalisers.spellings`).
 
     One vectorised replace over the mapping built once per process (no per-row Python).
     """
-    return first_word.replace(short_forms())
+    return first_word.replace(written_out())
 
 
 def given_name(first_word: pl.Expr) -> pl.Expr:
