@@ -555,6 +555,12 @@ def _given_name_cells(grid: RuleGrid, pair, add, no_ni, contexts) -> None:
         "DENISE, keyed wrong)", NEVER, left, no_ni(left.copy(forenames="DENUSE")),
         "a slip one letter from one known name is read as that name: DENISE and DENIS are "
         "two people")  # fmt: skip
+    left, _ = pair("MARTIN", date(1992, 6, 5))
+    add(neg, "twins", "same surname and home, forenames MARTIN and MANAN (a name no list "
+        "knows), the birth date written with day and month swapped on one record", NEVER,
+        left, no_ni(left.copy(forenames="MANAN", date_of_birth=date(1992, 5, 6))),
+        "a date with day and month swapped is the same date; forenames that sound different "
+        "by both codes and no more than similar are two names")  # fmt: skip
     for ctx, mode in contexts:
         tag = f" ({ctx})" if ctx else ""
         left, right = pair("AMINA")
