@@ -538,59 +538,49 @@ def _given_name_cells(grid: RuleGrid, pair, add, no_ni, contexts) -> None:
     typo (LUARA) is no known name, so it is no evidence of another person.
     """
     neg = "hard negative"
+
+    def twins(first: str, other: str, how: str, why: str) -> None:
+        """Twins: same surname, birth date and home, forenames ``first`` and ``other``."""
+        left, _ = pair(first)
+        add(neg, "twins", f"same surname, birth date and home, forenames {first} and {other} "
+            f"({how})", NEVER, left, no_ni(left.copy(forenames=other)), why)  # fmt: skip
+
     for first, other in (("LAURA", "LAUREN"), ("ANNE", "LEANNE")):
-        left, _ = pair(first)
-        add(neg, "twins", f"same surname, birth date and home, forenames {first} and {other} "
-            "(alike as strings)", NEVER, left, no_ni(left.copy(forenames=other)),
-            "two known given names that sound different: two people, however alike the "
-            "letters")  # fmt: skip
+        twins(first, other, "alike as strings", "two known given names that sound different: "
+              "two people, however alike the letters")  # fmt: skip
     for first, other in (("PAUL", "PAULA"), ("FRANCIS", "FRANCES"), ("DANIEL", "DANIELA")):
-        left, _ = pair(first)
-        add(neg, "twins", f"same surname, birth date and home, forenames {first} and {other} "
-            "(a boy's and a girl's name one letter apart)", NEVER, left,
-            no_ni(left.copy(forenames=other)),
-            "two known given names, however alike as strings and in sound: two people")  # fmt: skip
-    left, _ = pair("DENIS")
-    add(neg, "twins", "same surname, birth date and home, forenames DENIS and DENUSE (his twin "
-        "DENISE, keyed wrong)", NEVER, left, no_ni(left.copy(forenames="DENUSE")),
-        "a slip one letter from one known name is read as that name: DENISE and DENIS are "
-        "two people")  # fmt: skip
+        twins(first, other, "a boy's and a girl's name one letter apart", "two known given "
+              "names, however alike as strings and in sound: two people")  # fmt: skip
+    twins("DENIS", "DENUSE", "his twin DENISE, keyed wrong", "a slip one letter from one known "
+          "name is read as that name: DENISE and DENIS are two people")  # fmt: skip
     left, _ = pair("MARTIN", date(1992, 6, 5))
     add(neg, "twins", "same surname and home, forenames MARTIN and MANAN (a name no list "
         "knows), the birth date written with day and month swapped on one record", NEVER,
         left, no_ni(left.copy(forenames="MANAN", date_of_birth=date(1992, 5, 6))),
         "a date with day and month swapped is the same date; forenames that sound different "
         "by both codes and no more than similar are two names")  # fmt: skip
-    for ctx, mode in contexts:
-        tag = f" ({ctx})" if ctx else ""
-        left, right = pair("AMINA")
-        if mode == "one":
-            right = right.copy(ni_number=None)
-        add("same person", "forenames", "two letters swapped in a forename no list knows, "
-            "AMINA and AMIAN" + tag, MATCH, left, right.copy(forenames="AMIAN"),
-            "each is one slip from another known name (ALMINA, DAMIAN), but a slip is read "
-            "only against a known name on the other record")  # fmt: skip
-    for first, other in (("STEVEN", "STEPHEN"), ("ISABEL", "ISOBEL"), ("ANN", "ANNE")):
+
+    def same_person(first: str, other: str, variant: str, why: str) -> None:
+        """The same person, the second record showing ``other`` for ``first``, per NI context."""
         for ctx, mode in contexts:
-            tag = f" ({ctx})" if ctx else ""
             left, right = pair(first)
             if mode == "one":
                 right = right.copy(ni_number=None)
-            add("same person", "forenames", f"the forename spelt another way, {first} and "
-                f"{other}{tag}", MATCH, left, right.copy(forenames=other),
-                "two spellings of one name are one given name (spellings.py), never twins")  # fmt: skip
-    left, _ = pair("ELLA")
-    add(neg, "twins", "same surname, birth date and home, forenames ELLA and ELLIE (the same "
-        "sound)", NEVER, left, no_ni(left.copy(forenames="ELLIE")),
-        "two known given names no more than similar: two people, though they sound alike")  # fmt: skip
-    for ctx, mode in contexts:
-        tag = f" ({ctx})" if ctx else ""
-        left, right = pair("LAURA")
-        if mode == "one":
-            right = right.copy(ni_number=None)
-        add("same person", "forenames", "typo in a single known forename, LAURA and LUARA" + tag,
-            MATCH, left, right.copy(forenames="LUARA"),
-            "LUARA is no known given name: a typo, no evidence of another person")  # fmt: skip
+            tag = f" ({ctx})" if ctx else ""
+            add("same person", "forenames", variant + tag, MATCH, left,
+                right.copy(forenames=other), why)  # fmt: skip
+
+    same_person("AMINA", "AMIAN", "two letters swapped in a forename no list knows, AMINA and "
+                "AMIAN", "each is one slip from another known name (ALMINA, DAMIAN), but a slip "
+                "is read only against a known name on the other record")  # fmt: skip
+    for first, other in (("STEVEN", "STEPHEN"), ("ISABEL", "ISOBEL"), ("ANN", "ANNE")):
+        same_person(first, other, f"the forename spelt another way, {first} and {other}",
+                    "two spellings of one name are one given name (spellings.py), never twins")  # fmt: skip
+    twins("ELLA", "ELLIE", "the same sound", "two known given names: two people, though they "
+          "sound alike and a key's Bloom estimate may read them close")  # fmt: skip
+    same_person("LAURA", "LUARA", "typo in a single known forename, LAURA and LUARA",
+                "LUARA is one slip from LAURA alone: the same name, no evidence of another "
+                "person")  # fmt: skip
     left, _ = pair("GEORGE")
     d = left.date_of_birth
     pos_l, pos_r = grid.positive
