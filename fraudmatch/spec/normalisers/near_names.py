@@ -8,9 +8,9 @@ stands for where exactly one known name is one slip away: one letter changed, ad
 left out, or two neighbouring letters swapped. Where two known names are one slip away
 (ELLIA: ELLA and ELLIE) or none is, it is null, as ``given`` is for an unknown word: no
 evidence either way. A known name is its own ``given_near``. Only a word of five letters
-or more is read as a slip, only of a name in its own right, never of a short form, and
-never a word the nicknames list knows as a short form of several names: a short form is
-one letter from another name as often as not (RACH from RICH, NATE from KATE, OLLIE from
+or more that neither the nicknames list nor ours knows as a short form is read as a slip,
+and only as a slip of a name in its own right, never of a short form: a short form is one
+letter from another name as often as not (RACH from RICH, NATE from KATE, OLLIE from
 ELLIE, LAURIE from LAWRIE), and it stands for its own name (RACHEL, NATHAN, OLIVER, LAURA),
 not the one a slip would make of it.
 
