@@ -930,6 +930,15 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
             "every initial and the birth date at one council leave no namesake to speak of"
             if partner == 0 else "a common name at another council: the evidence cannot decide",
             partner=partner)  # fmt: skip
+    left, right = pair("NORMAN")
+    left, right = left.copy(surname=_OWN_SURNAMES[5]), right.copy(surname=_OWN_SURNAMES[5])
+    d = right.date_of_birth
+    add("same person", "all", "same home, a slip in each of surname (two letters swapped), "
+        "forename (two letters swapped) and birth month", MATCH, left,
+        no_ni(right.copy(surname="TRELANWEY", forenames="NORAMN",
+                         date_of_birth=d.replace(month=1 + d.month % 12))),
+        "one slip in each is still the same person at the same home; met on the postcode "
+        "and the surname's letters in order, since no whole value is left to meet on")  # fmt: skip
     _death_place_cells(pair, no_ni, add, len(out))
     return out
 
@@ -941,7 +950,7 @@ _DEATH_PLACE_NAMES = ("EBENEZER ANSELM", "MELCHIOR THEODRIC", "LUCIEN WYSTAN", "
 #: Surnames no other cell or background record has, for cells added after the grids'
 #: identities were laid out: a surname the stems make (ELSDALE) would count once more in
 #: the dataset and move another rule's cells' term frequencies
-_OWN_SURNAMES = ("TREGARTHEN", "PENHALIGON", "CARNSEW", "TREWHELLA", "POLKINGHORNE")
+_OWN_SURNAMES = ("TREGARTHEN", "PENHALIGON", "CARNSEW", "TREWHELLA", "POLKINGHORNE", "TRELAWNEY")
 _OWN_FORENAMES = ("JOCELYN", "PERPETUA", "BARTIMAEUS")
 
 
