@@ -28,6 +28,7 @@ import nicknames
 import polars as pl
 
 from fraudmatch.spec.normalisers.given_names import given_names
+from fraudmatch.spec.normalisers.names import given_name
 from fraudmatch.spec.normalisers.short_forms import short_forms, stands_for
 
 #: shortest word read as a slip of a known name (a shorter one is left null)
@@ -64,14 +65,17 @@ def _known_variants() -> pl.DataFrame:
 
 def near_given_names(words: pl.Series) -> pl.Series:
     """Per word: its given name, or the one known given name a slip in it stands for."""
-    names = given_names()
     frame = words.rename(_W).to_frame().with_row_index("__row")
-    distinct = frame.select(pl.col(_W).unique()).drop_nulls()
+    distinct = (
+        frame.select(pl.col(_W).unique())
+        .drop_nulls()
+        .with_columns(given_name(pl.col(_W)).alias(_G))
+    )
     unknown = distinct.filter(
-        ~pl.col(_W).is_in(list(names))
+        pl.col(_G).is_null()
         & ~pl.col(_W).is_in(list(_short_forms()))
         & (pl.col(_W).str.len_chars() >= MIN_SLIP_LENGTH)
-    )
+    ).select(_W)
     cand = _variants(unknown, _W).join(_known_variants(), on="variant", suffix="_n")
     wa, na, wl, nl = pl.col("at"), pl.col("at_n"), pl.col("len"), pl.col("len_n")
     w, n = pl.col(_W), pl.col(_N)
@@ -90,15 +94,8 @@ def near_given_names(words: pl.Series) -> pl.Series:
         slips.group_by(_W)
         .agg(pl.col(_G).unique())
         .filter(pl.col(_G).list.len() == 1)
-        .select(_W, pl.col(_G).list.first())
+        .select(_W, pl.col(_G).list.first().alias("__slip"))
     )
-    table = pl.concat(
-        [
-            distinct.filter(pl.col(_W).is_in(list(names))).select(
-                _W, pl.col(_W).replace_strict(names, return_dtype=pl.String).alias(_G)
-            ),
-            one,
-        ]
-    )
+    table = distinct.join(one, on=_W, how="left").select(_W, pl.coalesce(_G, "__slip").alias(_G))
     out = frame.join(table, on=_W, how="left").sort("__row")
     return out.get_column(_G).rename(words.name)
