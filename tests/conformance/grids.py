@@ -930,13 +930,13 @@ def _deceased_cells(grid: RuleGrid, pair, no_ni) -> list[Cell]:
             "every initial and the birth date at one council leave no namesake to speak of"
             if partner == 0 else "a common name at another council: the evidence cannot decide",
             partner=partner)  # fmt: skip
-    left, right = pair("NORMAN")
-    left, right = left.copy(surname=_OWN_SURNAMES[5]), right.copy(surname=_OWN_SURNAMES[5])
-    d = right.date_of_birth
+    surname = _OWN_SURNAMES[5]  # TRELAWNEY, and TRELANWEY with two letters swapped
+    left, right = pair("NORMAN", date(1940, 8, 23))
+    left, right = left.copy(surname=surname), right.copy(surname=surname)
     add("same person", "all", "same home, a slip in each of surname (two letters swapped), "
         "forename (two letters swapped) and birth month", MATCH, left,
-        no_ni(right.copy(surname="TRELANWEY", forenames="NORAMN",
-                         date_of_birth=d.replace(month=1 + d.month % 12))),
+        no_ni(right.copy(surname=surname[:5] + surname[6] + surname[5] + surname[7:],
+                         forenames="NORAMN", date_of_birth=date(1940, 7, 23))),
         "one slip in each is still the same person at the same home; met on the postcode "
         "and the surname's letters in order, since no whole value is left to meet on")  # fmt: skip
     _death_place_cells(pair, no_ni, add, len(out))
