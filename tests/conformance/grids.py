@@ -407,7 +407,45 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
         _bank_account_cells(grid, pair, add, no_ni)
     if grid.right == "deceased":
         _locality_cell(pair, add)
+        _same_council_slip_cells(pair, add, no_ni)
     return out
+
+
+def _same_council_slip_cells(pair, add, no_ni) -> None:
+    """No home on the death record, a common name, the exact birth date: at the council that
+    holds both records a slip in the surname (SMTH for SMITH) beside the whole forenames, or
+    a slip in the first forename (GRAHAN for GRAHAM) with the middle name dropped, is still
+    the person; at another council it is a namesake's, and a twin's known name never is."""
+
+    def unplaced(forenames: str, shown: str, surname: str = COMMON_SURNAME):
+        left, right = pair(forenames)
+        left = left.copy(surname=COMMON_SURNAME)
+        return left, no_ni(right.copy(surname=surname, forenames=shown, address=None,
+                                      postcode=None))  # fmt: skip
+
+    same, neg, slip = "same person", "hard negative", "SMTH"
+    name = f"{COMMON_FORENAME} CUTHBERT"
+    add(same, "surname", f"{name} {COMMON_SURNAME} and {name} {slip} (a letter left out), the "
+        "death registered by the same council, no home on the death record", MATCH,
+        *unplaced(name, name, slip),
+        "the whole forenames and birth date at one council, the surname a letter apart: no "
+        "namesake to speak of", partner=0)  # fmt: skip
+    name = f"{COMMON_FORENAME} WULFSTAN"
+    add(neg, "namesakes", f"{name} {COMMON_SURNAME} and {name} {slip} (a letter left out), the "
+        "death registered by another council, no home on the death record", NEVER,
+        *unplaced(name, name, slip),
+        "a common name a letter apart at another council: the evidence cannot decide",
+        partner=1)  # fmt: skip
+    add(same, "forenames", f"GRAHAM HILDEBRAND {COMMON_SURNAME} and GRAHAN {COMMON_SURNAME} (a "
+        "slip in the first forename, the middle name dropped), the death registered by the "
+        "same council, no home on the death record", MATCH,
+        *unplaced("GRAHAM HILDEBRAND", "GRAHAN"),
+        "GRAHAN is one slip from one known name, GRAHAM: the surname and birth date at one "
+        "council decide", partner=0)  # fmt: skip
+    add(neg, "twins", f"DANIEL OSRIC {COMMON_SURNAME} and DANIELA {COMMON_SURNAME}, the death "
+        "registered by the same council, no home on the death record", NEVER,
+        *unplaced("DANIEL OSRIC", "DANIELA"),
+        "two known given names a letter apart are twins' names, not a slip", partner=0)  # fmt: skip
 
 
 def _locality_cell(pair, add) -> None:
