@@ -109,7 +109,7 @@ def test_a_dataset_can_be_added_in_yaml(tmp_path: Path) -> None:
                 extras=["first", "sound"]
             ),
             "datasets.payroll.columns.surname.extras: 'sound' is not an extra of the name "
-            "normaliser (its extras: first, last, initial, formal, given, initials, two_initials, letters, form1 ... form10, swap, swap_first, given_near)",
+            "normaliser (its extras: first, last, initial, formal, given, initials, two_initials, letters, form1 ... form10, swap, swap_first, given_near, slip1 ... slip10)",
         ),
         (
             lambda d: d["datasets"]["payroll"]["columns"]["surname"].update(extras="first"),
@@ -234,13 +234,16 @@ def test_every_column_the_hub_reads_in_clear_says_why() -> None:
 
 
 def test_a_column_sends_only_the_extras_it_lists() -> None:
-    """Data minimisation: a surname sends its first and last word and its letters in order
-    (for a slip, CHNADLER), never its initial (26 tokens, read back by counting) nor the
-    given name or initials no rule reads."""
+    """Data minimisation: a surname sends its first and last word, its letters in order
+    (for a slip, CHNADLER) and its slips where a person rule reads them, never its initial
+    (26 tokens, read back by counting) nor the given name or initials no rule reads; where
+    no rule reads the slips (the electoral register), it sends none."""
     spec = load_spec()
     payroll = spec.dataset("payroll")
     surname = next(c for c in payroll.columns if c.name == "surname")
-    assert surname.extras == ("first", "last", "letters")
+    assert surname.extras == ("first", "last", "letters", *(f"slip{i}" for i in range(1, 11)))
+    register = next(c for c in spec.dataset("electoral_register").columns if c.name == "surname")
+    assert register.extras == ("first", "last", "letters")
     outputs = output_columns(payroll, BloomParams())
     assert {"surname__first__tok", "surname__last__tok", "surname__letters__tok"} <= set(outputs)
     assert not [c for c in outputs if c.startswith(("surname__initial", "surname__given"))]

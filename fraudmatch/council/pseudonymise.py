@@ -20,8 +20,10 @@ output                                        domain
 ``{col}__formal__tok``,                       first word or a whole surname elsewhere, the
 ``{col}__given__tok``,                        initial S of SOPHIE meets a first word S,
 ``{col}__given_near__tok``,
-``{col}__initials__tok``                      JIMMY's formal name meets a first word JAMES,
-                                              and the initials "C E" meet a whole name "C E"
+``{col}__initials__tok``,                     JIMMY's formal name meets a first word JAMES,
+``{col}__slip1__tok`` ... ``slip10``          the initials "C E" meet a whole name "C E",
+                                              and EVANS with its last letter left out
+                                              (slip5) meets a whole surname EVAN
 ``{col}__line__tok``, ``{col}__street__tok``  ``{col}`` for addresses, so "BECK LANE" as
                                               the line of an address with no house number
                                               meets the street of "20 BECK LANE"
@@ -75,6 +77,7 @@ from fraudmatch.spec.normalisers.identifiers import NI_HALF
 from fraudmatch.spec.normalisers.name_forms import FORM_EXTRAS
 from fraudmatch.spec.normalisers.names import SWAP_EXTRAS
 from fraudmatch.spec.normalisers.near_names import near_given_names
+from fraudmatch.spec.normalisers.slips import SLIP_EXTRAS, slip_slot
 from fraudmatch.spec.outputs import (
     CLEAR_TYPES,
     DATE_PAIRS,
@@ -113,7 +116,17 @@ _FORM_DOMAIN = "form"
 _SWAP_DOMAIN = "name__swap"
 _SHARED_DOMAIN_EXTRAS = {
     "name": frozenset(
-        {"first", "last", "initial", "formal", "given", "given_near", "initials", "two_initials"}
+        {
+            "first",
+            "last",
+            "initial",
+            "formal",
+            "given",
+            "given_near",
+            "initials",
+            "two_initials",
+            *SLIP_EXTRAS,
+        }
     ),
     "address": frozenset({"line", "street"}),
 }
@@ -268,6 +281,9 @@ def _derive_extra(value: pl.Series, suffix: str) -> pl.Series:
         )
     if suffix == "given_near":
         return near_given_names(words.list.first())
+    if suffix in SLIP_EXTRAS:
+        slot = SLIP_EXTRAS.index(suffix) + 1
+        return value.to_frame(_VALUE).select(slip_slot(pl.col(_VALUE), slot)).to_series()
     if suffix in ("formal", "given"):
         derive = {"formal": formal_name, "given": given_name}[suffix]
         return words.list.first().to_frame(_VALUE).select(derive(pl.col(_VALUE))).to_series()

@@ -33,6 +33,7 @@ from fraudmatch.matching.similarity import (
     tokenless,
     unique_pair_gamma,
 )
+from fraudmatch.spec.normalisers.slips import SLIP_EXTRAS, slip_pairs
 
 __all__ = [
     "Comparer",
@@ -100,6 +101,28 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
 _bloom_word_columns = bloom_words
 
 
+def slip_columns(comp: Comparison) -> tuple[list[str], list[str]]:
+    """Per side, the exact token and the slips' tokens a ``slip_dice`` comparison reads."""
+    assert comp.column is not None and comp.exact is not None
+    c = comp.column
+    left = [comp.exact.left, *(f"{c.left}__{x}__tok" for x in SLIP_EXTRAS)]
+    right = [comp.exact.right, *(f"{c.right}__{x}__tok" for x in SLIP_EXTRAS)]
+    return left, right
+
+
+def slip_table(comp: Comparison, left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """The value pairs one slip apart across the two sides, with their Dice (``__l``,
+    ``__r`` tokens, ``__dice``): read instead of the Bloom estimate, so a slip's level does
+    not depend on the key."""
+    (ltok, *lslips), (rtok, *rslips) = slip_columns(comp)
+
+    def side(frame: pl.DataFrame, tok: str, slips: list[str]) -> pl.DataFrame:
+        names = [pl.col(s).alias(x) for s, x in zip(slips, SLIP_EXTRAS, strict=True)]
+        return frame.select(pl.col(tok).alias("__token"), *names)
+
+    return slip_pairs(side(left, ltok, lslips), side(right, rtok, rslips), "__token")
+
+
 def side_columns(
     comps: Sequence[Comparison], n_words: int, *, bloom_words: bool = True
 ) -> tuple[list[str], list[str]]:
@@ -117,6 +140,10 @@ def side_columns(
         if comp.type == "spread" and comp.by is not None:  # read per side, not per pair
             left.append(comp.by.left)
             right.append(comp.by.right)
+        if comp.type == "bloom" and comp.slip_dice:  # read per side, not per pair
+            ls, rs = slip_columns(comp)
+            left += ls
+            right += rs
         if comp.type == "bloom" and bloom_words:  # the flag shadows the function here
             lw, rw, ln, rn = _bloom_word_columns(comp, n_words)
             left += [*lw, ln]
@@ -375,7 +402,10 @@ class Comparer:
         self._tf: dict[str, pl.DataFrame] = {}
         self._freq: dict[str, pl.DataFrame] = {}
         self._spread: dict[str, pl.DataFrame] = dict(spread or {})
+        self._slips: dict[str, pl.DataFrame] = {}
         for comp in self.comparisons:
+            if comp.type == "bloom" and comp.slip_dice:
+                self._slips[comp.name] = slip_table(comp, left, right)
             if comp.type == "spread" and comp.name not in self._spread:
                 assert comp.column is not None and comp.by is not None
                 sides = [(left, comp.column.left, comp.by.left)]
@@ -470,7 +500,7 @@ class Comparer:
         )
         out._word_src, out._rows_cache = (out.left, out.right), {}
         out._words, out._tf, out._freq = dict(self._words), dict(self._tf), dict(self._freq)
-        out._spread = dict(self._spread)
+        out._spread, out._slips = dict(self._spread), dict(self._slips)
         return out
 
     def _row_columns(self, side: int, cols: list[str]) -> pl.DataFrame:
@@ -648,7 +678,7 @@ class Comparer:
         lt, rt = self._word_tables(comp)
         li = wide.get_column("li").to_numpy()
         ri = wide.get_column("ri").to_numpy()
-        gamma, has = unique_pair_gamma(comp, lt, rt, li, ri)
+        gamma, has = unique_pair_gamma(comp, lt, rt, li, ri, self._slips.get(comp.name))
         out = pl.Series(gamma_name(comp), gamma, dtype=pl.Int8)
         assert comp.column is not None
         ln, rn = L(comp.column.left + "__bfn"), R(comp.column.right + "__bfn")

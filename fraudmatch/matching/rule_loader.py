@@ -94,7 +94,7 @@ def _thresholds(node: Node, *, increasing: bool, minimum: float, maximum: float 
 _COMPARISON_KEYS: dict[str, tuple[list[str], list[str]]] = {
     "exact": (["column"], ["slips", "placeholder_records"]),
     "hierarchy": (["levels"], []),
-    "bloom": (["column", "thresholds"], ["exact", "forms"]),
+    "bloom": (["column", "thresholds"], ["exact", "forms", "slip_dice"]),
     "date_parts": (["column"], ["levels", "placeholder"]),
     "date_diff": (["column", "levels"], []),
     "numeric": (["column", "levels"], []),
@@ -173,7 +173,11 @@ def _bloom_fields(node: Node) -> dict[str, Any]:
         for _, v in read_as:
             v.mapping(["as", "columns"])
             forms_as.append((column_refs(v.child("columns")), v.child("as").str(labels)))
+    slip = node.opt("slip_dice")
+    if slip is not None and slip.boolean() and not exact:
+        raise slip.fail("slip_dice needs the exact token (exact:) its slips are keyed beside")
     return {
+        "slip_dice": slip.boolean() if slip is not None else False,
         "column": column_ref(node.child("column")),
         "exact": column_ref(exact) if exact else None,
         "levels": (("exact",) if exact else ()) + labels + tuple(form_labels),

@@ -117,7 +117,8 @@ class Comparison:
     - ``bloom``: ``column`` (Bloom base name), ``exact`` (token for an exact top level),
       ``thresholds`` (minimum Dice per level), ``forms`` (levels below the Dice levels: per
       level, token columns of which any agreeing reaches it, e.g. a forename's initial;
-      ``forms_as``: the same, read at a Dice level rather than a level of their own).
+      ``forms_as``: the same, read at a Dice level rather than a level of their own),
+      ``slip_dice`` (a pair one slip apart reads the Dice its slip gives, whatever the key).
     - ``date_parts``: ``column`` (date base name), ``levels`` a subset of DATE_PART_LEVELS.
       With ``placeholder`` (a multiple), a day and month that a council's extract holds at
       least that many times as often as its median day and month (and on at least
@@ -158,6 +159,11 @@ class Comparison:
     #: bloom only: alternatives that lift a pair below one of the Dice levels to it, whatever
     #: its Dice (two letters swapped, CHNADLER: ``very_close``), best first
     forms_as: tuple[tuple[tuple[ColumnRef, ...], str], ...] = ()
+    #: bloom only: a pair one slip apart in a short single word (the value's ``slip1`` ...
+    #: ``slip10`` tokens, :mod:`fraudmatch.spec.normalisers.slips`) takes the Dice the slip
+    #: and the word's length give, not the Bloom estimate, so its level is the same under
+    #: any key
+    slip_dice: bool = False
     fixed_m: Mapping[str, float] | None = None
     fixed_u: Mapping[str, float] | None = None
     #: spread only: the token counted per value, and the datasets (besides the rule's own

@@ -148,12 +148,21 @@ def dice_numpy(left: Words, right: Words, a: np.ndarray, b: np.ndarray) -> np.nd
     return out
 
 
-def unique_pair_gamma(comp: Comparison, lt: Words, rt: Words, li: np.ndarray, ri: np.ndarray):
+def unique_pair_gamma(
+    comp: Comparison,
+    lt: Words,
+    rt: Words,
+    li: np.ndarray,
+    ri: np.ndarray,
+    known: pl.DataFrame | None = None,
+):
     """Dice levels of pairs whose two values both have a token; -1 elsewhere.
 
     Equal tokens are equal values (the top level, no lookup); the other pairs are reduced to
     unique (left value, right value) index pairs in numpy, scored, and scattered back.
-    Returns the levels and the mask of pairs that had both tokens.
+    ``known``: value pairs whose Dice is known without the Bloom estimate (``__l``, ``__r``
+    tokens, ``__dice``: one slip apart, :func:`~fraudmatch.spec.normalisers.slips.slip_pairs`),
+    read instead of it. Returns the levels and the mask of pairs that had both tokens.
     """
     a, b = lt.row_value[li], rt.row_value[ri]
     has = (a != NONE) & (b != NONE)
@@ -166,15 +175,27 @@ def unique_pair_gamma(comp: Comparison, lt: Words, rt: Words, li: np.ndarray, ri
     if hj is not None and len(hj):
         keys = (a[hj].astype(np.uint64) << np.uint64(32)) | b[hj].astype(np.uint64)
         uniq, inverse = np.unique(keys, return_inverse=True)
-        dice = dice_numpy(
-            lt, rt, (uniq >> np.uint64(32)).astype(np.intp), (uniq & 0xFFFFFFFF).astype(np.intp)
-        )
+        ua, ub = (uniq >> np.uint64(32)).astype(np.intp), (uniq & 0xFFFFFFFF).astype(np.intp)
+        dice = dice_numpy(lt, rt, ua, ub)
+        if known is not None and known.height:
+            dice = _known_dice(dice, lt.tokens[ua], rt.tokens[ub], known)
         count = np.zeros(len(uniq), dtype=np.int8)
         for t in comp.thresholds:
             count += dice >= t - EPS
         count = np.where(count > 0, count + len(comp.forms), 0).astype(np.int8)  # above forms
         gamma[hj] = np.where(np.isnan(dice), -1, count)[inverse]
     return gamma, has
+
+
+def _known_dice(
+    dice: np.ndarray, left: np.ndarray, right: np.ndarray, known: pl.DataFrame
+) -> np.ndarray:
+    """``dice`` with the value pairs ``known`` holds replaced by their known Dice."""
+    dtype = known.schema["__l"]
+    pairs = pl.DataFrame({"__l": pl.Series(left).cast(dtype), "__r": pl.Series(right).cast(dtype)})
+    exact = pairs.join(known, on=["__l", "__r"], how="left", maintain_order="left")
+    found = exact.get_column("__dice").to_numpy()
+    return np.where(np.isnan(found), dice, found)
 
 
 def dice_level_expr(comp: Comparison) -> pl.Expr:

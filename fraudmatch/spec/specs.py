@@ -23,6 +23,7 @@ from fraudmatch.common.hints import did_you_mean
 from fraudmatch.shipped import SHIPPED, shipped_spec_path
 from fraudmatch.spec.normalisers.name_forms import FORM_EXTRAS
 from fraudmatch.spec.normalisers.names import SWAP_EXTRAS
+from fraudmatch.spec.normalisers.slips import SLIP_EXTRAS
 
 if TYPE_CHECKING:
     from fraudmatch.spec.partnership import Partnership
@@ -56,7 +57,7 @@ CLEAR_PART_METHODS = frozenset({"date_parts"})
 NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
     "name": (
         "first", "last", "initial", "formal", "given", "initials", "two_initials", "letters",
-        *FORM_EXTRAS, *SWAP_EXTRAS, "given_near",
+        *FORM_EXTRAS, *SWAP_EXTRAS, "given_near", *SLIP_EXTRAS,
     ),
     "postcode": ("sector", "district"),
     "address": ("line", "number", "street", "institution"),
@@ -69,9 +70,10 @@ NORMALISER_EXTRAS: dict[str, tuple[str, ...]] = {
 # a rule looks for surname and forenames written in each other's column.
 # An NI number's halves go only where a rule reads a slip in it (the ``slips`` of an exact
 # comparison). The known name a forename's slip stands for (``given_near``) goes only where
-# a twins veto reads it.
+# a twins veto reads it, and a surname's slips (``slip1`` ... ``slip10``) only where a rule
+# reads its Dice (``slip_dice``).
 LISTED_ONLY_EXTRAS: tuple[str, ...] = (
-    *FORM_EXTRAS, "institution", *SWAP_EXTRAS, "head", "tail", "given_near",
+    *FORM_EXTRAS, "institution", *SWAP_EXTRAS, "head", "tail", "given_near", *SLIP_EXTRAS,
 )  # fmt: skip
 # Which pseudonymisation methods make sense for which normalised type.
 _METHODS_FOR_TYPE = {
@@ -276,9 +278,11 @@ def _parse_extras(source: str, path: str, raw: Any, normaliser: str) -> tuple[st
     if raw is None:
         return None
     allowed = NORMALISER_EXTRAS.get(normaliser, ())
-    # the ten form slots as one entry
-    shown = ", ".join(x for x in allowed if x not in FORM_EXTRAS[1:]) or "none"
-    shown = shown.replace(FORM_EXTRAS[0], f"{FORM_EXTRAS[0]} ... {FORM_EXTRAS[-1]}")
+    # the ten form slots and the ten slip slots as one entry each
+    slots = (*FORM_EXTRAS[1:], *SLIP_EXTRAS[1:])
+    shown = ", ".join(x for x in allowed if x not in slots) or "none"
+    for group in (FORM_EXTRAS, SLIP_EXTRAS):
+        shown = shown.replace(group[0], f"{group[0]} ... {group[-1]}")
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise _fail(source, path, f"expected a list of extras from {shown}")
     unknown = [x for x in raw if x not in allowed]
