@@ -29,11 +29,12 @@ from fraudmatch.matching.similarity import (
     bloom_words,
     dice_levels,
     levels_expr,
+    slip_columns,
+    slip_table,
     string_gamma,
     tokenless,
     unique_pair_gamma,
 )
-from fraudmatch.spec.normalisers.slips import SLIP_EXTRAS, slip_pairs
 
 __all__ = [
     "Comparer",
@@ -99,28 +100,6 @@ def comparison_columns(comp: Comparison) -> list[ColumnRef]:
 
 
 _bloom_word_columns = bloom_words
-
-
-def slip_columns(comp: Comparison) -> tuple[list[str], list[str]]:
-    """Per side, the exact token and the slips' tokens a ``slip_dice`` comparison reads."""
-    assert comp.column is not None and comp.exact is not None
-    c = comp.column
-    left = [comp.exact.left, *(f"{c.left}__{x}__tok" for x in SLIP_EXTRAS)]
-    right = [comp.exact.right, *(f"{c.right}__{x}__tok" for x in SLIP_EXTRAS)]
-    return left, right
-
-
-def slip_table(comp: Comparison, left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
-    """The value pairs one slip apart across the two sides, with their Dice (``__l``,
-    ``__r`` tokens, ``__dice``): read instead of the Bloom estimate, so a slip's level does
-    not depend on the key."""
-    (ltok, *lslips), (rtok, *rslips) = slip_columns(comp)
-
-    def side(frame: pl.DataFrame, tok: str, slips: list[str]) -> pl.DataFrame:
-        names = [pl.col(s).alias(x) for s, x in zip(slips, SLIP_EXTRAS, strict=True)]
-        return frame.select(pl.col(tok).alias("__token"), *names)
-
-    return slip_pairs(side(left, ltok, lslips), side(right, rtok, rslips), "__token")
 
 
 def side_columns(
