@@ -154,3 +154,26 @@ def test_a_slips_level_is_the_same_under_every_key() -> None:
     assert all(_levels(True, key, *BOUNDARY) == want for key in keys)
     by_bloom = {tuple(_levels(False, key, *BOUNDARY)) for key in keys}
     assert len(by_bloom) > 1
+
+
+def test_rules_check_names_the_extras_a_slip_dice_comparison_needs() -> None:
+    """Where the data specification sends no slips for the surname (the electoral register),
+    ``rules check`` says which extras to list, once per dataset, before any data is read;
+    where it sends them (payroll), nothing."""
+    from fraudmatch.matching.rules import lint_rules
+    from fraudmatch.spec.specs import load_spec
+
+    def rule(dataset: str):
+        return parse_rule({
+            "name": f"t_{dataset}", "description": "test", "risk": "low", "dataset": dataset,
+            "blocking": [{"name": "b", "keys": "surname__tok"}],
+            "comparisons": [{"name": "surname", "type": "bloom", "column": "surname",
+                             "exact": "surname__tok", "thresholds": {"close": 0.6},
+                             "slip_dice": True}],
+            "scoring": {"model": "deterministic", "match_when": [{"surname": "close"}]},
+        })  # fmt: skip
+
+    problems = lint_rules([rule("electoral_register"), rule("payroll")], load_spec())
+    slips = [p for p in problems if p.path.endswith("slip_dice")]
+    assert len(slips) == 1
+    assert "list slip1 ... slip10 in the extras of electoral_register.surname" in slips[0].message

@@ -13,6 +13,7 @@ from fraudmatch.matching.rule_loader import load_rules
 from fraudmatch.matching.rule_model import ColumnRef, Problem, Rule, suffixed
 from fraudmatch.matching.rule_node import hint
 from fraudmatch.matching.rule_principles import principle_problems
+from fraudmatch.matching.similarity import slip_columns
 from fraudmatch.spec.specs import DatasetSpec, Spec
 
 if TYPE_CHECKING:
@@ -116,6 +117,29 @@ def _dtype_ok(kind: str, dtype: pl.DataType) -> str | None:
     return None
 
 
+def _slip_problems(rule: Rule, schemas: dict[str, dict[str, pl.DataType]]) -> list[Problem]:
+    """A ``slip_dice`` comparison reads the column's ``slip1`` ... ``slip10`` tokens: one
+    problem per side whose dataset does not send them, saying how to send them."""
+    out: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for i, c in enumerate(rule.comparisons):
+        if c.type != "bloom" or not c.slip_dice or c.column is None:
+            continue
+        left, right = slip_columns(c)
+        for side, cols, base in (("left", left, c.column.left), ("right", right, c.column.right)):
+            if side not in schemas or all(col in schemas[side] for col in cols[1:]):
+                continue
+            ds = rule.left if side == "left" else rule.right
+            if (ds, base) in seen:  # one dataset on both sides: said once
+                continue
+            seen.add((ds, base))
+            out.append(Problem(rule.source, f"comparisons[{i}].slip_dice",
+                f"the pseudonymised {ds} holds no {base}__slip1__tok ... {base}__slip10__tok: "
+                f"list slip1 ... slip10 in the extras of {ds}.{base} in the data "
+                "specification, or leave slip_dice out"))  # fmt: skip
+    return out
+
+
 def lint_rules(
     rules: Sequence[Rule] | Path | str, spec: Spec, bloom_params: BloomParams | None = None
 ) -> list[Problem]:
@@ -146,6 +170,7 @@ def lint_rules(
                 )
                 continue
             schemas[side] = dataset_columns(spec.datasets[ds], bloom_params)
+        problems += _slip_problems(rule, schemas)
         seen: set[tuple[str, str, str]] = set()
         for path, side, col, kind in _rule_columns(rule):
             if side not in schemas or (path, side, col) in seen:
