@@ -413,9 +413,10 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
 
 def _same_council_slip_cells(pair, add, no_ni) -> None:
     """No home on the death record, a common name, the exact birth date: at the council that
-    holds both records a slip in the surname (SMTH for SMITH) beside the whole forenames, or
-    a slip in the first forename (GRAHAN for GRAHAM) with the middle name dropped, is still
-    the person; at another council it is a namesake's, and a twin's known name never is."""
+    holds both records a slip in the surname (SMTH for SMITH) beside the whole forenames (with
+    the birth date's day and month swapped too), or a slip in the first forename (GRAHAN for
+    GRAHAM) with the middle name dropped, is still the person; at another council it is a
+    namesake's, and a twin's known name never is."""
 
     def unplaced(forenames: str, shown: str, surname: str = COMMON_SURNAME):
         left, right = pair(forenames)
@@ -446,6 +447,16 @@ def _same_council_slip_cells(pair, add, no_ni) -> None:
         "registered by the same council, no home on the death record", NEVER,
         *unplaced("DANIEL OSRIC", "DANIELA"),
         "two known given names a letter apart are twins' names, not a slip", partner=0)  # fmt: skip
+    name = f"{COMMON_FORENAME} EADBERHT"
+    left, right = pair(name, date(1945, 11, 1))
+    left = left.copy(surname=COMMON_SURNAME)
+    right = no_ni(right.copy(surname=slip, date_of_birth=date(1945, 1, 11), address=None,
+                             postcode=None))  # fmt: skip
+    add(same, "surname", f"{name} {COMMON_SURNAME} born 1 November 1945 and {name} {slip} born 11 "
+        "January 1945 (the day and month swapped), the death registered by the same council, "
+        "no home on the death record", MATCH, left, right,
+        "a slip in the surname and the birth date written day-month swapped, the whole "
+        "forenames at one council: no namesake to speak of", partner=0)  # fmt: skip
 
 
 def _locality_cell(pair, add) -> None:
