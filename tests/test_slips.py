@@ -102,6 +102,8 @@ def test_words_more_than_one_slip_apart_or_too_long_are_not_read() -> None:
         ("ANIELS", "DANIELS"): 0.8,
         ("PORTER", "PORETR"): exact_dice("PORTER", "PORETR"),
     }
+    # two neighbouring places that are no swap (A -> B, B -> C) change as many bigrams
+    assert pairs(["XAB"], ["XBC"]) == {("XAB", "XBC"): exact_dice("XAB", "XBC")}
 
 
 def _token(key: bytes, value: str | None) -> int | None:

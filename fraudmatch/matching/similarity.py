@@ -194,9 +194,9 @@ def _known_dice(
     """``dice`` with the value pairs ``known`` holds replaced by their known Dice."""
     dtype = known.schema["__l"]
     pairs = pl.DataFrame({"__l": pl.Series(left).cast(dtype), "__r": pl.Series(right).cast(dtype)})
-    exact = pairs.join(known, on=["__l", "__r"], how="left", maintain_order="left")
-    found = exact.get_column("__dice").to_numpy()
-    return np.where(np.isnan(found), dice, found)
+    found = pairs.join(known, on=["__l", "__r"], how="left", maintain_order="left")
+    slip = found.get_column("__dice").to_numpy()
+    return np.where(np.isnan(slip), dice, slip)
 
 
 def dice_level_expr(comp: Comparison) -> pl.Expr:

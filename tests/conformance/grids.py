@@ -418,9 +418,13 @@ def _same_council_slip_cells(pair, add, no_ni) -> None:
     GRAHAM) with the middle name dropped, is still the person; at another council it is a
     namesake's, and a twin's known name never is."""
 
-    def unplaced(forenames: str, shown: str, surname: str = COMMON_SURNAME):
-        left, right = pair(forenames)
+    def unplaced(forenames: str, shown: str, surname: str = COMMON_SURNAME,
+                 born: tuple[date, date] | None = None):  # fmt: skip
+        """``forenames`` SMITH and, with no home, ``shown`` ``surname`` (born on the dates
+        given, else the pair's own)."""
+        left, right = pair(forenames, born[0] if born else None)
         left = left.copy(surname=COMMON_SURNAME)
+        right = right.copy(date_of_birth=born[1]) if born else right
         return left, no_ni(right.copy(surname=surname, forenames=shown, address=None,
                                       postcode=None))  # fmt: skip
 
@@ -448,13 +452,10 @@ def _same_council_slip_cells(pair, add, no_ni) -> None:
         *unplaced("DANIEL OSRIC", "DANIELA"),
         "two known given names a letter apart are twins' names, not a slip", partner=0)  # fmt: skip
     name = f"{COMMON_FORENAME} EADBERHT"
-    left, right = pair(name, date(1945, 11, 1))
-    left = left.copy(surname=COMMON_SURNAME)
-    right = no_ni(right.copy(surname=slip, date_of_birth=date(1945, 1, 11), address=None,
-                             postcode=None))  # fmt: skip
     add(same, "surname", f"{name} {COMMON_SURNAME} born 1 November 1945 and {name} {slip} born 11 "
         "January 1945 (the day and month swapped), the death registered by the same council, "
-        "no home on the death record", MATCH, left, right,
+        "no home on the death record", MATCH,
+        *unplaced(name, name, slip, (date(1945, 11, 1), date(1945, 1, 11))),
         "a slip in the surname and the birth date written day-month swapped, the whole "
         "forenames at one council: no namesake to speak of", partner=0)  # fmt: skip
 

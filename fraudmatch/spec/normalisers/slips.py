@@ -67,8 +67,9 @@ def slip_pairs(left: pl.DataFrame, right: pl.DataFrame, token: str) -> pl.DataFr
     tokens, no loop per value: the pairs that share one are one slip apart when the letter
     is left out at the same place (changed), one side's whole value is the other's slip
     (added or left out; of a doubled letter where the longer word's slip there equals its
-    neighbour's), or the places are neighbours (swapped; a letter moved further is left
-    out, as it is no single slip).
+    neighbour's), or the places are neighbours (two neighbouring letters swapped; a pair that
+    meets so without a swap, XAB and XBC, differs in three bigrams each way too, so the same
+    Dice holds). A letter moved further is left out, as it is no single slip.
     """
     slots = [c for c in left.columns if c != token]
 
@@ -77,8 +78,8 @@ def slip_pairs(left: pl.DataFrame, right: pl.DataFrame, token: str) -> pl.DataFr
         n = pl.sum_horizontal([pl.col(c).is_not_null() for c in slots])
         frame = frame.with_columns(n.cast(pl.Int32).alias("__n")).filter(pl.col("__n") > 0)
         whole = frame.select(
-            pl.col(token).alias("__tok"), pl.col(token).alias("__slip"), pl.lit(0).alias("__at"),
-            pl.col("__n"),
+            pl.col(token).alias("__tok"), pl.col(token).alias("__slip"),
+            pl.lit(0, pl.Int32).alias("__at"), pl.col("__n"), pl.lit(False).alias("__dbl"),
         )  # fmt: skip
         parts = frame.unpivot(
             slots, index=[token, "__n"], variable_name="__at", value_name="__slip"
@@ -91,9 +92,7 @@ def slip_pairs(left: pl.DataFrame, right: pl.DataFrame, token: str) -> pl.DataFr
         slip = pl.col("__slip")
         beside = [slip.shift(s).over("__tok", order_by="__at") for s in (1, -1)]
         doubled = pl.any_horizontal([(slip == b).fill_null(False) for b in beside])
-        parts = parts.with_columns(doubled.alias("__dbl"))
-        whole = whole.with_columns(pl.col("__at").cast(pl.Int32), pl.lit(False).alias("__dbl"))
-        return pl.concat([whole, parts])
+        return pl.concat([whole, parts.with_columns(doubled.alias("__dbl"))])
 
     met = long(left).join(long(right), on="__slip", suffix="_r")
     at_l, at_r = pl.col("__at"), pl.col("__at_r")
