@@ -408,6 +408,8 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     if grid.right == "deceased":
         _locality_cell(pair, add)
         _same_council_slip_cells(pair, add, no_ni)
+    if grid.rule in _FORMS_RULES:
+        _weak_link_cells(grid, pair, add, no_ni)
     return out
 
 
@@ -764,6 +766,41 @@ def _third_forename_cell(pair, add, no_ni) -> None:
     add("same person", "forenames", "a third forename on one record only", MATCH, left,
         no_ni(left.copy(forenames="LEONIE MARGUERITE")),
         "a forename missing is no evidence; the first two forenames and their initials agree")  # fmt: skip
+
+
+#: The Fellegi–Sunter person rules, whose surname reads a sound form and whose forenames
+#: read a short form below their Dice levels
+_FORMS_RULES = ("council_tax_reduction_to_payroll", "housing_benefit_to_housing_benefit",
+                "housing_tenants_to_housing_tenants", "housing_waiting_list_to_housing_tenants",
+                "payroll_to_housing_benefit", "payroll_to_payroll")  # fmt: skip
+
+
+def _weak_link_cells(grid: RuleGrid, pair, add, no_ni) -> None:
+    """Two names linked only weakly, under the rule's signature with the NI number on one
+    record: surnames with one sound by metaphone but no letters in order alike (KNOTT and
+    NEATE) at two homes, or forenames linked by the middle name used first where each
+    record shows a forename the other does not (EMILY GRACE and GRACE MIA JESSICA), are
+    namesakes' names; the same forenames in the other order are one person's. At one home
+    the address backs a surname that differs (a married name), so the first cell is only
+    the two-home rules'. Surnames of their own."""
+    if grid.homes == "two":
+        left, right = pair("ROSALIND")
+        left, right = left.copy(surname="KNOTT"), right.copy(surname="NEATE")
+        add("hard negative", "namesakes", "surnames KNOTT and NEATE (one sound by metaphone, "
+            "no bigram alike), the same forenames and birth date", NEVER, left, no_ni(right),
+            "two surnames: a sound shared by short names is no slip")  # fmt: skip
+    left, right = pair("EMILY GRACE")
+    left, right = left.copy(surname="TREBILCOCK"), right.copy(surname="TREBILCOCK")
+    kind = "twins" if grid.homes == "one" else "namesakes"
+    add("hard negative", kind, "forenames EMILY GRACE and GRACE MIA JESSICA (the middle "
+        "name first, each record with a forename the other lacks), the same surname and birth "
+        "date", NEVER, left, no_ni(right.copy(forenames="GRACE MIA JESSICA")),
+        "EMILY on one record only and MIA JESSICA on the other: the short form cannot decide")  # fmt: skip
+    left, right = pair("ISOLDE MORWENNA")
+    left, right = left.copy(surname="TREBILCOCK"), right.copy(surname="TREBILCOCK")
+    add("same person", "forenames", "the forenames in the other order (MORWENNA ISOLDE for "
+        "ISOLDE MORWENNA)", MATCH, left, no_ni(right.copy(forenames="MORWENNA ISOLDE")),
+        "every forename on both records: the order is a council's habit")  # fmt: skip
 
 
 def _surname_shape_cells(pair, add, no_ni) -> None:
