@@ -408,9 +408,42 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
     if grid.right == "deceased":
         _locality_cell(pair, add)
         _same_council_slip_cells(pair, add, no_ni)
+        _rare_forename_cells(pair, add, no_ni)
     if grid.rule in _FORMS_RULES:
         _weak_link_cells(grid, pair, add, no_ni)
     return out
+
+
+def _unplaced_common(pair, no_ni):
+    """A pair maker for the death rules' cells: ``forenames`` SMITH and, on a death record
+    with no home, ``shown`` ``surname`` (born on the dates given, else the pair's own)."""
+
+    def unplaced(forenames: str, shown: str, surname: str = COMMON_SURNAME,
+                 born: tuple[date, date] | None = None):  # fmt: skip
+        left, right = pair(forenames, born[0] if born else None)
+        left = left.copy(surname=COMMON_SURNAME)
+        right = right.copy(date_of_birth=born[1]) if born else right
+        return left, no_ni(right.copy(surname=surname, forenames=shown, address=None,
+                                      postcode=None))  # fmt: skip
+
+    return unplaced
+
+
+def _rare_forename_cells(pair, add, no_ni) -> None:
+    """No home on the death record, a common surname, the exact birth date, another council:
+    a first forename that is not common (TALIESIN) makes the name rare as a whole, as a rare
+    surname does, with the whole forenames or the middle name dropped; a common first
+    forename never decides there (the namesakes cells above)."""
+    unplaced = _unplaced_common(pair, no_ni)
+    add("same person", "forenames", f"TALIESIN {COMMON_SURNAME}, a first forename that is not "
+        "common and a common surname, the death registered by another council, no home on "
+        "the death record", MATCH, *unplaced("TALIESIN", "TALIESIN"),
+        "a rare name as a whole and the birth date: a namesake would need both", partner=1)  # fmt: skip
+    add("same person", "forenames", f"IOLO MADOC {COMMON_SURNAME} and IOLO {COMMON_SURNAME} (the "
+        "middle name dropped, a first forename that is not common), the death registered by "
+        "another council, no home on the death record", MATCH,
+        *unplaced("IOLO MADOC", "IOLO"),
+        "the first forename written alone is the name written short, and rare", partner=1)  # fmt: skip
 
 
 def _same_council_slip_cells(pair, add, no_ni) -> None:
@@ -419,16 +452,7 @@ def _same_council_slip_cells(pair, add, no_ni) -> None:
     the birth date's day and month swapped too), or a slip in the first forename (GRAHAN for
     GRAHAM) with the middle name dropped, is still the person; at another council it is a
     namesake's, and a twin's known name never is."""
-
-    def unplaced(forenames: str, shown: str, surname: str = COMMON_SURNAME,
-                 born: tuple[date, date] | None = None):  # fmt: skip
-        """``forenames`` SMITH and, with no home, ``shown`` ``surname`` (born on the dates
-        given, else the pair's own)."""
-        left, right = pair(forenames, born[0] if born else None)
-        left = left.copy(surname=COMMON_SURNAME)
-        right = right.copy(date_of_birth=born[1]) if born else right
-        return left, no_ni(right.copy(surname=surname, forenames=shown, address=None,
-                                      postcode=None))  # fmt: skip
+    unplaced = _unplaced_common(pair, no_ni)
 
     same, neg, slip = "same person", "hard negative", "SMTH"
     name = f"{COMMON_FORENAME} CUTHBERT"
