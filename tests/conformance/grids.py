@@ -415,13 +415,14 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
 
 
 def _unplaced_common(pair, no_ni):
-    """A pair maker for the death rules' cells: ``forenames`` SMITH and, on a death record
-    with no home, ``shown`` ``surname`` (born on the dates given, else the pair's own)."""
+    """A pair maker for the death rules' cells: ``forenames`` ``own`` (SMITH unless given)
+    and, on a death record with no home, ``shown`` ``surname`` (born on the dates given,
+    else the pair's own)."""
 
     def unplaced(forenames: str, shown: str, surname: str = COMMON_SURNAME,
-                 born: tuple[date, date] | None = None):  # fmt: skip
+                 born: tuple[date, date] | None = None, own: str = COMMON_SURNAME):  # fmt: skip
         left, right = pair(forenames, born[0] if born else None)
-        left = left.copy(surname=COMMON_SURNAME)
+        left = left.copy(surname=own)
         right = right.copy(date_of_birth=born[1]) if born else right
         return left, no_ni(right.copy(surname=surname, forenames=shown, address=None,
                                       postcode=None))  # fmt: skip
@@ -433,7 +434,9 @@ def _rare_forename_cells(pair, add, no_ni) -> None:
     """No home on the death record, a common surname, the exact birth date, another council:
     a first forename that is not common (TALIESIN) makes the name rare as a whole, as a rare
     surname does, with the whole forenames or the middle name dropped; a common first
-    forename never decides there (the namesakes cells above)."""
+    forename never decides there (the namesakes cells above). A slip in the first forename
+    read as the known name it stands for (EMLIA for EMILIA) decides with a rare surname
+    only: beside a common surname it is too little."""
     unplaced = _unplaced_common(pair, no_ni)
     add("same person", "forenames", f"TALIESIN {COMMON_SURNAME}, a first forename that is not "
         "common and a common surname, the death registered by another council, no home on "
@@ -444,6 +447,18 @@ def _rare_forename_cells(pair, add, no_ni) -> None:
         "another council, no home on the death record", MATCH,
         *unplaced("IOLO MADOC", "IOLO"),
         "the first forename written alone is the name written short, and rare", partner=1)  # fmt: skip
+    add("same person", "forenames", "EMILIA TREGONING and EMLIA TREGONING (a letter left out of "
+        "the first forename, a rare surname), the death registered by another council, no home "
+        "on the death record", MATCH, *unplaced("EMILIA", "EMLIA", "TREGONING", own="TREGONING"),
+        "EMLIA is one slip from one known name, the other record's: a rare surname and the "
+        "birth date decide, as with the name written right", partner=1)  # fmt: skip
+    add("hard negative", "namesakes", f"DOREEN {COMMON_SURNAME} and DOEEN {COMMON_SURNAME} (a "
+        "letter left out of a first forename that is not common), the death registered by "
+        "another council, no home on the death record", NEVER,
+        *unplaced("DOREEN", "DOEEN"),
+        "a common surname and a forename one slip from the other's: too little to tell the "
+        "person from a namesake (two MEGAN WILLIAMS born the same day, one keyed MEGQN)",
+        partner=1)  # fmt: skip
 
 
 def _same_council_slip_cells(pair, add, no_ni) -> None:
