@@ -840,6 +840,12 @@ def _weak_link_cells(grid: RuleGrid, pair, add, no_ni) -> None:
     add("same person", "forenames", "the forenames in the other order (MORWENNA ISOLDE for "
         "ISOLDE MORWENNA)", MATCH, left, no_ni(right.copy(forenames="MORWENNA ISOLDE")),
         "every forename on both records: the order is a council's habit")  # fmt: skip
+    left, right = pair(f"{COMMON_FORENAME} DAVID")
+    left, right = left.copy(surname=COMMON_SURNAME), right.copy(surname=COMMON_SURNAME)
+    add("same person", "forenames", f"the forenames in the other order, a common name (DAVID "
+        f"{COMMON_FORENAME} {COMMON_SURNAME} for {COMMON_FORENAME} DAVID {COMMON_SURNAME})",
+        MATCH, left, no_ni(right.copy(forenames=f"DAVID {COMMON_FORENAME}")),
+        "both forenames on both records: not one common forename shared, but the whole name")  # fmt: skip
 
 
 def _surname_shape_cells(pair, add, no_ni) -> None:
