@@ -807,8 +807,8 @@ def _third_forename_cell(pair, add, no_ni) -> None:
         "a forename missing is no evidence; the first two forenames and their initials agree")  # fmt: skip
 
 
-#: The Fellegi–Sunter person rules, whose surname reads a sound form and whose forenames
-#: read a short form below their Dice levels
+#: The Fellegi–Sunter person rules: their forenames read short forms and the other order
+#: below or beside their Dice levels, and their surnames no sound alone
 _FORMS_RULES = ("council_tax_reduction_to_payroll", "housing_benefit_to_housing_benefit",
                 "housing_tenants_to_housing_tenants", "housing_waiting_list_to_housing_tenants",
                 "payroll_to_housing_benefit", "payroll_to_payroll")  # fmt: skip
