@@ -55,10 +55,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from fraudmatch.synth import generate
+    from fraudmatch.synth.fourth import generate_fourth
     from fraudmatch.synth.third import generate_third
     from fraudmatch.synth.wild import generate_wild
 
-    make = {"synth": generate, "wild": generate_wild, "third": generate_third}[args.population]
+    make = {
+        "synth": generate,
+        "wild": generate_wild,
+        "third": generate_third,
+        "fourth": generate_fourth,
+    }[args.population]
     result = make(
         Path(args.out),
         partners=args.partners,
@@ -310,11 +316,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument(
         "--population",
-        choices=("synth", "wild", "third"),
+        choices=("synth", "wild", "third", "fourth"),
         default="synth",
         help="synth (default), or wild: a second population written apart from synth's habits"
         " (per-council gaps, other name and address shapes, labelled hard negatives), or"
-        " third: a third population written blind to the rules",
+        " third: a third population written blind to the rules, or fourth: a fourth, also"
+        " blind to the rules (Scottish, Northern Irish and metropolitan councils' habits)",
     )
     p.set_defaults(handler=cmd_synth)
 
