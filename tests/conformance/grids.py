@@ -409,6 +409,7 @@ def cells(grid: RuleGrid, base: int) -> list[Cell]:
         _locality_cell(pair, add)
         _same_council_slip_cells(pair, add, no_ni)
         _rare_forename_cells(pair, add, no_ni)
+        _other_postcode_cells(pair, add, no_ni)
     if grid.rule in _FORMS_RULES:
         _weak_link_cells(grid, pair, add, no_ni)
     return out
@@ -459,6 +460,40 @@ def _rare_forename_cells(pair, add, no_ni) -> None:
         "a common surname and a forename one slip from the other's: too little to tell the "
         "person from a namesake (two MEGAN WILLIAMS born the same day, one keyed MEGQN)",
         partner=1)  # fmt: skip
+
+
+def _other_postcode_cells(pair, add, no_ni) -> None:
+    """The same premises and street written alike on both records under another postcode
+    (one keyed wrong, or the other side of the street's): at the council that holds both
+    records that is no evidence about the home either way, so the whole name and the exact
+    birth date decide there, as where the death record shows no home. A twin or a parent
+    at those premises is still never the person, and another council's street of the same
+    name and number is another home."""
+
+    def elsewhere(person: Person, partner: int = 0) -> Person:
+        index = 977 if postcode_for(partner, 977) != person.postcode else 978
+        return no_ni(person.copy(postcode=postcode_for(partner, index)))
+
+    name = f"{COMMON_FORENAME} ARNULF"
+    left, right = pair(name)
+    left, right = left.copy(surname=COMMON_SURNAME), right.copy(surname=COMMON_SURNAME)
+    add("same person", "postcode", f"another postcode on the death record, the same premises "
+        f"and street ({name} {COMMON_SURNAME}), the death registered by the same council",
+        MATCH, left, elsewhere(right),
+        "the premises agree as written: a postcode keyed wrong is not another home, and the "
+        "whole name and birth date at one council decide", partner=0)  # fmt: skip
+    left, right = pair("PETER")
+    add("hard negative", "twins", "PETER and PAUL, the same surname, birth date and premises, "
+        "another postcode on the death record, the death registered by the same council",
+        NEVER, left, elsewhere(right.copy(forenames="PAUL")),
+        "two known given names: twins, wherever the postcode", partner=0)  # fmt: skip
+    left, right = pair(COMMON_FORENAME)
+    left, right = left.copy(surname=COMMON_SURNAME), right.copy(surname=COMMON_SURNAME)
+    add("hard negative", "namesakes", f"{COMMON_FORENAME} {COMMON_SURNAME} born the same day at "
+        "the same house number and street name under another council's postcode", NEVER,
+        left, elsewhere(right, 1),
+        "another council's street of the same name is another home: a common name and a birth "
+        "date cannot decide there", partner=1)  # fmt: skip
 
 
 def _same_council_slip_cells(pair, add, no_ni) -> None:
