@@ -347,6 +347,39 @@ GOLDEN: list[G] = [
         None,
         {"line": "1 NORTH ROAD", "number": "1"},
     ),
+    # a Scottish tenement flat (2F1: second floor, first flat) is the 2/1 others write, and
+    # written after the street it still goes first; a room is written as a flat
+    (
+        "address",
+        "2F1, 112 School Way",
+        "2 1 112 SCHOOL WAY",
+        None,
+        {"line": "2 1 112 SCHOOL WAY", "number": "112"},
+    ),
+    (
+        "address",
+        "112 School Way (2/1), Kirkbrae",
+        "112 SCHOOL WAY 2 1 KIRKBRAE",
+        None,
+        {"line": "2 1 112 SCHOOL WAY", "number": "112"},
+    ),
+    (
+        "address",
+        "Room 3, 110 Farm Street",
+        "ROOM 3 110 FARM STREET",
+        None,
+        {"line": "3 110 FARM STREET", "number": "110"},
+    ),
+    # "c/o" someone is no part of the home; with nothing after it, it is all there is
+    (
+        "address",
+        "C/O Sandhu, Flat 2/2, 112 School Way",
+        "FLAT 2 2 112 SCHOOL WAY",
+        None,
+        {"line": "2 2 112 SCHOOL WAY", "number": "112"},
+    ),
+    ("address", "c/o Khan 237 Vale Terrace", "237 VALE TERRACE", None, None),
+    ("address", "C/O Post Office", "C O POST OFFICE", None, None),
     ("address", "AB1 2CD", None, NO_ADDRESS, None),
     ("address", "--", None, NO_ADDRESS, None),
     # text

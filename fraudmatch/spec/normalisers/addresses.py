@@ -60,6 +60,13 @@ def _clean_address(raw: pl.Expr) -> pl.Expr:
     lines = fold(raw).str.replace_all(r"[,;\r\n\u2028\u2029]", ",")
     lines = lines.str.replace_all(r"[^\p{L}\p{N},]+", " ")
     lines = lines.str.replace_all(r" *(?:, *)+", ",").str.strip_chars(" ,")
+    # "c/o" someone: the line naming whom the post goes through is no part of the home
+    # ("C/O KHAN, 142 MAIN DRIVE" is 142 MAIN DRIVE): a line after it, or a house number
+    lines = lines.str.replace(r"^C O [^,]*,(.)", "$1")
+    lines = lines.str.replace(r"^C O (?:[^ ,\d]+ ){1,3}(\d)", "$1")
+    # a Scottish tenement flat by floor and position (2F1: second floor, first flat) is the
+    # "2/1" others write: FLAT 2/1 and 2F1 are one home
+    lines = lines.str.replace_all(r"\b(\d{1,2})F(\d{1,2})\b", "$1 $2")
     # Councils paste the postcode into the last line; it is matched on its own column.
     lines = lines.str.replace(rf"(?:(?:^|[ ,]){_LOOSE_POSTCODE})+$", "").str.strip_chars(" ,")
     lines = _saint_or_street(lines)
@@ -75,8 +82,9 @@ STREET_TYPES: tuple[str, ...] = (
     "WALK", "MEWS", "VIEW", "PARADE", "RISE", "VALE", "END", "YARD", "WHARF", "QUAY",
     "BOULEVARD", "HIGHWAY", "PARKWAY", "CIRCUS", "GATE", "HEIGHTS", "ESTATE", "MOUNT",
 )  # fmt: skip
-# Words that only say "a sub-premises number follows": FLAT 3 12 ELM ROAD is 3 12 ELM ROAD.
-_SUBPREMISES_WORDS = ("FLAT", "UNIT")
+# Words that only say "a sub-premises number follows": FLAT 3 12 ELM ROAD is 3 12 ELM ROAD,
+# and ROOM 3 (a room let in a house in multiple occupation) is written as FLAT 3 elsewhere.
+_SUBPREMISES_WORDS = ("FLAT", "UNIT", "ROOM")
 _TYPES = "|".join(STREET_TYPES)
 # The premises-and-street part: anything up to the LAST house-number word (so a building name
 # with its own number before it stays), then the street name up to its run of street-type
@@ -140,11 +148,16 @@ def address_institution(address: pl.Expr) -> pl.Expr:
 # A flat written after the street ("12 ELM ROAD FLAT 3") is the same home as "FLAT 3 12 ELM
 # ROAD": the sub-premises goes first, so it is part of the line and not read as a locality.
 _TRAILING_SUBPREMISES = rf"^(.+) (?:{'|'.join(_SUBPREMISES_WORDS)}) ([^ ]+)$"
+# ... and so is a tenement flat's floor and position written after the street, in brackets
+# or not ("1 PRIORY STREET (1/2)", "259 HOLLY DRIVE 2/2 GLENMORVEN"): two small numbers
+# straight after the street's type word go first, as "FLAT 1/2, 1 PRIORY STREET" writes it
+_TRAILING_TENEMENT = rf"^(\d[^ ]* (?:[^ ]+ )+?(?:{_TYPES})) (\d{{1,2}} \d{{1,2}})\b"
 
 
 def _premises_words(address: pl.Expr) -> pl.Expr:
     """The address without FLAT/UNIT words (the address itself if nothing else is left)."""
     address = address.str.replace(_TRAILING_SUBPREMISES, "$2 $1")
+    address = address.str.replace(_TRAILING_TENEMENT, "$2 $1")
     words = drop_words(address, _SUBPREMISES_WORDS)
     return pl.when(words != "").then(words).otherwise(address)
 
