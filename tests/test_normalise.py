@@ -370,6 +370,21 @@ GOLDEN: list[G] = [
         None,
         {"line": "3 110 FARM STREET", "number": "110"},
     ),
+    # a flat lettered before the house number is the number with that letter
+    (
+        "address",
+        "Flat B, 20 King Gardens",
+        "FLAT B 20 KING GARDENS",
+        None,
+        {"line": "20B KING GARDENS", "number": "20B"},
+    ),
+    (
+        "address",
+        "20 King Gardens Flat B",
+        "20 KING GARDENS FLAT B",
+        None,
+        {"line": "20B KING GARDENS", "number": "20B"},
+    ),
     # "c/o" someone is no part of the home; with nothing after it, it is all there is
     (
         "address",

@@ -159,6 +159,9 @@ def _premises_words(address: pl.Expr) -> pl.Expr:
     address = address.str.replace(_TRAILING_SUBPREMISES, "$2 $1")
     address = address.str.replace(_TRAILING_TENEMENT, "$2 $1")
     words = drop_words(address, _SUBPREMISES_WORDS)
+    # a flat lettered before the house number is the number with that letter: FLAT B, 20
+    # KING GARDENS and 20B KING GARDENS are one home
+    words = words.str.replace(r"^([A-Z]) (\d+) ", "${2}${1} ")
     return pl.when(words != "").then(words).otherwise(address)
 
 
