@@ -8,7 +8,6 @@ Small populations keep this fast; the figures at size are benchmarks/accuracy.py
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -21,6 +20,7 @@ from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import RULES as SYNTH_RULES
 from fraudmatch.synth.fourth import generate_fourth
 from fraudmatch.synth.fourth.services import PLANS
+from tests.population_checks import KEY, assert_deterministic, record_keys
 
 PEOPLE, PARTNERS, SEED = 6000, 5, 3
 # what a hard negative may be: another person (relative, twin, sibling, cousin, spouse,
@@ -42,7 +42,6 @@ HARD_KINDS = {
 MONEY_KINDS = {"neighbour", "same_branch", "recurring", "other_supplier", "other_amount"}
 MONEY_RULES = {"payroll_to_creditors", "creditor_duplicate_payments"}
 MONEY_DATASETS = {"creditors", "creditor_payments"}
-KEY = ["partner", "dataset", "record_id"]
 
 
 @pytest.fixture(scope="module")
@@ -74,36 +73,8 @@ def ingested(fourth: Path, manifest: dict) -> list[tuple[dict, Validation]]:
     ]
 
 
-def _digest(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
-def _keys(entry: dict, ids: pl.Series) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "partner": [entry["partner"]] * len(ids),
-            "dataset": [entry["dataset"]] * len(ids),
-            "record_id": ids.cast(pl.String),
-        },
-        schema=dict.fromkeys(KEY, pl.String),
-    )
-
-
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
-    small = {"partners": 2, "people": 1000}
-    generate_fourth(tmp_path / "one", seed=SEED, **small)
-    generate_fourth(tmp_path / "again", seed=SEED, **small)
-    first = _digest(tmp_path / "one")
-    assert _digest(tmp_path / "again") == first
-    generate_fourth(tmp_path / "other", seed=SEED + 1, **small)
-    other = _digest(tmp_path / "other")
-    assert other.keys() == first.keys()
-    assert other["truth/cases.csv"] != first["truth/cases.csv"]
-    assert other["truth/records.csv"] != first["truth/records.csv"]
+    assert_deterministic(generate_fourth, tmp_path, SEED)
 
 
 def test_every_file_is_accepted_by_ingest(
@@ -128,13 +99,13 @@ def test_every_file_is_accepted_by_ingest(
         # a row is rejected only where the generator keyed it unacceptably on purpose,
         # and for the reason it says
         gone = v.rejects.filter(pl.col("action") == ROW_REJECTED)
-        got = _keys(entry, gone["record_id"]).with_columns(reason=gone["reason"])
+        got = record_keys(entry, gone["record_id"]).with_columns(reason=gone["reason"])
         seen_invalid.append(got.filter(~pl.col("reason").str.starts_with("duplicate")))
         seen_invalid.append(got.filter(pl.col("reason").str.starts_with("duplicate")).unique(KEY))
         spoiled = got.select(KEY).join(invalid.select(KEY), on=KEY, how="anti")
         assert spoiled.is_empty(), (entry["path"], spoiled)
         blank = v.rejects.filter(pl.col("action") == VALUE_BLANKED)
-        seen_blanked.append(_keys(entry, blank["record_id"]))
+        seen_blanked.append(record_keys(entry, blank["record_id"]))
     assert rejected / rows < 0.01, (rejected, rows)
     # every listed invalid row is rejected, with the reason listed
     seen = pl.concat(seen_invalid).with_columns(pl.col("reason").str.replace(r" \(.*", ""))
@@ -146,7 +117,7 @@ def test_every_file_is_accepted_by_ingest(
 def test_truth_points_at_accepted_rows(
     fourth: Path, manifest: dict, ingested: list[tuple[dict, Validation]]
 ) -> None:
-    accepted = pl.concat([_keys(e, v.accepted["record_id"]) for e, v in ingested])
+    accepted = pl.concat([record_keys(e, v.accepted["record_id"]) for e, v in ingested])
     assert accepted.is_unique().all()
     records = pl.read_csv(fourth / "truth" / "records.csv", infer_schema=False)
     assert records.height == sum(e["rows"] for e in manifest["files"])

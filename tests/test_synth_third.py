@@ -7,7 +7,6 @@ Small populations keep this fast; the figures at size are benchmarks/accuracy.py
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -20,12 +19,12 @@ from fraudmatch.spec.specs import load_spec
 from fraudmatch.synth import RULES as SYNTH_RULES
 from fraudmatch.synth.third import generate_third
 from fraudmatch.synth.third.truth import RULES
+from tests.population_checks import KEY, assert_deterministic, record_keys
 
 PEOPLE, PARTNERS, SEED = 6000, 5, 3
 # what a hard negative may be: another person (relative, twin, spouse, namesake), or the
 # same person whose dates do not meet the rule (moved away, tenancy ended, badge expired)
 HARD_KINDS = {"relative", "twin", "spouse", "namesake", "moved", "ended", "expired"}
-KEY = ["partner", "dataset", "record_id"]
 
 
 @pytest.fixture(scope="module")
@@ -57,37 +56,8 @@ def ingested(third: Path, manifest: dict) -> list[tuple[dict, Validation]]:
     ]
 
 
-def _digest(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
-def _keys(entry: dict, ids: pl.Series) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "partner": [entry["partner"]] * len(ids),
-            "dataset": [entry["dataset"]] * len(ids),
-            "record_id": ids.cast(pl.String),
-        },
-        schema=dict.fromkeys(KEY, pl.String),
-    )
-
-
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
-    # a small population (wild's smallest): determinism does not depend on size
-    small = {"partners": 2, "people": 1000}
-    generate_third(tmp_path / "one", seed=SEED, **small)
-    generate_third(tmp_path / "again", seed=SEED, **small)
-    first = _digest(tmp_path / "one")
-    assert _digest(tmp_path / "again") == first
-    generate_third(tmp_path / "other", seed=SEED + 1, **small)
-    other = _digest(tmp_path / "other")
-    assert other.keys() == first.keys()
-    assert other["truth/cases.csv"] != first["truth/cases.csv"]
-    assert other["truth/records.csv"] != first["truth/records.csv"]
+    assert_deterministic(generate_third, tmp_path, SEED)
 
 
 def test_every_file_is_accepted_by_ingest(
@@ -109,7 +79,7 @@ def test_every_file_is_accepted_by_ingest(
         rows, rejected = rows + v.rows_read, rejected + v.rows_rejected
         # a row is rejected only where the generator keyed it unacceptably on purpose
         gone = v.rejects.filter(pl.col("action") == ROW_REJECTED)["record_id"].unique()
-        spoiled = _keys(entry, gone).join(invalid.select(KEY), on=KEY, how="anti")
+        spoiled = record_keys(entry, gone).join(invalid.select(KEY), on=KEY, how="anti")
         assert spoiled.is_empty(), (entry["path"], spoiled)
     assert rejected / rows < 0.01, (rejected, rows)
 
@@ -117,7 +87,7 @@ def test_every_file_is_accepted_by_ingest(
 def test_truth_points_at_accepted_rows(
     third: Path, manifest: dict, ingested: list[tuple[dict, Validation]]
 ) -> None:
-    accepted = pl.concat([_keys(e, v.accepted["record_id"]) for e, v in ingested])
+    accepted = pl.concat([record_keys(e, v.accepted["record_id"]) for e, v in ingested])
     assert accepted.is_unique().all()
     records = pl.read_csv(third / "truth" / "records.csv", infer_schema=False)
     assert records.height == sum(e["rows"] for e in manifest["files"])
