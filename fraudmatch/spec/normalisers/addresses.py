@@ -154,11 +154,21 @@ _TRAILING_SUBPREMISES = rf"^(.+) (?:{'|'.join(_SUBPREMISES_WORDS)}) ([^ ]+)$"
 _TRAILING_TENEMENT = rf"^(\d[^ ]* (?:[^ ]+ )+?(?:{_TYPES})) (\d{{1,2}} \d{{1,2}})\b"
 
 
+# Words that end a named building's name; the number after one, before the street, is the
+# building's street number ("7 LINDEN LODGE 160 BURNSIDE PLACE")
+_BUILDINGS = "LODGE|HOUSE|COURT|MANSIONS|TOWER|TOWERS|HALL|BUILDINGS|POINT|HEIGHTS|BLOCK"
+_BUILDING_STREET_NUMBER = rf"^(\d[^ ]* (?:[^ \d]+ )*?(?:{_BUILDINGS})) \d+[A-Z]? ([^ \d])"
+
+
 def _premises_words(address: pl.Expr) -> pl.Expr:
     """The address without FLAT/UNIT words (the address itself if nothing else is left)."""
     address = address.str.replace(_TRAILING_SUBPREMISES, "$2 $1")
     address = address.str.replace(_TRAILING_TENEMENT, "$2 $1")
     words = drop_words(address, _SUBPREMISES_WORDS)
+    # a flat in a named building (sheltered housing, a block) is that flat of that
+    # building, whether or not the building's street number is written: FLAT 7, LINDEN
+    # LODGE, 160 BURNSIDE PLACE and 7 LINDEN LODGE, BURNSIDE PLACE are one home
+    words = words.str.replace(_BUILDING_STREET_NUMBER, "$1 $2")
     # a flat lettered before the house number is the number with that letter: FLAT B, 20
     # KING GARDENS and 20B KING GARDENS are one home
     words = words.str.replace(r"^([A-Z]) (\d+) ", "${2}${1} ")
