@@ -15,7 +15,7 @@ from fraudmatch.synth.fourth.names import C
 
 @dataclass(frozen=True)
 class Council:
-    name: str
+    name: str  # the partner's name in the partnership: lower case, as party names are
     towns: tuple[str, ...]
     outward: tuple[str, ...]  # postcode districts
     mix: dict[int, float]  # community -> share of households
@@ -52,7 +52,7 @@ class Council:
 
 COUNCILS = (
     Council(
-        "Glenmorven",
+        "glenmorven",
         ("GLENMORVEN", "KIRKBRAE", "INCHLAW"),
         ("G31", "G32", "G33", "G40", "G51"),
         {
@@ -78,7 +78,7 @@ COUNCILS = (
         extra="Ward",
     ),
     Council(
-        "Loughcarrig",
+        "loughcarrig",
         ("LOUGHCARRIG", "BALLYNURE", "DROMARA"),
         ("BT28", "BT29", "BT41", "BT43", "BT48"),
         {
@@ -104,7 +104,7 @@ COUNCILS = (
         two_digit_year=0.002,
     ),
     Council(
-        "Ashbridge",
+        "ashbridge",
         ("ASHBRIDGE", "SPARKHILL", "HANDSWORTH"),
         ("B10", "B11", "B12", "B19", "B21"),
         {
@@ -131,7 +131,7 @@ COUNCILS = (
         serial_date=0.002,
     ),
     Council(
-        "Wexcombe",
+        "wexcombe",
         ("WEXCOMBE", "HOLBECK", "ARMLEY"),
         ("LS6", "LS8", "LS11", "LS12", "BD3"),
         {
@@ -158,7 +158,7 @@ COUNCILS = (
         placeholder_dob=0.004,
     ),
     Council(
-        "Eastmere",
+        "eastmere",
         ("EASTMERE", "POPLAR", "BOW"),
         ("E1", "E3", "E14", "E16", "E17"),
         {
@@ -184,7 +184,7 @@ COUNCILS = (
         town_share=0.0,
     ),
     Council(
-        "Strathbeg",
+        "strathbeg",
         ("STRATHBEG", "INVERLOCH", "DALMORE"),
         ("PH1", "PH2", "KY12", "FK8", "IV3"),
         {C["scottish"]: 0.8, C["english"]: 0.12, C["east_eu"]: 0.05, C["ulster"]: 0.03},

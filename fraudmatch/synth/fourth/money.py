@@ -152,7 +152,7 @@ def build_money(
             f"{30 + x % 9:02d}-{x // 9 % 100:02d}-{x % 89:02d}" for x in rng.integers(0, 10**6, n)
         ]
         acc = [f"{x:08d}" for x in rng.integers(0, 10**8, n)]
-        prefix = {"Glenmorven": "SC", "Strathbeg": "SC", "Loughcarrig": "NI"}.get(council.name, "")
+        prefix = {"glenmorven": "SC", "strathbeg": "SC", "loughcarrig": "NI"}.get(council.name, "")
         comp = [f"{prefix}{x:06d}" if prefix else f"{x:08d}" for x in rng.integers(0, 10**6, n)]
         vat = [f"GB{x:09d}" if x % 3 else "" for x in rng.integers(10**8, 10**9, n)]
         for j in range(n):
