@@ -106,7 +106,9 @@ def address_number(address: pl.Expr) -> pl.Expr:
     """The house number of a normalised address (the number before the street), or null.
 
     "FLAT 3 12 ELM ROAD" -> "12": with the postcode it names the building, however the flat,
-    the street or the locality are written.
+    the street or the locality are written. In a named building it is the flat's ("FLAT 7,
+    LINDEN LODGE, 160 BURNSIDE PLACE" -> "7"), since the building's own street number is
+    often left out; a lettered flat carries its letter ("FLAT B, 20 ..." -> "20B").
     """
     return _premises_words(address).str.extract(_ADDRESS_LINE, 2)
 
@@ -161,7 +163,10 @@ _BUILDING_STREET_NUMBER = rf"^(\d[^ ]* (?:[^ \d]+ )*?(?:{_BUILDINGS})) \d+[A-Z]?
 
 
 def _premises_words(address: pl.Expr) -> pl.Expr:
-    """The address without FLAT/UNIT words (the address itself if nothing else is left)."""
+    """The address without FLAT/UNIT/ROOM words (the address itself if nothing else is
+    left), with a flat written after the street put first and the forms one flat is written
+    in (2/1 and 2F1, FLAT B 20 and 20B, a named building with or without its street number)
+    made one."""
     address = address.str.replace(_TRAILING_SUBPREMISES, "$2 $1")
     address = address.str.replace(_TRAILING_TENEMENT, "$2 $1")
     words = drop_words(address, _SUBPREMISES_WORDS)
