@@ -733,7 +733,9 @@ def _twin_shape_cells(pair, add, no_ni, n: list[int]) -> None:
     """
     neg = "hard negative"
     for first, other, how in (("COLIN ANTHONY", "ALEX ANTHONY", "the same middle name"),
-                              ("EMMA", "JEMMA", "one inside the other")):  # fmt: skip
+                              ("EMMA", "JEMMA", "one inside the other"),
+                              ("GIFTY AKOSUA", "GRACE AKOSUA", "the Akan day name both twins "
+                               "bear, the same first letter")):  # fmt: skip
         left, _ = pair(first)
         add(neg, "twins", f"same surname, birth date and home, forenames {first} and {other} "
             f"({how})", NEVER, left, no_ni(left.copy(forenames=other)),

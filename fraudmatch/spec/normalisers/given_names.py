@@ -109,6 +109,14 @@ BRITISH_GIVEN_NAMES: frozenset[str] = frozenset(
         # that it tells the twins apart instead of reading as a typo of the boy's name
         "ADRIANA", "DANIELA", "DANIELLA", "ERICA", "GABRIELA", "JULIANA", "MARTINA",
         "MICHAELA", "PHILIPPA", "SIMONE",
+        # West African names common in Britain (Ghanaian and Nigerian families), known so that
+        # twins GIFTY and GRACE are two names: English virtue and Christian names, Igbo and
+        # Yoruba names, and the Akan day names (a child's name for the weekday of birth:
+        # KOFI, Friday; twins share it, and two day names are two weekdays, two people)
+        "EMMANUEL", "GODFRED", "GODWIN", "GIFTY", "COMFORT", "MERCY", "BLESSING", "PRECIOUS",
+        "FAVOUR", "DORCAS", "CHIDI", "CHIOMA", "NGOZI", "CHINEDU", "EMEKA", "OBINNA",
+        "ADEBAYO", "FOLAKE", "TUNDE", "KWADWO", "KWABENA", "KWAKU", "YAW",
+        "KOFI", "KWAME", "KWASI", "ADWOA", "ABENA", "AKUA", "YAA", "AFUA", "AMA", "AKOSUA",
         # Welsh: the councils of Wales are partners too
         "ALED", "ANGHARAD", "ARWEL", "BERWYN", "CARYS", "CATRIN", "DELYTH", "EFA", "ELERI",
         "ELIN", "ELIS", "EMYR", "FFION", "GETHIN", "GLYN", "GWYNETH", "HAF", "HEDD", "HUW",
