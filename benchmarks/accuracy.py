@@ -37,19 +37,11 @@ from fraudmatch.matching.engine import run_rules
 from fraudmatch.matching.rules import lint_rules, load_rules
 from fraudmatch.shipped import shipped_rules_dir
 from fraudmatch.spec.specs import load_spec
+from fraudmatch.synth import POPULATIONS, population
 from fraudmatch.synth import RULES as RULE_NAMES
-from fraudmatch.synth import generate
-from fraudmatch.synth.fourth import generate_fourth
-from fraudmatch.synth.third import generate_third
-from fraudmatch.synth.wild import generate_wild
 
 RULES = shipped_rules_dir()
-MAKERS = {
-    "synth": generate,
-    "wild": generate_wild,
-    "third": generate_third,
-    "fourth": generate_fourth,
-}
+MAKERS = {name: population(name) for name in POPULATIONS}
 CYCLE = date(2026, 11, 1)
 
 
@@ -175,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rules", type=Path, default=RULES)
     ap.add_argument(
-        "--population", choices=("all", "synth", "wild", "third", "fourth"), default="all",
+        "--population", choices=("all", *POPULATIONS), default="all",
         help="which population to score (all: the four side by side)",
     )  # fmt: skip
     args = ap.parse_args(argv)

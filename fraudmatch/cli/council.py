@@ -54,17 +54,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from fraudmatch.synth import generate
-    from fraudmatch.synth.fourth import generate_fourth
-    from fraudmatch.synth.third import generate_third
-    from fraudmatch.synth.wild import generate_wild
+    from fraudmatch.synth import population
 
-    make = {
-        "synth": generate,
-        "wild": generate_wild,
-        "third": generate_third,
-        "fourth": generate_fourth,
-    }[args.population]
+    make = population(args.population)
     result = make(
         Path(args.out),
         partners=args.partners,
@@ -316,6 +308,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument(
         "--population",
+        # fraudmatch.synth.POPULATIONS, written out: importing the package costs every
+        # command a third of a second (tests/test_synth_populations.py keeps them equal)
         choices=("synth", "wild", "third", "fourth"),
         default="synth",
         help="synth (default), or wild: a second population written apart from synth's habits"

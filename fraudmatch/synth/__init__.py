@@ -24,6 +24,8 @@ kinds, never over people or records. One seed gives byte-identical output.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -36,7 +38,20 @@ from fraudmatch.synth.truth import assign_record_ids, truth_cases
 from fraudmatch.synth.vocabulary import DATASETS, PARTNERS, RULES, DatasetSpec
 from fraudmatch.synth.writers import SynthResult, write_all
 
-__all__ = ["DATASETS", "PARTNERS", "RULES", "DatasetSpec", "SynthResult", "generate"]
+__all__ = [
+    "DATASETS",
+    "PARTNERS",
+    "POPULATIONS",
+    "RULES",
+    "DatasetSpec",
+    "SynthResult",
+    "generate",
+    "population",
+]
+
+#: The test populations, each a generator of its own: synth (this package), wild (written
+#: apart from synth's habits), third and fourth (written blind to the rules).
+POPULATIONS: tuple[str, ...] = ("synth", "wild", "third", "fourth")
 
 
 def generate(
@@ -62,3 +77,15 @@ def generate(
     cases = truth_cases(ctx)
     emitted, invalid, blanked = emit_all(ctx, cases)
     return write_all(ctx, out_dir, emitted, cases, invalid, blanked, cycle_date)
+
+
+def population(name: str) -> Callable[..., SynthResult]:
+    """The generator of population ``name`` (one of :data:`POPULATIONS`), each called as
+    :func:`generate` is. Imported on demand: the others are thousands of lines a command
+    that writes one population need not load."""
+    if name not in POPULATIONS:
+        raise ValueError(f"unknown population {name!r}: one of {', '.join(POPULATIONS)}")
+    if name == "synth":
+        return generate
+    module = importlib.import_module(f"fraudmatch.synth.{name}")
+    return getattr(module, f"generate_{name}")
