@@ -33,9 +33,14 @@ def record_keys(entry: dict, ids: pl.Series) -> pl.DataFrame:
     )
 
 
-def assert_deterministic(generate: Callable[..., object], tmp_path: Path, seed: int) -> None:
-    """The same seed writes the same bytes; another seed other people and other truth. A
-    small population: determinism does not depend on size."""
+def assert_deterministic(
+    generate: Callable[..., object],
+    tmp_path: Path,
+    seed: int,
+    truth: tuple[str, ...] = ("truth/cases.csv", "truth/records.csv"),
+) -> None:
+    """The same seed writes the same bytes; another seed other people and other ``truth``
+    files. A small population: determinism does not depend on size."""
     small = {"partners": 2, "people": 1000}
     generate(tmp_path / "one", seed=seed, **small)
     generate(tmp_path / "again", seed=seed, **small)
@@ -44,5 +49,5 @@ def assert_deterministic(generate: Callable[..., object], tmp_path: Path, seed: 
     generate(tmp_path / "other", seed=seed + 1, **small)
     other = digest(tmp_path / "other")
     assert other.keys() == first.keys()
-    assert other["truth/cases.csv"] != first["truth/cases.csv"]
-    assert other["truth/records.csv"] != first["truth/records.csv"]
+    for name in truth:
+        assert other[name] != first[name], name

@@ -6,7 +6,6 @@ Small populations keep this fast; the figures at size are benchmarks/accuracy.py
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from fraudmatch.synth import RULES
 from fraudmatch.synth.wild import _build, generate_wild, render
 from fraudmatch.synth.wild.people import NO_DAY
 from fraudmatch.synth.wild.truth import _adult_on
+from tests.population_checks import assert_deterministic
 
 PEOPLE, PARTNERS, SEED = 2000, 4, 3
 
@@ -30,14 +30,6 @@ def wild(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wild")
     generate_wild(out, partners=PARTNERS, people=PEOPLE, seed=SEED)
     return out
-
-
-def _digest(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _read(root: Path, entry: dict) -> pl.DataFrame:
@@ -52,16 +44,7 @@ def _read(root: Path, entry: dict) -> pl.DataFrame:
 
 
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
-    # the smallest population the generator accepts: determinism does not depend on size
-    small = {"partners": 2, "people": 1000}
-    generate_wild(tmp_path / "one", seed=SEED, **small)
-    generate_wild(tmp_path / "again", seed=SEED, **small)
-    first = _digest(tmp_path / "one")
-    assert _digest(tmp_path / "again") == first
-    generate_wild(tmp_path / "other", seed=SEED + 1, **small)
-    other = _digest(tmp_path / "other")
-    assert other.keys() == first.keys()
-    assert other["truth/cases.csv"] != first["truth/cases.csv"]
+    assert_deterministic(generate_wild, tmp_path, SEED, truth=("truth/cases.csv",))
 
 
 def test_every_format_councils_send(wild: Path) -> None:
